@@ -1,0 +1,5 @@
+"""``python -m jaccli``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,692 @@
+"""The operations of jaccli — jacobian, jvp, vjp, grad, hessian, hvp, info — for Python and the CLI.
+
+This layer binds a point to a function, casts it to the chosen dtype and device, guards the call
+of the user's code (turning its failures into `FunctionError`), refuses results larger than the
+size limit before computing them, and packs what `compute` returns into result records.
+JAX is imported only when an operation runs, so ``import jaccli`` stays light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import FunctionError, JaccliError, ResourceError, ShapeError, UsageError
+from .loader import Function, from_callable, user_location, user_output_to_stderr
+from .results import DerivativeResult, FunctionInfo, InfoResult, InputInfo, count_nonfinite
+
+DEFAULT_MAX_BYTES = 1 << 30
+DTYPES = {"float64": ("float64", "complex128"), "float32": ("float32", "complex64")}
+
+
+@dataclass
+class Problem:
+    """A function bound to a point: what to differentiate, where, in which dtype, on which device."""
+
+    function: Function
+    names: tuple[str, ...]
+    values: tuple[Any, ...]
+    wrt: tuple[str, ...]
+    dtype: str
+    device: Any
+    out_shape: tuple[int, ...] = ()
+    out_dtype: Any = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def wrt_index(self) -> tuple[int, ...]:
+        return tuple(self.names.index(name) for name in self.wrt)
+
+    @property
+    def primals(self) -> tuple[Any, ...]:
+        return tuple(self.values[i] for i in self.wrt_index)
+
+    @property
+    def n(self) -> int:
+        import jax
+
+        return sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(self.primals))
+
+    @property
+    def m(self) -> int:
+        return int(np.prod(self.out_shape, dtype=np.int64))
+
+    def call(self, *wrt_values: Any) -> Any:
+        """Call the user's function with the differentiated arguments replaced by ``wrt_values``."""
+        import jax.numpy as jnp
+
+        args = list(self.values)
+        for i, value in zip(self.wrt_index, wrt_values, strict=True):
+            args[i] = value
+        with user_output_to_stderr():
+            out = self.function.fn(*args)
+        return _as_output_array(out, self.function.source, jnp)
+
+    def info(self) -> FunctionInfo:
+        inputs = tuple(
+            InputInfo(name, _tree_shape(value), _tree_dtype(value))
+            for name, value in zip(self.names, self.values, strict=True)
+        )
+        return FunctionInfo(
+            source=self.function.source,
+            kind=self.function.kind,
+            inputs=inputs,
+            output_shape=tuple(self.out_shape),
+            output_dtype=str(np.dtype(self.out_dtype)),
+        )
+
+    def at(self) -> dict[str, Any]:
+        import jax
+
+        return {
+            name: jax.tree_util.tree_map(np.asarray, value)
+            for name, value in zip(self.names, self.values, strict=True)
+        }
+
+    @property
+    def device_name(self) -> str:
+        return str(self.device.platform)
+
+
+def _as_output_array(out: Any, source: str, jnp: Any) -> Any:
+    if out is None:
+        raise FunctionError(f"{source} returned None", hint="return the output array")
+    if isinstance(out, (str, bytes)):
+        raise FunctionError(f"{source} returned a string, not a number or array")
+    if isinstance(out, dict):
+        raise FunctionError(
+            f"{source} returned a dict; jaccli differentiates array outputs",
+            hint="return jnp.stack([...]) or one array",
+        )
+    if isinstance(out, (list, tuple)):
+        try:
+            return jnp.stack([jnp.asarray(item) for item in out])
+        except (TypeError, ValueError) as exc:
+            raise FunctionError(
+                f"{source} returned a {type(out).__name__} that is not a rectangular array: {exc}"
+            ) from None
+    try:
+        return jnp.asarray(out)
+    except TypeError:
+        raise FunctionError(
+            f"{source} returned a {type(out).__name__}, not a number or array"
+        ) from None
+
+
+@contextlib.contextmanager
+def guard_user_code(function: Function) -> Iterator[None]:
+    """Turn any failure inside the user's function into a `FunctionError` that names the line."""
+    import jax
+
+    try:
+        yield
+    except JaccliError:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except MemoryError:
+        raise ResourceError("out of memory while computing", hint="use jvp/vjp/hvp") from None
+    except jax.errors.TracerArrayConversionError as exc:
+        raise FunctionError(
+            f"{function.source} converts a traced value to a NumPy array"
+            f"{user_location(exc, function.path)}",
+            hint="use jax.numpy (import jax.numpy as jnp) instead of numpy inside the function",
+        ) from exc
+    except jax.errors.ConcretizationTypeError as exc:
+        raise FunctionError(
+            f"{function.source} needs a concrete value where JAX has a traced one"
+            f"{user_location(exc, function.path)} (float(), int() or Python control flow on a "
+            "derivative)",
+            hint="use jnp.where for branches and keep values as arrays",
+        ) from exc
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise FunctionError(
+            f"{function.source} raised {type(exc).__name__}"
+            f"{user_location(exc, function.path)}: {message}"
+        ) from exc
+
+
+def select_device(name: str = "auto") -> Any:
+    """The JAX device for ``auto``, ``cpu`` or ``gpu``."""
+    import jax
+
+    if name == "auto":
+        return jax.devices()[0]
+    if name not in ("cpu", "gpu"):
+        raise UsageError(f"--device must be auto, cpu or gpu, got {name!r}")
+    try:
+        return jax.devices(name)[0]
+    except RuntimeError:
+        found = ", ".join(sorted({d.platform for d in jax.devices()}))
+        raise UsageError(
+            f"--device {name}: no {name.upper()} is visible to JAX (found: {found})",
+            hint="install a CUDA-enabled JAX (pip install 'jax[cuda12]') or use --device cpu",
+        ) from None
+
+
+def prepare(
+    function: Function,
+    point: dict[str, Any],
+    wrt: Sequence[str] | None = None,
+    dtype: str = "float64",
+    device: str = "auto",
+) -> Problem:
+    """Bind a point (``{param: value}``) to a function and find its output shape.
+
+    The output shape comes from `jax.eval_shape`, so nothing is computed; a function with
+    Python control flow on values is called once instead.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from . import compute  # noqa: F401  (enables float64 before any array exists)
+
+    if dtype not in DTYPES:
+        raise UsageError(f"--dtype must be float64 or float32, got {dtype!r}")
+    missing = [name for name in function.params if name not in point]
+    if missing:
+        raise ShapeError(f"no value for {', '.join(missing)} of {function.source}")
+    names = tuple(point)
+    wrt_names = tuple(wrt) if wrt else tuple(function.params)
+    unknown = [name for name in wrt_names if name not in names]
+    if unknown:
+        raise UsageError(
+            f"--wrt names {', '.join(unknown)}, which {function.source} does not take",
+            hint="arguments: " + ", ".join(function.params),
+        )
+    if len(set(wrt_names)) != len(wrt_names):
+        raise UsageError("--wrt names an argument twice")
+    dev = select_device(device)
+    real, cplx = DTYPES[dtype]
+
+    def cast(leaf: Any) -> Any:
+        array = np.asarray(leaf)
+        target = cplx if array.dtype.kind == "c" else real
+        return jax.device_put(jnp.asarray(array, dtype=target), dev)
+
+    values = tuple(jax.tree_util.tree_map(cast, point[name]) for name in names)
+    problem = Problem(function, names, values, wrt_names, dtype, dev)
+    with guard_user_code(function), jax.default_device(dev):
+        try:
+            struct = jax.eval_shape(problem.call, *problem.primals)
+        except jax.errors.ConcretizationTypeError:
+            struct = problem.call(*problem.primals)
+    if not hasattr(struct, "shape") or not hasattr(struct, "dtype"):
+        raise FunctionError(f"{function.source} returned {type(struct).__name__}, not an array")
+    if not jnp.issubdtype(struct.dtype, jnp.inexact):
+        raise FunctionError(
+            f"{function.source} returned {struct.dtype} values; derivatives need floating point",
+            hint="make the output floating, e.g. x * 1.0 or jnp.asarray(y, float)",
+        )
+    problem.out_shape = tuple(struct.shape)
+    problem.out_dtype = struct.dtype
+    return problem
+
+
+def _tree_shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _tree_shape(item) for key, item in value.items()}
+    return tuple(np.shape(value))
+
+
+def _tree_dtype(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(sorted({_tree_dtype(item) for item in value.values()}))
+    return str(np.asarray(value).dtype) if not hasattr(value, "dtype") else str(value.dtype)
+
+
+def _numpy(tree: Any) -> Any:
+    import jax
+
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
+def _keyed(problem: Problem, per_arg: Sequence[Any]) -> Any:
+    """One differentiated argument: its result as is; several: a dict keyed by argument name."""
+    per_arg = [_numpy(item) for item in per_arg]
+    if len(per_arg) == 1:
+        return per_arg[0]
+    return dict(zip(problem.wrt, per_arg, strict=True))
+
+
+def _itemsize(problem: Problem) -> int:
+    import jax
+
+    complex_ = np.dtype(problem.out_dtype).kind == "c" or any(
+        np.iscomplexobj(leaf) for leaf in jax.tree_util.tree_leaves(problem.primals)
+    )
+    return (16 if complex_ else 8) if problem.dtype == "float64" else (8 if complex_ else 4)
+
+
+def guard_size(entries: int, itemsize: int, what: str, max_bytes: int) -> None:
+    """Refuse a result of more than ``max_bytes`` before any memory is spent on it."""
+    size = entries * itemsize
+    if size > max_bytes:
+        raise ResourceError(
+            f"the {what} would take {size:,} bytes ({entries:,} entries), over the "
+            f"--max-bytes limit of {max_bytes:,}",
+            hint="use jvp/vjp (or hvp) for products without forming the matrix, "
+            "or raise --max-bytes",
+        )
+
+
+def _finish(
+    problem: Problem, command: str, mode: str, reason: str, derivative: Any, **kw: Any
+) -> DerivativeResult:
+    warnings = list(problem.warnings)
+    if not derivative.compiled:
+        warnings.append(
+            "the function uses Python control flow on values and could not be compiled; "
+            "computed eagerly at this point"
+        )
+    value = _numpy(derivative.value)
+    result = kw.pop("result")
+    bad = count_nonfinite(result) + count_nonfinite(value)
+    if bad:
+        warnings.append(
+            f"{bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf), written as null in JSON"
+        )
+    return DerivativeResult(
+        command=command,
+        function=problem.info(),
+        at=problem.at(),
+        value=value,
+        mode=mode,
+        mode_reason=reason,
+        result=result,
+        wrt=problem.wrt,
+        dtype=problem.dtype,
+        device=problem.device_name,
+        warnings=tuple(warnings),
+        nonfinite=bad,
+        **kw,
+    )
+
+
+def _kind(problem: Problem) -> str:
+    from . import compute
+
+    return compute.complex_kind(problem.primals, problem.out_dtype)
+
+
+def _run(problem: Problem, transform: Callable[[], Any]) -> Any:
+    import jax
+
+    with guard_user_code(problem.function), jax.default_device(problem.device):
+        return transform()
+
+
+def jacobian_at(
+    problem: Problem, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
+) -> DerivativeResult:
+    """The Jacobian of a prepared problem, in the mode asked for or the cheaper one."""
+    from . import compute
+
+    if mode not in ("auto", "fwd", "rev", "forward", "reverse"):
+        raise UsageError(f"--mode must be auto, fwd or rev, got {mode!r}")
+    guard_size(problem.n * problem.m, _itemsize(problem), "Jacobian", max_bytes)
+    choice = compute.choose_mode(problem.n, problem.m, mode)
+    kind = _kind(problem)
+    derivative = _run(
+        problem, lambda: compute.jacobian(problem.call, problem.primals, choice.mode, kind)
+    )
+    return _finish(
+        problem,
+        "jacobian",
+        choice.mode,
+        choice.reason,
+        derivative,
+        result=_keyed(problem, derivative.result),
+        holomorphic=kind == "holomorphic",
+    )
+
+
+def _require_scalar(problem: Problem, command: str) -> None:
+    if problem.out_shape != ():
+        raise ShapeError(
+            f"{command} needs a scalar-valued function, but {problem.function.source} returns "
+            f"shape {problem.out_shape}",
+            hint="use jacobian for vector outputs" if command == "grad" else "use hessian",
+        )
+
+
+def _require_real(problem: Problem, command: str) -> None:
+    if _kind(problem) != "real":
+        raise UsageError(
+            f"{command} supports real functions only; this one has complex values",
+            hint="jacobian, grad, jvp and vjp support complex values",
+        )
+
+
+def grad_at(problem: Problem) -> DerivativeResult:
+    """The gradient of a scalar-valued function: one reverse pass."""
+    from . import compute
+
+    _require_scalar(problem, "grad")
+    kind = _kind(problem)
+    if kind == "complex_output":
+        raise UsageError(
+            "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
+        )
+    derivative = _run(problem, lambda: compute.grad(problem.call, problem.primals, kind))
+    reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
+    return _finish(
+        problem,
+        "grad",
+        "reverse",
+        reason,
+        derivative,
+        result=_keyed(problem, derivative.result),
+        holomorphic=kind == "holomorphic",
+    )
+
+
+def hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> DerivativeResult:
+    """The Hessian, forward-over-reverse; nested by argument pair when there are several."""
+    from . import compute
+
+    _require_real(problem, "hessian")
+    n = problem.n
+    guard_size(problem.m * n * n, _itemsize(problem), "Hessian", max_bytes)
+    derivative = _run(problem, lambda: compute.hessian(problem.call, problem.primals))
+    rows = [_keyed(problem, row) for row in derivative.result]
+    result = rows[0] if len(rows) == 1 else dict(zip(problem.wrt, rows, strict=True))
+    reason = (
+        f"n={n}, m={problem.m}: forward-over-reverse, {n} JVP{'s' if n != 1 else ''} "
+        "of the reverse-mode gradient"
+    )
+    return _finish(problem, "hessian", "forward-over-reverse", reason, derivative, result=result)
+
+
+def _bind_tangent(problem: Problem, v: Any, option: str) -> tuple[Any, ...]:
+    """Match a vector to the differentiated arguments: one value, a tuple, or a dict by name."""
+    import jax
+    import jax.numpy as jnp
+
+    if isinstance(v, dict) and len(problem.wrt) > 1:
+        missing = [name for name in problem.wrt if name not in v]
+        if missing or len(v) != len(problem.wrt):
+            raise ShapeError(f"{option} must give {', '.join(problem.wrt)}; got {', '.join(v)}")
+        parts = tuple(v[name] for name in problem.wrt)
+    elif isinstance(v, (tuple, list)) and len(problem.wrt) > 1 and len(v) == len(problem.wrt):
+        parts = tuple(v)
+    elif len(problem.wrt) == 1:
+        parts = (v,)
+    else:
+        raise ShapeError(
+            f"{option} must give one vector per differentiated argument ({', '.join(problem.wrt)})",
+            hint=f"name them: {option} " + ",".join(f"{n}=..." for n in problem.wrt),
+        )
+    tangents = []
+    for name, primal, part in zip(problem.wrt, problem.primals, parts, strict=True):
+        want = jax.tree_util.tree_structure(primal)
+        got = jax.tree_util.tree_structure(part)
+        if want != got:
+            raise ShapeError(f"{option} for {name} must have the structure of {name}")
+
+        def cast(p: Any, t: Any, name: str = name) -> Any:
+            t = np.asarray(t)
+            if t.shape != np.shape(p):
+                raise ShapeError(
+                    f"{option} has shape {_fmt(t.shape)} but the input {name} has shape "
+                    f"{_fmt(np.shape(p))}"
+                )
+            if t.dtype.kind == "c" and not jnp.iscomplexobj(p):
+                raise ShapeError(f"{option} is complex but the input {name} is real")
+            return jax.device_put(jnp.asarray(t, dtype=p.dtype), problem.device)
+
+        tangents.append(jax.tree_util.tree_map(cast, primal, part))
+    return tuple(tangents)
+
+
+def _fmt(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def jvp_at(problem: Problem, v: Any) -> DerivativeResult:
+    """J·v in one forward pass; ``v`` is shaped like the differentiated input(s)."""
+    from . import compute
+
+    if _kind(problem) == "complex_input":
+        raise UsageError(
+            "jvp of a real-valued function of complex inputs is not defined here",
+            hint="use jacobian or grad",
+        )
+    tangents = _bind_tangent(problem, v, "--v")
+    derivative = _run(problem, lambda: compute.jvp(problem.call, problem.primals, tangents))
+    reason = f"n={problem.n}, m={problem.m}: one forward-mode pass (one JVP); J is never formed"
+    return _finish(
+        problem,
+        "jvp",
+        "forward",
+        reason,
+        derivative,
+        result=_numpy(derivative.result),
+        v=_keyed(problem, tangents),
+        holomorphic=_kind(problem) == "holomorphic",
+    )
+
+
+def vjp_at(problem: Problem, v: Any) -> DerivativeResult:
+    """vᵀ·J in one reverse pass; ``v`` is shaped like the output."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import compute
+
+    kind = _kind(problem)
+    if kind in ("complex_input", "complex_output"):
+        raise UsageError(
+            "vjp of a function that is neither real nor holomorphic is not defined here",
+            hint="use jacobian",
+        )
+    cotangent = np.asarray(v)
+    if cotangent.shape != problem.out_shape:
+        raise ShapeError(
+            f"--v has shape {_fmt(cotangent.shape)} but the output has shape "
+            f"{_fmt(problem.out_shape)}"
+        )
+    if cotangent.dtype.kind == "c" and kind != "holomorphic":
+        raise ShapeError("--v is complex but the output is real")
+    cot = jax.device_put(jnp.asarray(cotangent, dtype=problem.out_dtype), problem.device)
+    primals = problem.primals
+    if kind == "holomorphic":
+        primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
+    derivative = _run(problem, lambda: compute.vjp(problem.call, primals, cot))
+    reason = f"n={problem.n}, m={problem.m}: one reverse-mode pass (one VJP); J is never formed"
+    return _finish(
+        problem,
+        "vjp",
+        "reverse",
+        reason,
+        derivative,
+        result=_keyed(problem, derivative.result),
+        v=np.asarray(cot),
+        holomorphic=kind == "holomorphic",
+    )
+
+
+def hvp_at(problem: Problem, v: Any) -> DerivativeResult:
+    """H·v, forward-over-reverse, without forming H; ``v`` is shaped like the input(s)."""
+    from . import compute
+
+    _require_scalar(problem, "hvp")
+    _require_real(problem, "hvp")
+    tangents = _bind_tangent(problem, v, "--v")
+    derivative = _run(problem, lambda: compute.hvp(problem.call, problem.primals, tangents))
+    reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
+    return _finish(
+        problem,
+        "hvp",
+        "forward-over-reverse",
+        reason,
+        derivative,
+        result=_keyed(problem, derivative.result),
+        v=_keyed(problem, tangents),
+    )
+
+
+def info_at(problem: Problem, mode: str = "auto") -> InfoResult:
+    """Shapes, sizes and the mode ``jacobian`` would use, computing no derivative."""
+    from . import compute
+
+    choice = compute.choose_mode(problem.n, problem.m, mode)
+    itemsize = _itemsize(problem)
+    jac_shape: Any
+    if len(problem.wrt) == 1:
+        jac_shape = problem.out_shape + _flat_shape(problem.primals[0])
+    else:
+        jac_shape = {
+            name: _shape_tree(problem.out_shape, value)
+            for name, value in zip(problem.wrt, problem.primals, strict=True)
+        }
+    return InfoResult(
+        function=problem.info(),
+        at=problem.at(),
+        wrt=problem.wrt,
+        n=problem.n,
+        m=problem.m,
+        mode=choice.mode,
+        mode_reason=choice.reason,
+        jacobian_shape=jac_shape,
+        jacobian_bytes=problem.n * problem.m * itemsize,
+        hessian_bytes=problem.n * problem.n * problem.m * itemsize,
+        dtype=problem.dtype,
+        device=problem.device_name,
+        warnings=tuple(problem.warnings),
+    )
+
+
+def _flat_shape(value: Any) -> tuple[int, ...]:
+    return (
+        tuple(np.shape(value))
+        if not isinstance(value, dict)
+        else (sum(int(np.size(v)) for v in value.values()),)
+    )
+
+
+def _shape_tree(out_shape: tuple[int, ...], value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _shape_tree(out_shape, item) for key, item in value.items()}
+    return out_shape + tuple(np.shape(value))
+
+
+# --- The Python API (SPEC §10) -------------------------------------------------------------
+
+
+def _problem(f: Any, args: tuple[Any, ...], wrt: Any, dtype: str, device: str) -> Problem:
+    function = f if isinstance(f, Function) else from_callable(f)
+    if len(args) != len(function.params):
+        raise ShapeError(
+            f"{function.source} takes {len(function.params)} argument"
+            f"{'s' if len(function.params) != 1 else ''} ({', '.join(function.params)}); "
+            f"got {len(args)}"
+        )
+    if isinstance(wrt, (str, int)):
+        wrt = [wrt]
+    if wrt is not None:
+        wrt = [function.params[w] if isinstance(w, int) else w for w in wrt]
+    point = {name: _as_value(arg) for name, arg in zip(function.params, args, strict=True)}
+    return prepare(function, point, wrt, dtype=dtype, device=device)
+
+
+def _as_value(arg: Any) -> Any:
+    if isinstance(arg, dict):
+        return {key: _as_value(item) for key, item in arg.items()}
+    array = np.asarray(arg)
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "fc":
+        raise UsageError(f"arguments must be numbers or arrays, got {array.dtype}")
+    return array
+
+
+def jacobian(
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    mode: str = "auto",
+    dtype: str = "float64",
+    device: str = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DerivativeResult:
+    """The Jacobian of ``f`` at ``args`` (one per positional parameter).
+
+    Args:
+        f: a callable, or a `Function` from `load` / `parse_expr`.
+        *args: the point: one array (or dict of arrays) per positional parameter.
+        wrt: names (or indices) of the parameters to differentiate; default all.
+        mode: ``"auto"`` (the cheaper of forward and reverse), ``"fwd"`` or ``"rev"``.
+
+    Returns:
+        a `DerivativeResult`; ``.result`` is ``output_shape + input_shape``, keyed by
+        parameter name when several are differentiated; ``.to_dict()`` is the CLI's JSON.
+
+    >>> import jax.numpy as jnp
+    >>> jacobian(lambda x: jnp.sin(x), [0.0, 1.0]).result.round(3).tolist()
+    [[1.0, 0.0], [0.0, 0.54]]
+    """
+    return jacobian_at(_problem(f, args, wrt, dtype, device), mode, max_bytes)
+
+
+def grad(
+    f: Any, *args: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+) -> DerivativeResult:
+    """The gradient of a scalar-valued ``f`` at ``args`` (reverse mode)."""
+    return grad_at(_problem(f, args, wrt, dtype, device))
+
+
+def hessian(
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    dtype: str = "float64",
+    device: str = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DerivativeResult:
+    """The Hessian of ``f`` at ``args`` (forward-over-reverse)."""
+    return hessian_at(_problem(f, args, wrt, dtype, device), max_bytes)
+
+
+def jvp(
+    f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+) -> DerivativeResult:
+    """J·v: ``v`` shaped like the differentiated argument (a tuple or dict for several)."""
+    return jvp_at(_problem(f, args, wrt, dtype, device), _tree_value(v))
+
+
+def vjp(
+    f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+) -> DerivativeResult:
+    """vᵀ·J: ``v`` shaped like the output."""
+    return vjp_at(_problem(f, args, wrt, dtype, device), _as_value(v))
+
+
+def hvp(
+    f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+) -> DerivativeResult:
+    """H·v without forming H: ``v`` shaped like the differentiated argument."""
+    return hvp_at(_problem(f, args, wrt, dtype, device), _tree_value(v))
+
+
+def info(
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    mode: str = "auto",
+    dtype: str = "float64",
+    device: str = "auto",
+) -> InfoResult:
+    """Shapes, sizes and the mode a Jacobian would use at ``args``, computing no derivative."""
+    return info_at(_problem(f, args, wrt, dtype, device), mode)
+
+
+def _tree_value(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return tuple(_as_value(item) for item in v)
+    return _as_value(v)

@@ -1,0 +1,482 @@
+"""The command line: wires parse → compute → render. No maths here.
+
+`main` is the program with error handling: it turns every `JaccliError` (and every usage error
+from the option parser) into one stderr line and its exit code. The command functions below it
+handle no errors themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import shutil
+import sys
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+from .errors import JaccliError, NotCleanError, ResourceError, UsageError
+
+app = typer.Typer(
+    name="jaccli",
+    help="Jacobians, derivatives and sensitivity analysis of your functions, with JAX.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True)
+class Common:
+    """The options every command takes (SPEC §2)."""
+
+    format: str | None
+    output: str | None
+    dtype: str
+    device: str
+    quiet: bool
+    traceback: bool
+    timeout: float | None
+    max_bytes: int
+    allow_nonfinite: bool
+
+
+_COMMON_OPTIONS: list[inspect.Parameter] = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, annotation, default in [
+        (
+            "format",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--format",
+                    "-f",
+                    help="table, json, csv, npy, npz or latex (default: table on a terminal, json otherwise)",
+                ),
+            ],
+            None,
+        ),
+        (
+            "output",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--output",
+                    "-o",
+                    help="write the result to this file (atomically); format from its suffix",
+                ),
+            ],
+            None,
+        ),
+        ("dtype", Annotated[str, typer.Option("--dtype", help="float64 or float32")], "float64"),
+        ("device", Annotated[str, typer.Option("--device", help="auto, cpu or gpu")], "auto"),
+        (
+            "quiet",
+            Annotated[bool, typer.Option("--quiet", "-q", help="no notes or warnings on stderr")],
+            False,
+        ),
+        (
+            "traceback",
+            Annotated[
+                bool, typer.Option("--traceback", help="show the Python traceback of a failure")
+            ],
+            False,
+        ),
+        (
+            "timeout",
+            Annotated[
+                float | None,
+                typer.Option("--timeout", help="give up after this many seconds (exit 4)", min=0.0),
+            ],
+            None,
+        ),
+        (
+            "max_bytes",
+            Annotated[
+                int,
+                typer.Option(
+                    "--max-bytes", help="refuse Jacobians/Hessians larger than this (bytes)", min=1
+                ),
+            ],
+            1 << 30,
+        ),
+        (
+            "allow_nonfinite",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--allow-nonfinite", help="exit 0 even when the result has NaN or inf"
+                ),
+            ],
+            False,
+        ),
+    ]
+]
+
+
+def command(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn`` as a subcommand that also takes the common options as ``common``."""
+    signature = inspect.signature(fn)
+    hints = typing.get_type_hints(fn, include_extras=True)
+    own = [
+        p.replace(annotation=hints[p.name])
+        for p in signature.parameters.values()
+        if p.name != "common"
+    ]
+    names = [p.name for p in _COMMON_OPTIONS]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> None:
+        common = Common(**{name: kwargs.pop(name) for name in names})
+        _STATE["common"] = common
+        fn(common=common, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=own + _COMMON_OPTIONS)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + _COMMON_OPTIONS}
+    return app.command(fn.__name__.rstrip("_"))(wrapper)
+
+
+_STATE: dict[str, Any] = {}
+
+Func = Annotated[
+    str | None, typer.Argument(help="FILE.py or FILE.py:NAME (omit with -e)", show_default=False)
+]
+Expr = Annotated[
+    str | None,
+    typer.Option("--expr", "-e", help="a math expression instead of FILE, e.g. 'x**2 + sin(y)'"),
+]
+Vars = Annotated[str | None, typer.Option("--vars", help="input order for an expression, e.g. x,y")]
+At = Annotated[
+    str, typer.Option("--at", help="the point: 2,1 | x=2,y=1 | '[[1,2],[3,4]]' | @x.npy")
+]
+Wrt = Annotated[
+    str | None, typer.Option("--wrt", help="differentiate these arguments only, e.g. W,b")
+]
+Mode = Annotated[str, typer.Option("--mode", help="auto, fwd or rev")]
+Vec = Annotated[str, typer.Option("--v", help="the vector, in the same forms as --at")]
+
+
+# --- the pipeline, shared by every command ----------------------------------------------------
+
+
+def _load(func: str | None, expr: str | None, variables: str | None) -> Any:
+    from . import loader
+
+    if (func is None) == (expr is None):
+        raise UsageError(
+            "give either a function file or -e/--expr"
+            if func is None
+            else "give a function file or -e/--expr, not both",
+            hint="jaccli jacobian f.py --at 2,1   or   jaccli jacobian -e 'x**2 + y' --at 2,1",
+        )
+    if expr is not None:
+        names = [v.strip() for v in variables.split(",")] if variables else None
+        return loader.from_expression(expr, names)
+    if variables:
+        raise UsageError("--vars applies to -e/--expr only")
+    return loader.load(func)
+
+
+def _split_names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise UsageError(f"--wrt has an empty name: {text!r}", hint="e.g. --wrt W,b")
+    return names
+
+
+def _problem(
+    common: Common,
+    func: str | None,
+    expr: str | None,
+    variables: str | None,
+    at: str,
+    wrt: str | None,
+) -> Any:
+    from . import api, points
+
+    function = _load(func, expr, variables)
+    point = points.bind_point(
+        points.parse_point(at, "--at"), function.params, "--at", function.source
+    )
+    return api.prepare(function, point, _split_names(wrt), dtype=common.dtype, device=common.device)
+
+
+def _vector(problem: Any, text: str, like: str) -> Any:
+    from . import points
+
+    parsed = points.parse_point(text, "--v")
+    if like == "output":
+        return points.bind_point(parsed, ("v",), "--v", "the output")["v"]
+    bound = points.bind_point(parsed, problem.wrt, "--v", "the differentiated input")
+    return bound[problem.wrt[0]] if len(problem.wrt) == 1 else bound
+
+
+def _emit(common: Common, result: Any) -> None:
+    """Render the finished result, write it to stdout or --output, and set the exit status."""
+    from . import fileio, render, runtime
+
+    fmt = common.format
+    if fmt is not None and fmt not in render.FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(render.FORMATS)}, got {fmt!r}")
+    if fmt is None:
+        if common.output:
+            fmt = render.format_for_path(common.output)
+        else:
+            fmt = "table" if sys.stdout.isatty() else "json"
+    color = common.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size((100, 24)).columns
+    data = render.render(result, fmt, color=color, width=width)
+    if not common.quiet:
+        for warning in result.warnings:
+            sys.stderr.write(f"jaccli: warning: {render.escape(warning)}\n")
+    if common.output:
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        fileio.atomic_write(common.output, payload)
+        if not common.quiet:
+            sys.stderr.write(f"jaccli: wrote {result.command} to {render.escape(common.output)}\n")
+    else:
+        if fmt in render.BINARY_FORMATS and sys.stdout.isatty():
+            raise UsageError(
+                f"refusing to write binary {fmt} to a terminal",
+                hint=f"redirect stdout or use --output result.{fmt}",
+            )
+        runtime.write_stdout(data)
+    nonfinite = getattr(result, "nonfinite", 0)
+    if nonfinite and not common.allow_nonfinite:
+        raise NotCleanError(
+            f"the result has {nonfinite} non-finite entr{'y' if nonfinite == 1 else 'ies'} (NaN or inf)",
+            hint="pass --allow-nonfinite to accept them",
+        )
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+@command
+def jacobian(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    wrt: Wrt = None,
+    mode: Mode = "auto",
+) -> None:
+    """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
+    from . import api
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.jacobian_at(problem, mode, common.max_bytes))
+
+
+@command
+def jvp(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    v: Vec = ...,
+    wrt: Wrt = None,
+) -> None:
+    """J·v in one forward pass, without forming J (v shaped like the input)."""
+    from . import api
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.jvp_at(problem, _vector(problem, v, "input")))
+
+
+@command
+def vjp(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    v: Vec = ...,
+    wrt: Wrt = None,
+) -> None:
+    """vᵀ·J in one reverse pass, without forming J (v shaped like the output)."""
+    from . import api
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.vjp_at(problem, _vector(problem, v, "output")))
+
+
+@command
+def grad(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    wrt: Wrt = None,
+) -> None:
+    """The gradient of a scalar-valued function (reverse mode)."""
+    from . import api
+
+    _emit(common, api.grad_at(_problem(common, func, expr, variables, at, wrt)))
+
+
+@command
+def hessian(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    wrt: Wrt = None,
+) -> None:
+    """The Hessian, forward-over-reverse."""
+    from . import api
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.hessian_at(problem, common.max_bytes))
+
+
+@command
+def hvp(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    v: Vec = ...,
+    wrt: Wrt = None,
+) -> None:
+    """H·v without forming H (forward-over-reverse; v shaped like the input)."""
+    from . import api
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.hvp_at(problem, _vector(problem, v, "input")))
+
+
+@command
+def info(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = ...,
+    wrt: Wrt = None,
+    mode: Mode = "auto",
+) -> None:
+    """Shapes, n and m, the mode a Jacobian would use and why, and its size; computes nothing."""
+    from . import api
+
+    _emit(common, api.info_at(_problem(common, func, expr, variables, at, wrt), mode))
+
+
+# --- the program with error handling -----------------------------------------------------------
+
+
+def _wants_json_errors(argv: Sequence[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if arg in ("--format=json", "-fjson"):
+            return True
+    return False
+
+
+def _report(exc: BaseException, argv: Sequence[str], show_traceback: bool) -> None:
+    from . import render
+
+    if show_traceback:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(render.error_text(exc, _wants_json_errors(argv)))
+    sys.stderr.flush()
+
+
+def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
+    def expire() -> None:
+        from . import fileio
+
+        fileio.remove_partial_files()
+        _report(
+            ResourceError(f"gave up after the --timeout of {seconds:g} s", hint="raise --timeout"),
+            argv,
+            False,
+        )
+
+    return expire
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the command line without error handling; returns the exit code of a clean run."""
+    from typer.main import get_command
+
+    cli = get_command(app)
+    outcome = cli.main(args=list(argv), prog_name="jaccli", standalone_mode=False)
+    return outcome if isinstance(outcome, int) else 0
+
+
+def _timeout_from(argv: Sequence[str]) -> float | None:
+    for i, arg in enumerate(argv):
+        value = (
+            arg.split("=", 1)[1]
+            if arg.startswith("--timeout=")
+            else (argv[i + 1] if arg == "--timeout" and i + 1 < len(argv) else None)
+        )
+        if value is not None:
+            try:
+                return float(value) if float(value) > 0 else None
+            except ValueError:
+                return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script: run, and turn every failure into its exit code and one stderr line."""
+    from . import fileio, runtime
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in argv
+    timeout = _timeout_from(argv)
+    code = 0
+    try:
+        with (
+            runtime.terminate_on_sigterm(),
+            runtime.deadline(timeout, _on_timeout(argv, timeout or 0)),
+        ):
+            code = run(argv)
+    except JaccliError as exc:
+        _report(exc, argv, show_traceback)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        fileio.remove_partial_files()
+        sys.stderr.write("jaccli: interrupted\n")
+        code = 130
+    except runtime.Terminated:
+        fileio.remove_partial_files()
+        sys.stderr.write("jaccli: terminated\n")
+        code = 143
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141
+    except Exception as exc:
+        if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
+            # A usage error from the option parser (unknown option, missing value, ...).
+            _report(UsageError(exc.format_message()), argv, False)
+            code = int(getattr(exc, "exit_code", 2)) or 2
+        else:
+            internal = JaccliError(
+                f"unexpected {type(exc).__name__}: {exc}",
+                hint="this is a bug in jaccli; rerun with --traceback and report it",
+            )
+            internal.exit_code = 3
+            _report(internal, argv, show_traceback)
+            code = 3
+    sys.exit(code)

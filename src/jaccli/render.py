@@ -1,0 +1,452 @@
+"""Render results: rich tables for people; JSON, CSV, LaTeX, .npy and .npz for programs.
+
+Every renderer returns the whole output as text or bytes, so nothing reaches stdout or a file
+until it is complete. This is the only module that uses rich, and it imports it inside functions
+to keep ``jaccli --help`` fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import UsageError
+from .results import DerivativeResult, InfoResult
+
+FORMATS = ("table", "json", "csv", "npy", "npz", "latex")
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".npy": "npy",
+    ".npz": "npz",
+    ".tex": "latex",
+    ".txt": "table",
+}
+BINARY_FORMATS = ("npy", "npz")
+
+# A table beyond this many cells (or columns) is summarised instead of printed in full.
+MAX_TABLE_CELLS = 400
+PICTURE_WIDTH = 64
+PICTURE_HEIGHT = 24
+
+TITLES = {
+    "jacobian": "Jacobian",
+    "jvp": "Jacobian-vector product J·v",
+    "vjp": "vector-Jacobian product vᵀ·J",
+    "grad": "gradient",
+    "hessian": "Hessian",
+    "hvp": "Hessian-vector product H·v",
+}
+
+
+def format_for_path(path: str) -> str:
+    """The output format implied by a file name's suffix."""
+    for suffix, fmt in SUFFIX_FORMATS.items():
+        if path.lower().endswith(suffix):
+            return fmt
+    raise UsageError(
+        f"cannot tell the format of --output {escape(path)} from its suffix",
+        hint="use one of " + ", ".join(SUFFIX_FORMATS) + " or pass --format",
+    )
+
+
+def escape(text: str) -> str:
+    """Show user-supplied text safely: control and escape characters as \\x.. sequences."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+# --- the matrix view: labelled rows and columns for every command ---------------------------
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A result laid out as a labelled 2-D matrix."""
+
+    rows: list[str]
+    columns: list[str]
+    data: np.ndarray
+
+
+def _input_leaves(result: DerivativeResult) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    leaves: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+
+    def collect(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                collect(item, (*path, str(key)))
+        else:
+            leaves.append((path, tuple(np.shape(value))))
+
+    for name in result.wrt:
+        collect(result.at[name], (name,))
+    return leaves
+
+
+def _lookup(tree: Any, path: tuple[str, ...], single: bool) -> Any:
+    node = tree if single else tree[path[0]]
+    for key in path[1:]:
+        node = node[key]
+    return node
+
+
+def _labels(base: str, shape: tuple[int, ...]) -> list[str]:
+    if not shape:
+        return [base]
+    return [base + "[" + ",".join(map(str, idx)) + "]" for idx in np.ndindex(*shape)]
+
+
+def _output_labels(shape: tuple[int, ...]) -> list[str]:
+    return _labels("f", shape)
+
+
+def matrix_view(result: DerivativeResult) -> Matrix:
+    """Lay any derivative out as rows × columns with labels (outputs and inputs)."""
+    leaves = _input_leaves(result)
+    single = len(result.wrt) == 1
+    out_shape = tuple(result.function.output_shape)
+    m = int(np.prod(out_shape, dtype=np.int64))
+    in_labels = [lab for path, shape in leaves for lab in _labels(".".join(path), shape)]
+    if result.command == "jacobian":
+        blocks = [
+            np.asarray(_lookup(result.result, path, single)).reshape(m, -1) for path, _ in leaves
+        ]
+        return Matrix(_output_labels(out_shape), in_labels, np.concatenate(blocks, axis=1))
+    if result.command in ("grad", "vjp", "hvp"):
+        column = np.concatenate(
+            [np.asarray(_lookup(result.result, path, single)).reshape(-1) for path, _ in leaves]
+        )
+        return Matrix(in_labels, [TITLES[result.command].split()[-1]], column.reshape(-1, 1))
+    if result.command == "jvp":
+        return Matrix(_output_labels(out_shape), ["J·v"], np.asarray(result.result).reshape(-1, 1))
+    if result.command == "hessian":
+        rows = []
+        for p, _ in leaves:
+            outer = _lookup(result.result, (p[0],), single) if not single else result.result
+            row_blocks = []
+            for q, q_shape in leaves:
+                block = outer if single else outer[q[0]]
+                for key in p[1:]:
+                    block = block[key]
+                for key in q[1:]:
+                    block = block[key]
+                row_blocks.append(np.asarray(block).reshape(m, -1, int(np.prod(q_shape))))
+            rows.append(np.concatenate(row_blocks, axis=2))
+        stacked = np.concatenate(rows, axis=1)  # (m, n, n)
+        if m == 1:
+            return Matrix(in_labels, in_labels, stacked[0])
+        row_labels = [f"{o} · {i}" for o in _output_labels(out_shape) for i in in_labels]
+        return Matrix(row_labels, in_labels, stacked.reshape(-1, len(in_labels)))
+    raise ValueError(f"no matrix view for {result.command}")
+
+
+# --- machine formats --------------------------------------------------------------------------
+
+
+def to_json_text(result: DerivativeResult | InfoResult) -> str:
+    """Strict JSON (one line); ``allow_nan=False`` is the final guard against NaN slipping out."""
+    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def _number_text(x: Any) -> str:
+    if isinstance(x, complex) or np.iscomplexobj(x):
+        return repr(complex(x))
+    return repr(float(x))
+
+
+def to_csv_text(result: DerivativeResult) -> str:
+    view = matrix_view(result)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    corner = "output" if result.command in ("jacobian", "jvp") else "input"
+    writer.writerow([corner, *view.columns])
+    for label, row in zip(view.rows, view.data, strict=True):
+        writer.writerow([label, *(_number_text(x) for x in row)])
+    return buffer.getvalue()
+
+
+def to_latex_text(result: DerivativeResult) -> str:
+    view = matrix_view(result)
+    lines = [" & ".join(_latex_number(x) for x in row) + r" \\" for row in view.data]
+    return "\\begin{bmatrix}\n" + "\n".join(lines) + "\n\\end{bmatrix}\n"
+
+
+def _latex_number(x: Any) -> str:
+    if np.iscomplexobj(x):
+        return f"{x.real:.6g} {'+' if x.imag >= 0 else '-'} {abs(x.imag):.6g}i"
+    return f"{float(x):.6g}"
+
+
+def _result_arrays(result: DerivativeResult) -> dict[str, np.ndarray]:
+    if not isinstance(result.result, dict):
+        return {result.wrt[0] if result.command != "jvp" else "jvp": np.asarray(result.result)}
+    arrays: dict[str, np.ndarray] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for key, item in node.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(item, dict):
+                walk(item, name)
+            else:
+                arrays[name] = np.asarray(item)
+
+    walk(result.result, "")
+    return arrays
+
+
+def to_npy_bytes(result: DerivativeResult) -> bytes:
+    if isinstance(result.result, dict):
+        raise UsageError(
+            "the result has several parts (" + ", ".join(_result_arrays(result)) + "); "
+            ".npy holds one array",
+            hint="write .npz (--output result.npz) or choose one argument with --wrt",
+        )
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(result.result), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def to_npz_bytes(result: DerivativeResult) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **_result_arrays(result))
+    return buffer.getvalue()
+
+
+def render(
+    result: DerivativeResult | InfoResult, fmt: str, color: bool = False, width: int = 100
+) -> str | bytes:
+    """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz."""
+    if fmt == "json":
+        return to_json_text(result)
+    if fmt == "table":
+        return to_table_text(result, color=color, width=width)
+    if isinstance(result, InfoResult):
+        raise UsageError(f"info has no {fmt} form", hint="use --format table or json")
+    if fmt == "csv":
+        return to_csv_text(result)
+    if fmt == "latex":
+        return to_latex_text(result)
+    if fmt == "npy":
+        return to_npy_bytes(result)
+    if fmt == "npz":
+        return to_npz_bytes(result)
+    raise UsageError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))
+
+
+# --- tables for people ---------------------------------------------------------------------
+
+
+def _fmt_number(x: Any) -> str:
+    if np.iscomplexobj(x):
+        z = complex(x)
+        return f"{z.real:.6g}{'+' if z.imag >= 0 else '-'}{abs(z.imag):.6g}j"
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    return "0" if x == 0 else f"{x:.6g}"
+
+
+def _fmt_value(value: Any, limit: int = 8) -> str:
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return _fmt_number(array)
+    flat = array.reshape(-1)
+    shown = ", ".join(_fmt_number(x) for x in flat[:limit])
+    more = f", … ({array.size} entries)" if array.size > limit else ""
+    return f"[{shown}{more}]" if array.ndim == 1 else f"{array.shape} [{shown}{more}]"
+
+
+def _fmt_point(at: dict[str, Any]) -> str:
+    parts = []
+    for name, value in at.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k}={_fmt_value(v, 4)}" for k, v in value.items())
+            parts.append(f"{name}={{{inner}}}")
+        else:
+            parts.append(f"{name}={_fmt_value(value, 6)}")
+    return ", ".join(parts)
+
+
+def _header_lines(result: DerivativeResult | InfoResult) -> Iterator[tuple[str, str]]:
+    fn = result.function
+    title = "info" if isinstance(result, InfoResult) else TITLES[result.command]
+    yield ("bold", f"{title} of {escape(fn.source)} at {escape(_fmt_point(result.at))}")
+    if isinstance(result, DerivativeResult):
+        yield ("", f"f = {_fmt_value(result.value)}")
+        if result.v is not None:
+            yield (
+                "",
+                f"v = {_fmt_value(result.v) if not isinstance(result.v, dict) else escape(_fmt_point(result.v))}",
+            )
+        if result.holomorphic:
+            yield ("yellow", "the function is treated as holomorphic (complex in, complex out)")
+        yield ("dim", f"mode: {result.mode} — {result.mode_reason}")
+
+
+def to_table_text(
+    result: DerivativeResult | InfoResult, color: bool = False, width: int = 100
+) -> str:
+    """A labelled table (or, for big results, a summary with a sparsity picture)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=max(width, 40),
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    for style, line in _header_lines(result):
+        console.print(Text(line, style=style or ""))
+    if isinstance(result, InfoResult):
+        console.print(_info_table(result))
+        return buffer.getvalue()
+    view = matrix_view(result)
+    transposed = Matrix(view.columns, view.rows, view.data.T)
+    if view.data.size <= MAX_TABLE_CELLS and _table_width(view) <= console.width:
+        console.print(_full_table(view))
+    elif view.data.size <= MAX_TABLE_CELLS and _table_width(transposed) <= console.width:
+        console.print(Text("(transposed: inputs as rows, outputs as columns)", style="dim"))
+        console.print(_full_table(transposed))
+    else:
+        for renderable in _summary(view):
+            console.print(renderable)
+    return buffer.getvalue()
+
+
+def _table_width(view: Matrix) -> int:
+    """The width a full table needs: the widest label or number in each column, plus spacing."""
+    label_width = max((len(label) for label in view.rows), default=0)
+    widths = [
+        max([len(label), *(len(_fmt_number(x)) for x in view.data[:, j])])
+        for j, label in enumerate(view.columns)
+    ]
+    return label_width + sum(widths) + 2 * len(widths)
+
+
+def _full_table(view: Matrix) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("", style="bold", no_wrap=True)
+    for label in view.columns:
+        table.add_column(Text(escape(label)), justify="right", no_wrap=True)
+    for label, row in zip(view.rows, view.data, strict=True):
+        cells = [Text(_fmt_number(x), style="dim" if x == 0 else "") for x in row]
+        table.add_row(Text(escape(label)), *cells)
+    return table
+
+
+def _summary(view: Matrix) -> Iterator[Any]:
+    from rich.table import Table
+    from rich.text import Text
+
+    data = view.data
+    magnitude = np.abs(data)
+    finite = np.isfinite(magnitude)
+    nnz = int(np.count_nonzero(data))
+    yield Text(
+        f"{len(view.rows)} × {len(view.columns)} matrix, {nnz:,} nonzero "
+        f"({100.0 * nnz / max(data.size, 1):.3g}%), max |entry| "
+        f"{_fmt_number(magnitude[finite].max()) if finite.any() else 'nan'}, "
+        f"Frobenius norm {_fmt_number(np.sqrt(np.sum(magnitude[finite] ** 2)))}"
+    )
+    yield Text("sparsity (█ nonzero, · zero):", style="dim")
+    yield Text(_sparsity_picture(data))
+    order = np.argsort(np.where(finite, magnitude, np.inf).reshape(-1))[::-1][:10]
+    table = Table(title="largest entries", box=None, header_style="bold")
+    table.add_column("row")
+    table.add_column("column")
+    table.add_column("value", justify="right")
+    for flat in order:
+        i, j = divmod(int(flat), data.shape[1])
+        if data[i, j] == 0:
+            break
+        table.add_row(
+            Text(escape(view.rows[i])), Text(escape(view.columns[j])), _fmt_number(data[i, j])
+        )
+    yield table
+
+
+def _sparsity_picture(data: np.ndarray) -> str:
+    rows, cols = data.shape
+    h, w = min(rows, PICTURE_HEIGHT), min(cols, PICTURE_WIDTH)
+    row_edges = np.linspace(0, rows, h + 1).astype(int)
+    col_edges = np.linspace(0, cols, w + 1).astype(int)
+    nonzero = data != 0
+    lines = []
+    for r0, r1 in itertools.pairwise(row_edges):
+        band = nonzero[r0:r1].any(axis=0)
+        line = "".join(
+            "█" if band[c0:c1].any() else "·"
+            for c0, c1 in itertools.pairwise(col_edges)
+        )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _info_table(result: InfoResult) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for inp in result.function.inputs:
+        differentiated = "" if inp.name in result.wrt else "  (held fixed)"
+        table.add_row(
+            Text(f"input {escape(inp.name)}"),
+            Text(f"shape {_shape_text(inp.shape)}, {inp.dtype}{differentiated}"),
+        )
+    table.add_row(
+        "output",
+        f"shape {_shape_text(result.function.output_shape)}, {result.function.output_dtype}",
+    )
+    table.add_row("n (inputs)", f"{result.n:,}")
+    table.add_row("m (outputs)", f"{result.m:,}")
+    table.add_row(
+        "Jacobian", f"shape {_shape_text(result.jacobian_shape)}, {result.jacobian_bytes:,} bytes"
+    )
+    if result.hessian_bytes is not None:
+        table.add_row("Hessian", f"{result.hessian_bytes:,} bytes")
+    table.add_row("mode", f"{result.mode}: {result.mode_reason}")
+    table.add_row("dtype / device", f"{result.dtype} / {result.device}")
+    return table
+
+
+def _shape_text(shape: Any) -> str:
+    if isinstance(shape, dict):
+        return "{" + ", ".join(f"{escape(k)}: {_shape_text(v)}" for k, v in shape.items()) + "}"
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def error_text(exc: Any, json_mode: bool) -> str:
+    """The stderr text for an error: one line and maybe a hint line, or one JSON object."""
+    message = escape(getattr(exc, "message", str(exc)))
+    hint = getattr(exc, "hint", None)
+    if json_mode:
+        payload = {
+            "error": {
+                "code": getattr(exc, "exit_code", 2),
+                "type": getattr(exc, "kind", "error"),
+                "message": message,
+                "hint": escape(hint) if hint else None,
+            }
+        }
+        return json.dumps(payload, ensure_ascii=False) + "\n"
+    text = f"jaccli: error: {message}\n"
+    if hint:
+        text += f"hint: {escape(hint)}\n"
+    return text

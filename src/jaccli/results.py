@@ -1,0 +1,190 @@
+"""Result records (frozen) and their strict-JSON form, the contract of SPEC §5.
+
+Arrays inside records are NumPy arrays (or dicts of them for pytree arguments). `to_dict` is
+exactly the JSON object the CLI prints: non-finite numbers become ``null`` (and are counted in
+``warnings`` by whoever built the record), complex numbers become ``{"re": .., "im": ..}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """One positional argument of the function: its name, shape (a dict for pytrees), dtype."""
+
+    name: str
+    shape: Any
+    dtype: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": _shape_json(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """What was differentiated: its source, inputs and output shape."""
+
+    source: str
+    kind: str
+    inputs: tuple[InputInfo, ...]
+    output_shape: tuple[int, ...]
+    output_dtype: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "inputs": [inp.to_dict() for inp in self.inputs],
+            "output_shape": list(self.output_shape),
+            "output_dtype": self.output_dtype,
+        }
+
+
+@dataclass(frozen=True)
+class DerivativeResult:
+    """A derivative at one point: Jacobian, JVP, VJP, gradient, Hessian or HVP."""
+
+    command: str
+    function: FunctionInfo
+    at: dict[str, Any]
+    value: Any
+    mode: str
+    mode_reason: str
+    result: Any
+    wrt: tuple[str, ...]
+    dtype: str
+    device: str
+    warnings: tuple[str, ...] = ()
+    v: Any = None
+    holomorphic: bool = False
+    nonfinite: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The strict-JSON object of SPEC §5 (plain lists, floats, strings, null)."""
+        out: dict[str, Any] = {
+            "jaccli": SCHEMA_VERSION,
+            "command": self.command,
+            "function": self.function.to_dict(),
+            "at": to_json(self.at),
+            "wrt": list(self.wrt),
+        }
+        if self.v is not None:
+            out["v"] = to_json(self.v)
+        out.update(
+            {
+                "value": to_json(self.value),
+                "mode": self.mode,
+                "mode_reason": self.mode_reason,
+                "result": to_json(self.result),
+                "holomorphic": self.holomorphic,
+                "dtype": self.dtype,
+                "device": self.device,
+            }
+        )
+        out.update({key: to_json(value) for key, value in self.extra.items()})
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+@dataclass(frozen=True)
+class InfoResult:
+    """Shapes, sizes and the mode that would be used, without computing any derivative."""
+
+    function: FunctionInfo
+    at: dict[str, Any]
+    wrt: tuple[str, ...]
+    n: int
+    m: int
+    mode: str
+    mode_reason: str
+    jacobian_shape: Any
+    jacobian_bytes: int
+    hessian_bytes: int | None
+    dtype: str
+    device: str
+    warnings: tuple[str, ...] = ()
+    command: str = "info"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "jaccli": SCHEMA_VERSION,
+            "command": self.command,
+            "function": self.function.to_dict(),
+            "at": to_json(self.at),
+            "wrt": list(self.wrt),
+            "n": self.n,
+            "m": self.m,
+            "mode": self.mode,
+            "mode_reason": self.mode_reason,
+            "jacobian_shape": _shape_json(self.jacobian_shape),
+            "jacobian_bytes": self.jacobian_bytes,
+            "hessian_bytes": self.hessian_bytes,
+            "dtype": self.dtype,
+            "device": self.device,
+            "warnings": list(self.warnings),
+        }
+
+
+def _shape_json(shape: Any) -> Any:
+    if isinstance(shape, dict):
+        return {key: _shape_json(value) for key, value in shape.items()}
+    return list(shape)
+
+
+def to_json(value: Any) -> Any:
+    """Convert arrays, numbers and dicts of them to strict-JSON data.
+
+    >>> to_json(np.array([1.0, np.nan, 2 + 1j]))
+    [{'re': 1.0, 'im': 0.0}, None, {'re': 2.0, 'im': 1.0}]
+    """
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    array = np.asarray(value)
+    if array.dtype.kind in "iu":
+        return array.tolist()
+    if array.dtype.kind == "b":
+        return array.tolist()
+    if array.dtype.kind == "c":
+        return _complex_json(array.tolist())
+    return _float_json(array.astype(np.float64).tolist())
+
+
+def _float_json(item: Any) -> Any:
+    if isinstance(item, list):
+        return [_float_json(x) for x in item]
+    return item if math.isfinite(item) else None
+
+
+def _complex_json(item: Any) -> Any:
+    if isinstance(item, list):
+        return [_complex_json(x) for x in item]
+    if not (math.isfinite(item.real) and math.isfinite(item.imag)):
+        return None
+    return {"re": item.real, "im": item.imag}
+
+
+def count_nonfinite(value: Any) -> int:
+    """The number of NaN or infinite entries in an array or a dict of arrays."""
+    if value is None:
+        return 0
+    if isinstance(value, dict):
+        return sum(count_nonfinite(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(count_nonfinite(item) for item in value)
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc":
+        return 0
+    return int(array.size - np.count_nonzero(np.isfinite(array)))

@@ -1,0 +1,72 @@
+"""Process-level guards for the command line: the --timeout deadline and termination signals.
+
+The deadline is a watchdog thread rather than SIGALRM because Python signal handlers only run
+between bytecodes, and the work being bounded may sit for minutes inside XLA's compiler or a
+long-running C call. When the deadline passes, the watchdog writes the error, removes any
+half-written output file, and ends the process with exit code 4.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so cleanup runs and the exit code is 143."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None, on_expire: Callable[[], None]) -> Iterator[None]:
+    """Run the body with a wall-clock limit; ``on_expire`` reports and cleans up, then exit 4."""
+    if not seconds:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        if not finished.wait(seconds):
+            try:
+                on_expire()
+            finally:
+                os._exit(4)
+
+    watcher = threading.Thread(target=watch, name="jaccli-deadline", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into `Terminated` while the body runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def write_stdout(data: str | bytes) -> None:
+    """Write the finished output to stdout in one go and flush it."""
+    if isinstance(data, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(data)
+        sys.stdout.flush()
