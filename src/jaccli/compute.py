@@ -201,7 +201,18 @@ def hessian(fn: Callable[..., Any], primals: tuple[Any, ...]) -> Derivative:
         return jax.jacfwd(jax.jacrev(fn, argnums=argnums), argnums=argnums)(*p), fn(*p)
 
     (result, value), compiled = run_compiled(transform, *primals)
-    return Derivative(value=value, result=tuple(tuple(row) for row in result), compiled=compiled)
+    # jacfwd puts the tuple over inner arguments at each leaf of the outer argument's pytree;
+    # regroup so that block [i][j] is arg i's pytree whose leaves are arg j's pytrees.
+    blocks = tuple(
+        tuple(
+            jax.tree_util.tree_map(
+                lambda leaf, j=j: leaf[j], row, is_leaf=lambda x: isinstance(x, tuple)
+            )
+            for j in argnums
+        )
+        for row in result
+    )
+    return Derivative(value=value, result=blocks, compiled=compiled)
 
 
 def hvp(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Derivative:

@@ -311,7 +311,7 @@ def to_table_text(
         console.print(Text(line, style=style or ""))
     if isinstance(result, InfoResult):
         console.print(_info_table(result))
-        return buffer.getvalue()
+        return _strip_padding(buffer.getvalue())
     view = matrix_view(result)
     transposed = Matrix(view.columns, view.rows, view.data.T)
     if view.data.size <= MAX_TABLE_CELLS and _table_width(view) <= console.width:
@@ -322,7 +322,12 @@ def to_table_text(
     else:
         for renderable in _summary(view):
             console.print(renderable)
-    return buffer.getvalue()
+    return _strip_padding(buffer.getvalue())
+
+
+def _strip_padding(text: str) -> str:
+    """Drop the spaces rich pads wrapped lines with, so copied output has no trailing blanks."""
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
 def _table_width(view: Matrix) -> int:
@@ -390,8 +395,7 @@ def _sparsity_picture(data: np.ndarray) -> str:
     for r0, r1 in itertools.pairwise(row_edges):
         band = nonzero[r0:r1].any(axis=0)
         line = "".join(
-            "█" if band[c0:c1].any() else "·"
-            for c0, c1 in itertools.pairwise(col_edges)
+            "█" if band[c0:c1].any() else "·" for c0, c1 in itertools.pairwise(col_edges)
         )
         lines.append(line)
     return "\n".join(lines)

@@ -1,0 +1,362 @@
+"""Read point files (`@x.npy` and friends) and write output files atomically.
+
+Files are opened without blocking and checked to be regular files before anything is read,
+so a FIFO or a device named by mistake gives an error instead of a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import stat
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import ParseError, ResourceError, UsageError
+from .points import MAX_DEPTH, Value, _unique_pairs, parse_value
+
+MAX_FILE_BYTES = 2 * 1024**3
+SUPPORTED_SUFFIXES = (".npy", ".npz", ".json", ".csv", ".txt")
+TEMP_PREFIX = ".jaccli-"
+
+_REAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_UREAL = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_REAL_CELL = re.compile(_REAL, re.ASCII)
+_COMPLEX_CELL = re.compile(rf"(?P<re>{_REAL})?(?P<im>[+-]?{_UREAL})[jJ]", re.ASCII)
+_NON_FINITE_CELL = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_BRACKET = re.compile(r"[\[\]{}]")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+
+_STREAM_PATH = re.compile(r"/dev/(?P<name>stdout|stderr)|(?:/dev/fd|/proc/self/fd)/(?P<fd>\d+)")
+
+# Temp files being written right now; signal and timeout handlers remove them on the way out.
+_IN_FLIGHT: set[str] = set()
+
+
+def _problem(path: str, reason: str, option: str, hint: str | None = None) -> UsageError:
+    return UsageError(f"cannot read {option} file {path!r}: {reason}", hint=hint)
+
+
+def _open_regular(path: str, option: str) -> tuple[io.BufferedReader, int]:
+    """Open a regular file for reading without blocking; return it and its size."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it just below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise _problem(path, exc.strerror or str(exc), option) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _problem(path, "it is a directory", option)
+        if not stat.S_ISREG(info.st_mode):
+            raise _problem(path, "it is not a regular file (a FIFO, socket or device)", option)
+        if info.st_size > MAX_FILE_BYTES:
+            raise ResourceError(
+                f"{option} file {path!r} is {info.st_size:,} bytes; the limit is "
+                f"{MAX_FILE_BYTES:,}",
+                hint="a point this large will not fit a Jacobian; use jvp/vjp on a smaller input",
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb"), info.st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_text(path: str, option: str) -> str:
+    handle, _ = _open_regular(path, option)
+    with handle:
+        try:
+            raw = handle.read()
+        except OSError as exc:
+            raise _problem(path, exc.strerror or str(exc), option) from None
+    if b"\x00" in raw:
+        raise _problem(path, "it is a binary file, not text", option)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _problem(path, f"it is not UTF-8 text (byte {exc.start})", option) from None
+
+
+def _load_numpy(path: str, option: str, expect_npz: bool) -> Value:
+    handle, _ = _open_regular(path, option)
+    where = f"{option} file {path!r}"
+    with handle:
+        magic = handle.read(6)
+        handle.seek(0)
+        if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
+            kind = ".npz archive" if expect_npz else ".npy file"
+            raise _problem(path, f"it is not a NumPy {kind}", option)
+        try:
+            loaded = np.load(handle, allow_pickle=False)
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            reason = str(exc).split("\n")[0] or type(exc).__name__
+            if "pickle" in reason:
+                reason = "it holds pickled Python objects, which are never loaded"
+            raise _problem(path, reason, option) from None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                if not expect_npz:
+                    raise _problem(path, "it is an .npz archive; name it .npz", option)
+                total = sum(info.file_size for info in loaded.zip.infolist())
+                if total > MAX_FILE_BYTES:
+                    raise ResourceError(
+                        f"{where} unpacks to {total:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+                    )
+                try:
+                    arrays = {name: loaded[name] for name in loaded.files}
+                except (ValueError, OSError, zipfile.BadZipFile) as exc:
+                    raise _problem(path, str(exc).split("\n")[0], option) from None
+                return {name: parse_value(a, f"{where} ({name})") for name, a in arrays.items()}
+        if expect_npz:
+            raise _problem(path, "it is not an .npz archive", option)
+        return parse_value(loaded, where)
+
+
+def _load_json(path: str, option: str) -> Value:
+    text = _read_text(path, option)
+    where = f"{option} file {path!r}"
+
+    def non_finite(word: str) -> None:
+        raise UsageError(
+            f"non-finite value {word} in {where}",
+            hint="points must be finite numbers; replace NaN/Infinity entries",
+        )
+
+    depth = deepest = 0
+    # Strings may hold brackets; over-counting only makes the guard stricter than needed.
+    for bracket in _BRACKET.finditer(text):
+        if bracket[0] in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise _problem(path, f"it is nested deeper than {MAX_DEPTH} levels", option)
+    try:
+        decoded = json.loads(text, parse_constant=non_finite, object_pairs_hook=_unique_pairs)
+    except json.JSONDecodeError as exc:
+        raise _problem(
+            path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", option
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise _problem(path, f"invalid JSON: {exc}", option) from None
+    except ParseError as exc:
+        raise _problem(path, exc.message, option) from None
+    return parse_value(decoded, where)
+
+
+def _cell(text: str, where: str) -> float | complex:
+    cell = text.strip()
+    if not cell:
+        raise ParseError(f"empty cell in {where}")
+    if _REAL_CELL.fullmatch(cell):
+        number: float | complex = float(cell)
+    elif match := _COMPLEX_CELL.fullmatch(cell):
+        number = complex(float(match["re"] or 0.0), float(match["im"]))
+    elif _NON_FINITE_CELL.fullmatch(cell):
+        number = float("nan")
+    else:
+        raise ParseError(f"{cell[:40]!r} is not a number in {where}")
+    if not np.isfinite(number):
+        raise UsageError(
+            f"non-finite value {cell[:40]} in {where}",
+            hint="points must be finite numbers; replace nan/inf entries",
+        )
+    return number
+
+
+def _load_table(path: str, option: str, delimiter: str | None) -> Value:
+    text = _read_text(path, option)
+    where = f"{option} file {path!r}"
+    if delimiter is None:
+        rows = [line.split() for line in text.splitlines()]
+    else:
+        rows = [[c for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    numbered = [
+        (i, row)
+        for i, row in enumerate(rows, start=1)
+        if any(c.strip() for c in row) and not row[0].lstrip().startswith("#")
+    ]
+    if not numbered:
+        raise _problem(path, "it holds no numbers", option)
+    header = None
+    first = [c.strip() for c in numbered[0][1]]
+    if all(_IDENTIFIER.fullmatch(c) and not _NON_FINITE_CELL.fullmatch(c) for c in first):
+        header = first
+        numbered = numbered[1:]
+        if len(set(header)) != len(header):
+            raise _problem(path, "its header row repeats a name", option)
+    table = []
+    for line, row in numbered:
+        table.append([_cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)])
+        if len(table[-1]) != len(table[0]):
+            raise UsageError(
+                f"{where}: line {line} has {len(table[-1])} values but the first row has "
+                f"{len(table[0])}",
+                hint="every row must have the same number of values",
+            )
+    if header is not None:
+        if len(table) != 1 or len(table[0]) != len(header):
+            found = f"{len(table)} rows" if len(table) != 1 else f"{len(table[0])} values"
+            raise _problem(
+                path,
+                f"a header row of names needs exactly one data row of {len(header)} values; "
+                f"found {found}",
+                option,
+                hint="one point per file: a header line 'x,y' and a data line '2,1'",
+            )
+        return {name: parse_value(v, where) for name, v in zip(header, table[0], strict=True)}
+    return parse_value(table[0] if len(table) == 1 else table, where)
+
+
+def read_value_file(path: str, option: str = "--at") -> Value:
+    """Read one value from a file named by `@path`.
+
+    Args:
+        path: the file; its suffix picks the format (`.npy .npz .json .csv .txt`).
+        option: the option's name, for messages.
+
+    Returns:
+        An ndarray (float64 or complex128), or a dict of values for named data: an `.npz`
+        archive, a JSON object, or a CSV/TXT file with a header row of names and one data row.
+        Raises UsageError for a missing, unreadable or malformed file, ResourceError above 2 GiB.
+
+    >>> read_value_file("missing.npy")
+    Traceback (most recent call last):
+    jaccli.errors.UsageError: cannot read --at file 'missing.npy': No such file or directory
+    """
+    path = os.path.expanduser(os.fspath(path))
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UsageError(
+            f"{option} file {path!r} has an unknown suffix {suffix or '(none)'!r}",
+            hint=f"supported files: {', '.join(SUPPORTED_SUFFIXES)}",
+        )
+    if suffix in (".npy", ".npz"):
+        return _load_numpy(path, option, expect_npz=suffix == ".npz")
+    if suffix == ".json":
+        return _load_json(path, option)
+    try:
+        return _load_table(path, option, "," if suffix == ".csv" else None)
+    except ParseError as exc:
+        raise _problem(path, exc.message, option) from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_failed(path: str, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot write {path!r}: {exc.strerror or exc}",
+        hint="check that the directory exists and is writable",
+    )
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half.
+
+    The bytes go to a temp file in the same directory, are flushed to disk, then renamed over
+    the target (for a symlink, the file it points at). `/dev/stdout`, `/dev/stderr` and
+    `/dev/fd/N` are written to our own descriptor, and an existing target that is not a
+    regular file (`/dev/null`, a FIFO) is written directly: a device or pipe cannot be
+    replaced by rename, and renaming onto `/dev/stdout` would replace the system's symlink
+    instead of writing to our output.
+
+    Args:
+        path: the file to write.
+        data: its new contents.
+
+    Raises UsageError naming the path and the reason when the file cannot be written.
+    """
+    target = os.fspath(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise _write_failed(target, exc) from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"cannot write {target!r}: it is a directory", hint="name a file")
+    stream = _STREAM_PATH.fullmatch(target)
+    if stream:
+        _write_stream(target, stream, data)
+        return
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        _write_direct(target, data)
+        return
+    real = os.path.realpath(target)
+    # Replace the file a symlink points at, not the symlink itself.
+    directory = os.path.dirname(real) or "."
+    try:
+        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise _write_failed(target, exc) from None
+    _IN_FLIGHT.add(temp)
+    try:
+        try:
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, real)
+    except OSError as exc:
+        _remove(temp)
+        raise _write_failed(target, exc) from None
+    except BaseException:
+        _remove(temp)
+        raise
+    finally:
+        _IN_FLIGHT.discard(temp)
+
+
+def _write_stream(path: str, stream: re.Match, data: bytes) -> None:
+    # Opening /proc/self/fd/1 anew would start at offset 0 (clobbering `>>`); use our own fd.
+    fd = {"stdout": 1, "stderr": 2}.get(stream["name"]) or int(stream["fd"])
+    for handle in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            handle.flush()
+    try:
+        _write_all(fd, data)
+    except OSError as exc:
+        raise _write_failed(path, exc) from None
+
+
+def _write_direct(path: str, data: bytes) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _write_failed(path, exc) from None
+
+
+def _remove(temp: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+
+
+def remove_partial_files() -> None:
+    """Delete temp files of writes still in progress (for signal and timeout handlers)."""
+    for temp in list(_IN_FLIGHT):
+        _remove(temp)
+        _IN_FLIGHT.discard(temp)

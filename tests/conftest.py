@@ -1,0 +1,44 @@
+"""Shared test setup: float64 everywhere, as in the CLI, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import pytest
+
+jax.config.update("jax_enable_x64", True)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CliRun:
+    """What one in-process run of the command line produced."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run ``jaccli ARGS...`` in-process through the real entry point, from the repo root."""
+    from jaccli.cli import main
+
+    monkeypatch.chdir(ROOT)
+
+    def run(*args: str) -> CliRun:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return CliRun(int(exit_info.value.code or 0), out, err)
+
+    return run
