@@ -539,7 +539,7 @@ def info_at(problem: Problem, mode: str = "auto") -> InfoResult:
     itemsize = _itemsize(problem)
     jac_shape: Any
     if len(problem.wrt) == 1:
-        jac_shape = problem.out_shape + _flat_shape(problem.primals[0])
+        jac_shape = _shape_tree(problem.out_shape, problem.primals[0])
     else:
         jac_shape = {
             name: _shape_tree(problem.out_shape, value)
@@ -559,14 +559,6 @@ def info_at(problem: Problem, mode: str = "auto") -> InfoResult:
         dtype=problem.dtype,
         device=problem.device_name,
         warnings=tuple(problem.warnings),
-    )
-
-
-def _flat_shape(value: Any) -> tuple[int, ...]:
-    return (
-        tuple(np.shape(value))
-        if not isinstance(value, dict)
-        else (sum(int(np.size(v)) for v in value.values()),)
     )
 
 
@@ -590,6 +582,13 @@ def _problem(f: Any, args: tuple[Any, ...], wrt: Any, dtype: str, device: str) -
     if isinstance(wrt, (str, int)):
         wrt = [wrt]
     if wrt is not None:
+        count = len(function.params)
+        bad = [w for w in wrt if isinstance(w, int) and not -count <= w < count]
+        if bad:
+            raise UsageError(
+                f"wrt={bad[0]} is out of range: {function.source} takes {count} argument"
+                f"{'s' if count != 1 else ''} ({', '.join(function.params)})"
+            )
         wrt = [function.params[w] if isinstance(w, int) else w for w in wrt]
     point = {name: _as_value(arg) for name, arg in zip(function.params, args, strict=True)}
     return prepare(function, point, wrt, dtype=dtype, device=device)
@@ -598,7 +597,10 @@ def _problem(f: Any, args: tuple[Any, ...], wrt: Any, dtype: str, device: str) -
 def _as_value(arg: Any) -> Any:
     if isinstance(arg, dict):
         return {key: _as_value(item) for key, item in arg.items()}
-    array = np.asarray(arg)
+    try:
+        array = np.asarray(arg)
+    except ValueError as exc:
+        raise UsageError(f"arguments must be rectangular arrays: {exc}") from None
     if array.dtype.kind in "biu":
         array = array.astype(np.float64)
     if array.dtype.kind not in "fc":
@@ -657,7 +659,8 @@ def jvp(
     f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
 ) -> DerivativeResult:
     """J·v: ``v`` shaped like the differentiated argument (a tuple or dict for several)."""
-    return jvp_at(_problem(f, args, wrt, dtype, device), _tree_value(v))
+    problem = _problem(f, args, wrt, dtype, device)
+    return jvp_at(problem, _tree_value(v, len(problem.wrt)))
 
 
 def vjp(
@@ -671,7 +674,8 @@ def hvp(
     f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
 ) -> DerivativeResult:
     """H·v without forming H: ``v`` shaped like the differentiated argument."""
-    return hvp_at(_problem(f, args, wrt, dtype, device), _tree_value(v))
+    problem = _problem(f, args, wrt, dtype, device)
+    return hvp_at(problem, _tree_value(v, len(problem.wrt)))
 
 
 def info(
@@ -686,7 +690,8 @@ def info(
     return info_at(_problem(f, args, wrt, dtype, device), mode)
 
 
-def _tree_value(v: Any) -> Any:
-    if isinstance(v, tuple):
+def _tree_value(v: Any, parts: int) -> Any:
+    """A tangent: one value, or a tuple/list with one value per differentiated argument."""
+    if isinstance(v, (tuple, list)) and parts > 1:
         return tuple(_as_value(item) for item in v)
     return _as_value(v)
