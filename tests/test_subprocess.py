@@ -119,3 +119,18 @@ def test_closed_pipe_is_quiet():
     )
     assert run.stdout == "o"
     assert "Traceback" not in run.stderr
+
+
+def test_stdout_on_a_full_disk_is_an_error():
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [str(JACCLI), "jacobian", "samples/elementwise.py", "--at", "2,1"],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 2
+    assert run.stderr.startswith("jaccli: error: cannot write the result to stdout")
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr

@@ -5,18 +5,41 @@
 [[2.0, 0.0], [0.0, 4.0]]
 """
 
-from .api import grad as grad
-from .api import hessian as hessian
-from .api import hvp as hvp
-from .api import info as info
-from .api import jacobian as jacobian
-from .api import jvp as jvp
-from .api import vjp as vjp
-from .errors import JaccliError as JaccliError
-from .loader import Function as Function
-from .loader import load as load
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# The public API, resolved on first use: the console script imports this package before
+# every command, and `jaccli --help` must not pay for NumPy, JAX or SymPy.
+_EXPORTS = {
+    "jacobian": "api",
+    "jvp": "api",
+    "vjp": "api",
+    "grad": "api",
+    "hessian": "api",
+    "hvp": "api",
+    "info": "api",
+    "load": "loader",
+    "Function": "loader",
+    "JaccliError": "errors",
+}
+__all__ = [*_EXPORTS, "parse_expr"]
+
+if TYPE_CHECKING:
+    from .api import grad, hessian, hvp, info, jacobian, jvp, vjp
+    from .errors import JaccliError
+    from .loader import Function, load
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'jaccli' has no attribute {name!r}")
 
 
 def parse_expr(text: str, vars: list[str] | None = None) -> Function:

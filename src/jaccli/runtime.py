@@ -16,6 +16,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .errors import UsageError
+
 
 class Terminated(BaseException):
     """Raised in the main thread on SIGTERM so cleanup runs and the exit code is 143."""
@@ -62,11 +64,36 @@ def terminate_on_sigterm() -> Iterator[None]:
 
 
 def write_stdout(data: str | bytes) -> None:
-    """Write the finished output to stdout in one go and flush it."""
-    if isinstance(data, bytes):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(data)
-        sys.stdout.flush()
+    """Write finished output to stdout in one go and flush it.
+
+    A reader that went away (EPIPE) surfaces as `BrokenPipeError` for `cli.main` to end quietly;
+    any other write failure (a full disk, /dev/full) is an error with a non-zero exit. Either
+    way stdout is pointed at /dev/null afterwards so the interpreter's final flush stays silent.
+    """
+    try:
+        if isinstance(data, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(data)
+            sys.stdout.flush()
+    except OSError as exc:
+        silence_stdout()
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise UsageError(
+            f"cannot write the result to stdout: {exc.strerror or exc}",
+            hint="check the disk or the pipe stdout goes to",
+        ) from None
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null (after a failed write nothing more can go there)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
