@@ -29,9 +29,16 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "parse_expr"]
 
 if TYPE_CHECKING:
-    from .api import grad, hessian, hvp, info, jacobian, jvp, vjp
-    from .errors import JaccliError
-    from .loader import Function, load
+    from .api import grad as grad
+    from .api import hessian as hessian
+    from .api import hvp as hvp
+    from .api import info as info
+    from .api import jacobian as jacobian
+    from .api import jvp as jvp
+    from .api import vjp as vjp
+    from .errors import JaccliError as JaccliError
+    from .loader import Function as Function
+    from .loader import load as load
 
 
 def __getattr__(name: str) -> Any:

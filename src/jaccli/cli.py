@@ -153,7 +153,15 @@ Expr = Annotated[
 ]
 Vars = Annotated[str | None, typer.Option("--vars", help="input order for an expression, e.g. x,y")]
 At = Annotated[
-    str, typer.Option("--at", help="the point: 2,1 | x=2,y=1 | '[[1,2],[3,4]]' | @x.npy")
+    str | None,
+    typer.Option("--at", help="the point: 2,1 | x=2,y=1 | '[[1,2],[3,4]]' | @x.npy"),
+]
+Batch = Annotated[
+    str | None,
+    typer.Option(
+        "--batch",
+        help="many points: FILE.npy|.npz|.csv|.json|.jsonl, or - for JSON Lines on stdin",
+    ),
 ]
 Wrt = Annotated[
     str | None, typer.Option("--wrt", help="differentiate these arguments only, e.g. W,b")
@@ -197,11 +205,13 @@ def _problem(
     func: str | None,
     expr: str | None,
     variables: str | None,
-    at: str,
+    at: str | None,
     wrt: str | None,
 ) -> Any:
     from . import api, points
 
+    if at is None:
+        raise UsageError("give the point with --at", hint="e.g. --at 2,1")
     function = _load(func, expr, variables)
     point = points.bind_point(
         points.parse_point(at, "--at"), function.params, "--at", function.source
@@ -217,6 +227,46 @@ def _vector(problem: Any, text: str, like: str) -> Any:
         return points.bind_point(parsed, ("v",), "--v", "the output")["v"]
     bound = points.bind_point(parsed, problem.wrt, "--v", "the differentiated input")
     return bound[problem.wrt[0]] if len(problem.wrt) == 1 else bound
+
+
+def _batch(
+    common: Common,
+    command: str,
+    source: tuple[str | None, str | None, str | None],
+    at: str | None,
+    batch: str | None,
+    wrt: str | None,
+    mode: str = "auto",
+    vector: tuple[str, str] | None = None,
+) -> bool:
+    """Run ``command`` on a batch when ``--batch`` is given; False when it is a single point."""
+    if (at is None) == (batch is None):
+        raise UsageError(
+            "give either --at (one point) or --batch (many points), not both"
+            if at is not None
+            else "give the point with --at, or many points with --batch",
+            hint="--at 2,1   or   --batch points.npy   or   --batch - (JSON Lines on stdin)",
+        )
+    if batch is None:
+        return False
+    from . import batch as batches
+
+    batches.run(
+        _load(*source),
+        command,
+        batch,
+        wrt=_split_names(wrt),
+        mode=mode,
+        vector=functools.partial(_vector, text=vector[0], like=vector[1]) if vector else None,
+        dtype=common.dtype,
+        device=common.device,
+        max_bytes=common.max_bytes,
+        fmt=common.format,
+        output=common.output,
+        quiet=common.quiet,
+        allow_nonfinite=common.allow_nonfinite,
+    )
+    return True
 
 
 def _emit(common: Common, result: Any) -> None:
@@ -266,13 +316,16 @@ def jacobian(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     wrt: Wrt = None,
     mode: Mode = "auto",
 ) -> None:
     """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
     from . import api
 
+    if _batch(common, "jacobian", (func, expr, variables), at, batch, wrt, mode=mode):
+        return
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.jacobian_at(problem, mode, common.max_bytes))
 
@@ -283,13 +336,16 @@ def jvp(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
 ) -> None:
     """J·v in one forward pass, without forming J (v shaped like the input)."""
     from . import api
 
+    if _batch(common, "jvp", (func, expr, variables), at, batch, wrt, vector=(v, "input")):
+        return
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.jvp_at(problem, _vector(problem, v, "input")))
 
@@ -300,13 +356,16 @@ def vjp(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
 ) -> None:
     """vᵀ·J in one reverse pass, without forming J (v shaped like the output)."""
     from . import api
 
+    if _batch(common, "vjp", (func, expr, variables), at, batch, wrt, vector=(v, "output")):
+        return
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.vjp_at(problem, _vector(problem, v, "output")))
 
@@ -317,12 +376,15 @@ def grad(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     wrt: Wrt = None,
 ) -> None:
     """The gradient of a scalar-valued function (reverse mode)."""
     from . import api
 
+    if _batch(common, "grad", (func, expr, variables), at, batch, wrt):
+        return
     _emit(common, api.grad_at(_problem(common, func, expr, variables, at, wrt)))
 
 
@@ -332,12 +394,15 @@ def hessian(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     wrt: Wrt = None,
 ) -> None:
     """The Hessian, forward-over-reverse."""
     from . import api
 
+    if _batch(common, "hessian", (func, expr, variables), at, batch, wrt):
+        return
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.hessian_at(problem, common.max_bytes))
 
@@ -348,13 +413,16 @@ def hvp(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
+    batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
 ) -> None:
     """H·v without forming H (forward-over-reverse; v shaped like the input)."""
     from . import api
 
+    if _batch(common, "hvp", (func, expr, variables), at, batch, wrt, vector=(v, "input")):
+        return
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.hvp_at(problem, _vector(problem, v, "input")))
 
@@ -365,7 +433,7 @@ def info(
     func: Func = None,
     expr: Expr = None,
     variables: Vars = None,
-    at: At = ...,
+    at: At = None,
     wrt: Wrt = None,
     mode: Mode = "auto",
 ) -> None:

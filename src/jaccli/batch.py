@@ -1,0 +1,750 @@
+"""Batches: many points from a file or a JSON Lines stream, evaluated vectorised.
+
+A batch is read into stacked arrays (the leading axis is the batch axis), bound to the function's
+parameters by the rules of single points, and evaluated chunk by chunk with one
+``jax.jit(jax.vmap(...))`` of the per-point transform that `compute` uses for a single point.
+Chunks are sized from ``--max-bytes``. A stream (``--batch -`` or a ``.jsonl`` file) is read line
+by line, and a chunk is evaluated as soon as it is full or its first line has waited ``LATENCY``
+seconds, so a pipeline gets its results while input is still arriving. JAX is imported lazily.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import io
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import JaccliError, NotCleanError, ParseError, ShapeError, UsageError
+from .points import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
+
+LATENCY = 0.2
+MAX_CHUNK = 65536
+BATCH_FORMATS = ("json", "table", "csv", "npy", "npz")
+TABLE_ROWS = 40
+_HEADER_CELL = re.compile(r"[^\W\d]\w*(?:\[\d+\])?")
+_INDEXED_NAME = re.compile(r"[^\W\d]\w*?\[?(\d+)\]?")
+_FALLBACK = (
+    "the function uses Python control flow on values and could not be compiled or vectorised; "
+    "the batch is computed point by point"
+)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _tree_map(fn: Callable[..., Any], *trees: Any) -> Any:
+    import jax
+
+    return jax.tree_util.tree_map(fn, *trees)
+
+
+def _stack(points: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        name: _tree_map(lambda *xs: np.stack(xs), *(p[name] for p in points)) for name in points[0]
+    }
+
+
+def _row(columns: dict[str, Any], i: int) -> dict[str, Any]:
+    return {name: _tree_map(lambda a: a[i], col) for name, col in columns.items()}
+
+
+def _parsed(obj: Any, where: str) -> ParsedPoint:
+    """One point in any single-point JSON form: a number, an array, or an object of names."""
+    value = parse_value(obj, where)
+    if isinstance(value, dict):
+        return ParsedPoint(where, (), value, from_mapping=True)
+    return ParsedPoint(where, (value,), {})
+
+
+def _same_shapes(
+    point: dict[str, Any], first: dict[str, Any], where: str, first_where: str
+) -> None:
+    if shape_of(point) != shape_of(first):
+        raise ShapeError(
+            f"{where} has shapes {describe_shape(point)} but {first_where} has "
+            f"{describe_shape(first)}",
+            hint="every point of a batch must have the same shapes",
+        )
+
+
+def _non_finite_json(word: str) -> None:
+    raise UsageError(f"non-finite value {word}", hint="points must be finite numbers")
+
+
+def _decode(text: str, where: str) -> Any:
+    from .points import _unique_pairs
+
+    try:
+        return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=_unique_pairs)
+    except json.JSONDecodeError as exc:
+        raise ParseError(
+            f"{where} is not valid JSON (column {exc.colno}: {exc.msg})",
+            hint='one point per line, e.g. [2, 1] or {"x": 2, "y": 1}',
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"{where} is not valid JSON: {exc}") from None
+    except UsageError as exc:
+        raise type(exc)(f"{exc.message} in {where}", hint=exc.hint) from None
+
+
+def _bind(obj: Any, where: str, params: Sequence[str], source: str) -> dict[str, Any]:
+    return bind_point(_parsed(obj, where), params, where, source)
+
+
+def _columns_of_array(array: Any, params: Sequence[str], where: str) -> dict[str, Any]:
+    if np.ndim(array) == 0:
+        raise ShapeError(f"{where} holds one number; a batch needs a leading batch axis")
+    if len(params) == 1:
+        return {params[0]: array}
+    if array.ndim == 2 and array.shape[1] == len(params):
+        return {p: array[:, i] for i, p in enumerate(params)}
+    raise ShapeError(
+        f"{where} has shape {array.shape}; for the {len(params)} parameters "
+        f"({', '.join(params)}) a batch array must have shape (N, {len(params)})",
+        hint="or write an .npz file with one array per parameter",
+    )
+
+
+def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
+    from . import fileio
+
+    arrays = fileio._load_numpy(path, "--batch", expect_npz=True)
+    if set(arrays) == set(params):
+        return {p: arrays[p] for p in params}
+    if len(params) == 1:
+        return {params[0]: arrays}
+    raise UsageError(
+        f"{where} holds arrays {', '.join(arrays)} but the function takes {', '.join(params)}",
+        hint="name one array per parameter, each with the batch as its leading axis",
+    )
+
+
+def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
+    from . import fileio
+
+    text = fileio._read_text(path, "--batch")
+    rows = [
+        (line, row)
+        for line, row in enumerate(csv.reader(io.StringIO(text)), start=1)
+        if any(c.strip() for c in row) and not row[0].lstrip().startswith("#")
+    ]
+    if not rows:
+        raise UsageError(f"{where} holds no points")
+    first = [c.strip() for c in rows[0][1]]
+    header = None
+    if all(_HEADER_CELL.fullmatch(c) and not fileio._NON_FINITE_CELL.fullmatch(c) for c in first):
+        header, rows = first, rows[1:]
+        if not rows:
+            raise UsageError(f"{where} has a header row but no points")
+    table = []
+    for r, (line, row) in enumerate(rows):
+        table.append(
+            [fileio._cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
+        )
+        if len(table[-1]) != len(table[0]):
+            raise ShapeError(
+                f"{where}: line {line} (row {r}) has {len(table[-1])} values but the first row "
+                f"has {len(table[0])}",
+                hint="every row must have the same number of values",
+            )
+    data = parse_value(np.array(table), where)
+    width = data.shape[1]
+    if header is not None and set(header) == set(params) and len(header) == len(params):
+        return {p: data[:, header.index(p)] for p in params}
+    if header is not None and len(params) != 1:
+        raise UsageError(
+            f"{where}: the header names {', '.join(header)}, but the function takes "
+            f"{', '.join(params)}",
+            hint="name one column per parameter (x,y), or leave out the header",
+        )
+    if header is not None:
+        indices = [_INDEXED_NAME.fullmatch(name) for name in header]
+        if all(indices) and sorted(int(m[1]) for m in indices) == list(range(width)):
+            data = data[:, np.argsort([int(m[1]) for m in indices])]
+    if len(params) == 1:
+        return {params[0]: data[:, 0] if width == 1 else data}
+    if width == len(params):
+        return {p: data[:, i] for i, p in enumerate(params)}
+    raise ShapeError(
+        f"{where} has {width} columns but the function takes {len(params)} parameters "
+        f"({', '.join(params)})",
+        hint="one column per parameter, or a header row naming them",
+    )
+
+
+def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dict[str, Any]:
+    from . import fileio
+
+    decoded = _decode(fileio._read_text(path, "--batch"), where)
+    if not isinstance(decoded, list):
+        raise UsageError(f"{where} must hold a JSON list of points", hint="e.g. [[2, 1], [3, 4]]")
+    points = [
+        _bind(item, f"point {i} of {where}", params, source) for i, item in enumerate(decoded)
+    ]
+    for i, point in enumerate(points[1:], start=1):
+        _same_shapes(point, points[0], f"point {i} (row {i}) of {where}", "point 0")
+    return _stack(points) if points else {}
+
+
+def read_arrays(path: str, params: Sequence[str], source: str) -> dict[str, Any]:
+    """Read a whole batch file into ``{parameter: stacked values}`` (leading axis: the batch).
+
+    >>> read_arrays("missing.npy", ["x"], "f")
+    Traceback (most recent call last):
+    jaccli.errors.UsageError: cannot read --batch file 'missing.npy': No such file or directory
+    """
+    from . import fileio
+
+    where = f"--batch file {path!r}"
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".npy":
+        return _columns_of_array(fileio._load_numpy(path, "--batch", False), params, where)
+    if suffix == ".npz":
+        return _read_npz(path, params, where)
+    if suffix == ".csv":
+        return _read_csv(path, params, where)
+    if suffix == ".json":
+        return _read_json(path, params, where, source)
+    raise UsageError(
+        f"--batch file {path!r} has an unknown suffix {suffix or '(none)'!r}",
+        hint="batches: .npy .npz .csv .json .jsonl, or - for JSON Lines on stdin",
+    )
+
+
+def _batch_length(columns: dict[str, Any], where: str) -> int:
+    import jax
+
+    lengths = {
+        np.shape(leaf)[0] if np.ndim(leaf) else None for leaf in jax.tree_util.tree_leaves(columns)
+    }
+    if None in lengths or len(lengths) > 1:
+        raise ShapeError(
+            f"the arrays of {where} do not share a leading batch axis (lengths {sorted(map(str, lengths))})",
+            hint="every array needs the same number of points along its first axis",
+        )
+    count = lengths.pop() if lengths else 0
+    if count == 0:
+        raise UsageError(f"{where} holds no points")
+    return count
+
+
+@dataclass
+class _Chunking:
+    size: int = 1
+
+
+def _array_blocks(
+    columns: dict[str, Any], count: int, chunking: _Chunking
+) -> Iterator[dict[str, Any]]:
+    start = 0
+    while start < count:
+        stop = min(count, start + chunking.size)
+        part = slice(start, stop)
+        yield {name: _tree_map(lambda a, s=part: a[s], col) for name, col in columns.items()}
+        start = stop
+
+
+class _LineReader:
+    """Lines of a text stream, read on a thread so that waiting for the next one can time out."""
+
+    EOF = object()
+
+    def __init__(self, stream: Any, owned: bool = False) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue()
+        threading.Thread(target=self._pump, args=(stream, owned), daemon=True).start()
+
+    def _pump(self, stream: Any, owned: bool) -> None:
+        try:
+            for line in iter(stream.readline, ""):
+                self._queue.put(line)
+        except Exception as exc:
+            # The consuming thread reports it, after the lines read before it.
+            self._queue.put(exc)
+        finally:
+            if owned:
+                stream.close()
+        self._queue.put(self.EOF)
+
+    def get(self, timeout: float | None) -> Any:
+        """The next line, `EOF`, an exception raised while reading, or None after ``timeout``."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+def _stream_blocks(
+    reader: _LineReader, where: str, params: Sequence[str], source: str, chunking: _Chunking
+) -> Iterator[dict[str, Any]]:
+    """Chunks of a JSON Lines stream: full ones, or what arrived within ``LATENCY`` seconds."""
+    pending: list[dict[str, Any]] = []
+    started = 0.0
+    lineno = 0
+    first: dict[str, Any] | None = None
+    while True:
+        wait = None if not pending else max(0.0, started + LATENCY - time.monotonic())
+        item = reader.get(wait)
+        if item is None:
+            yield _stack(pending)
+            pending = []
+            continue
+        if item is _LineReader.EOF:
+            break
+        if isinstance(item, BaseException):
+            if pending:
+                yield _stack(pending)
+            raise UsageError(f"cannot read {where}: {item}")
+        lineno += 1
+        if not item.strip():
+            continue
+        try:
+            here = f"line {lineno} of {where}"
+            point = _bind(_decode(item.strip(), here), here, params, source)
+            if first is None:
+                first = point
+            _same_shapes(point, first, here, "the first point")
+        except JaccliError:
+            # Results for the lines before this one still stand: evaluate them first.
+            if pending:
+                yield _stack(pending)
+            raise
+        if not pending:
+            started = time.monotonic()
+        pending.append(point)
+        if len(pending) >= chunking.size or time.monotonic() - started >= LATENCY:
+            yield _stack(pending)
+            pending = []
+    if pending:
+        yield _stack(pending)
+    if first is None:
+        raise UsageError(f"{where} holds no points")
+
+
+# --- evaluating -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a command runs at each point of a prepared problem, and how its result is labelled."""
+
+    command: str
+    point_fn: Callable[[tuple[Any, ...], Any], tuple[Any, Any]]
+    shape: Callable[[Any], Any]
+    extra: Any
+    mode: str
+    reason: str
+    v: Any
+    holomorphic: bool
+    entries: int
+
+
+def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = None) -> Plan:
+    """The per-point transform of ``command`` (the same checks as its single-point form)."""
+    import jax
+
+    from . import api, compute
+
+    n, m = problem.n, problem.m
+    kind = api._kind(problem)
+    keyed = functools.partial(api._keyed, problem)
+    itemsize = api._itemsize(problem)
+
+    def at(values: tuple[Any, ...]) -> Any:
+        return dataclasses.replace(problem, values=values)
+
+    if command == "jacobian":
+        if mode not in ("auto", "fwd", "rev", "forward", "reverse"):
+            raise UsageError(f"--mode must be auto, fwd or rev, got {mode!r}")
+        api.guard_size(n * m, itemsize, "Jacobian", max_bytes)
+        choice = compute.choose_mode(n, m, mode)
+
+        def jacobian(values: tuple[Any, ...], _: Any) -> tuple[Any, Any]:
+            p = at(values)
+            d = compute.jacobian(p.call, p.primals, choice.mode, kind)
+            return d.value, d.result
+
+        return Plan(
+            command,
+            jacobian,
+            keyed,
+            None,
+            choice.mode,
+            choice.reason,
+            None,
+            kind == "holomorphic",
+            n * m,
+        )
+    if command == "grad":
+        api._require_scalar(problem, "grad")
+        if kind == "complex_output":
+            raise UsageError("grad of a complex-valued function of real inputs is not defined")
+
+        def grad(values: tuple[Any, ...], _: Any) -> tuple[Any, Any]:
+            p = at(values)
+            d = compute.grad(p.call, p.primals, kind)
+            return d.value, d.result
+
+        reason = f"n={n}, m=1: a gradient is one reverse-mode pass (one VJP)"
+        return Plan(command, grad, keyed, None, "reverse", reason, None, kind == "holomorphic", n)
+    if command == "hessian":
+        api._require_real(problem, "hessian")
+        api.guard_size(m * n * n, itemsize, "Hessian", max_bytes)
+
+        def hessian(values: tuple[Any, ...], _: Any) -> tuple[Any, Any]:
+            p = at(values)
+            d = compute.hessian(p.call, p.primals)
+            return d.value, d.result
+
+        def rows(raw: Any) -> Any:
+            shaped = [keyed(row) for row in raw]
+            return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
+
+        reason = f"n={n}, m={m}: forward-over-reverse, {n} JVPs of the reverse-mode gradient"
+        return Plan(
+            command, hessian, rows, None, "forward-over-reverse", reason, None, False, m * n * n
+        )
+    if command in ("jvp", "hvp"):
+        if command == "jvp" and kind == "complex_input":
+            raise UsageError("jvp of a real-valued function of complex inputs is not defined here")
+        if command == "hvp":
+            api._require_scalar(problem, "hvp")
+            api._require_real(problem, "hvp")
+        tangents = api._bind_tangent(problem, vector, "--v")
+        transform = compute.jvp if command == "jvp" else compute.hvp
+
+        def product(values: tuple[Any, ...], t: Any) -> tuple[Any, Any]:
+            p = at(values)
+            d = transform(p.call, p.primals, t)
+            return d.value, d.result
+
+        if command == "jvp":
+            reason = f"n={n}, m={m}: one forward-mode pass (one JVP); J is never formed"
+            return Plan(
+                command,
+                product,
+                api._numpy,
+                tangents,
+                "forward",
+                reason,
+                keyed(tangents),
+                kind == "holomorphic",
+                m,
+            )
+        reason = f"n={n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
+        return Plan(
+            command,
+            product,
+            keyed,
+            tangents,
+            "forward-over-reverse",
+            reason,
+            keyed(tangents),
+            False,
+            n,
+        )
+    if command == "vjp":
+        import jax.numpy as jnp
+
+        if kind in ("complex_input", "complex_output"):
+            raise UsageError(
+                "vjp of a function that is neither real nor holomorphic is not defined"
+            )
+        cotangent = np.asarray(vector)
+        if cotangent.shape != problem.out_shape:
+            raise ShapeError(
+                f"--v has shape {api._fmt(cotangent.shape)} but the output has shape "
+                f"{api._fmt(problem.out_shape)}"
+            )
+        cot = jax.device_put(jnp.asarray(cotangent, dtype=problem.out_dtype), problem.device)
+
+        def vjp(values: tuple[Any, ...], c: Any) -> tuple[Any, Any]:
+            p = at(values)
+            primals = p.primals
+            if kind == "holomorphic":
+                primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
+            d = compute.vjp(p.call, primals, c)
+            return d.value, d.result
+
+        reason = f"n={n}, m={m}: one reverse-mode pass (one VJP); J is never formed"
+        return Plan(
+            command, vjp, keyed, cot, "reverse", reason, np.asarray(cot), kind == "holomorphic", n
+        )
+    raise UsageError(f"{command} does not take --batch")
+
+
+class Evaluator:
+    """Evaluate a plan on stacked points: one compiled, vmapped call per chunk.
+
+    A function with Python control flow on values cannot be traced with abstract values; it is
+    then evaluated point by point (each point eagerly where needed), and ``compiled`` turns false.
+    """
+
+    def __init__(self, problem: Any, plan: Plan, on_fallback: Callable[[], None]) -> None:
+        import jax
+
+        self.problem = problem
+        self.plan = plan
+        self.compiled = True
+        self._on_fallback = on_fallback
+        self._batched = jax.jit(jax.vmap(plan.point_fn, in_axes=(0, None)))
+
+    def _cast(self, columns: dict[str, Any]) -> tuple[Any, ...]:
+        import jax
+        import jax.numpy as jnp
+
+        def cast(batch: Any, like: Any) -> Any:
+            array = np.asarray(batch)
+            if array.dtype.kind == "c" and not jnp.iscomplexobj(like):
+                raise ShapeError("a point of the batch is complex but the first point is real")
+            return jax.device_put(jnp.asarray(array, dtype=like.dtype), self.problem.device)
+
+        return tuple(
+            jax.tree_util.tree_map(cast, columns[name], like)
+            for name, like in zip(self.problem.names, self.problem.values, strict=True)
+        )
+
+    def __call__(self, columns: dict[str, Any], count: int, padded: int) -> tuple[Any, Any]:
+        """``(values, raw results)`` as NumPy arrays with a leading axis of ``count`` points."""
+        import jax
+        import jax.numpy as jnp
+
+        from . import api
+
+        if padded > count:
+            columns = {
+                name: _tree_map(
+                    lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), col
+                )
+                for name, col in columns.items()
+            }
+        values = self._cast(columns)
+        out = None
+        with api.guard_user_code(self.problem.function), jax.default_device(self.problem.device):
+            if self.compiled:
+                try:
+                    out = self._batched(values, self.plan.extra)
+                except jax.errors.ConcretizationTypeError:
+                    self.compiled = False
+                    self._on_fallback()
+            if out is None:
+                each = [
+                    self.plan.point_fn(_tree_map(lambda a, i=i: a[i], values), self.plan.extra)
+                    for i in range(count)
+                ]
+                out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *each)
+        return jax.tree_util.tree_map(lambda a: np.asarray(a)[:count], out)
+
+
+def chunk_size(problem: Any, plan: Plan, max_bytes: int) -> int:
+    """Points per chunk: results, values and inputs of a chunk fit in ``max_bytes``."""
+    import jax
+
+    from . import api
+
+    inputs = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(problem.values))
+    per_point = api._itemsize(problem) * (plan.entries + problem.m + inputs)
+    return int(max(1, min(MAX_CHUNK, max_bytes // max(per_point, 1))))
+
+
+def _padded(count: int, chunk: int) -> int:
+    """Round a chunk up to a power of two (at most ``chunk``) so few shapes are compiled."""
+    return max(count, min(chunk, 1 << max(count - 1, 0).bit_length()))
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collected:
+    values: list[Any] = dataclasses.field(default_factory=list)
+    results: list[Any] = dataclasses.field(default_factory=list)
+    lines: list[str] = dataclasses.field(default_factory=list)
+    rows: list[Any] = dataclasses.field(default_factory=list)
+    count: int = 0
+    nonfinite: int = 0
+
+
+def run(
+    function: Any,
+    command: str,
+    batch: str,
+    *,
+    wrt: Sequence[str] | None,
+    mode: str = "auto",
+    vector: Callable[[Any], Any] | None = None,
+    dtype: str = "float64",
+    device: str = "auto",
+    max_bytes: int = 1 << 30,
+    fmt: str | None = None,
+    output: str | None = None,
+    quiet: bool = False,
+    allow_nonfinite: bool = False,
+) -> None:
+    """Evaluate ``command`` at every point of ``batch`` and write JSON Lines, a table or a file.
+
+    JSON Lines to stdout are written chunk by chunk as they are computed; every other output is
+    written once, when the whole batch is done (files atomically).
+    """
+    from . import api, fileio, render, runtime
+    from .results import DerivativeResult, count_nonfinite
+
+    if fmt is None:
+        fmt = (
+            render.format_for_path(output)
+            if output
+            else ("table" if sys.stdout.isatty() else "json")
+        )
+    if fmt not in BATCH_FORMATS:
+        raise UsageError(
+            f"a batch can be written as {', '.join(BATCH_FORMATS)}, not {fmt!r}",
+            hint="--format json writes one JSON object per point",
+        )
+    if fmt in render.BINARY_FORMATS and output is None and sys.stdout.isatty():
+        raise UsageError(
+            f"refusing to write binary {fmt} to a terminal",
+            hint=f"redirect stdout or use --output result.{fmt}",
+        )
+    params = function.params
+    if not params:
+        raise UsageError(f"{function.source} takes no arguments; there is nothing to differentiate")
+    chunking = _Chunking()
+    if batch == "-" or batch.lower().endswith((".jsonl", ".ndjson")):
+        where = "stdin" if batch == "-" else f"--batch file {batch!r}"
+        if batch == "-":
+            stream = sys.stdin
+        else:
+            handle, _ = fileio._open_regular(batch, "--batch")
+            stream = io.TextIOWrapper(handle, encoding="utf-8-sig")
+        blocks = _stream_blocks(
+            _LineReader(stream, owned=batch != "-"), where, params, function.source, chunking
+        )
+    else:
+        columns = read_arrays(batch, params, function.source)
+        count = _batch_length(columns, f"--batch file {batch!r}")
+        blocks = _array_blocks(columns, count, chunking)
+
+    streaming = fmt == "json" and output is None
+    got = _Collected()
+    problem = evaluator = info = the_plan = None
+    warned: list[str] = []
+
+    def fallback() -> None:
+        warned.append(_FALLBACK)
+        if not quiet:
+            sys.stderr.write(f"jaccli: warning: {_FALLBACK}\n")
+            sys.stderr.flush()
+
+    for block in blocks:
+        if problem is None:
+            problem = api.prepare(function, _row(block, 0), wrt, dtype=dtype, device=device)
+            the_plan = plan(problem, command, mode, max_bytes, vector(problem) if vector else None)
+            evaluator = Evaluator(problem, the_plan, fallback)
+            chunking.size = chunk_size(problem, the_plan, max_bytes)
+            info = problem.info()
+        count = _batch_length(block, "the batch")
+        value, raw = evaluator(block, count, _padded(count, chunking.size))
+        result = the_plan.shape(raw)
+        got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
+        if fmt in ("json", "table"):
+            lines = []
+            for i in range(count):
+                if fmt == "table" and len(got.rows) >= TABLE_ROWS:
+                    break
+                value_i = value[i]
+                result_i = _tree_map(lambda a, i=i: a[i], result)
+                bad = count_nonfinite(value_i) + count_nonfinite(result_i)
+                warnings = list(problem.warnings) + ([_FALLBACK] if not evaluator.compiled else [])
+                if bad:
+                    warnings.append(
+                        f"{bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf), "
+                        "written as null in JSON"
+                    )
+                record = DerivativeResult(
+                    command=command,
+                    function=info,
+                    at=_row(block, i),
+                    value=value_i,
+                    mode=the_plan.mode,
+                    mode_reason=the_plan.reason,
+                    result=result_i,
+                    wrt=problem.wrt,
+                    dtype=problem.dtype,
+                    device=problem.device_name,
+                    warnings=tuple(warnings),
+                    v=the_plan.v,
+                    holomorphic=the_plan.holomorphic,
+                    nonfinite=bad,
+                )
+                if fmt == "table":
+                    got.rows.append((got.count + i, record))
+                    continue
+                data = record.to_dict()
+                data = {"jaccli": data.pop("jaccli"), "index": got.count + i, **data}
+                lines.append(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+            if streaming:
+                runtime.write_stdout("".join(lines))
+            else:
+                got.lines.extend(lines)
+        else:
+            got.values.append(value)
+            got.results.append(result)
+        got.count += count
+
+    assert problem is not None and the_plan is not None
+    if fmt == "json":
+        data: str | bytes = "".join(got.lines)
+    elif fmt == "table":
+        import shutil
+
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        data = render.to_batch_table_text(
+            [record for _, record in got.rows],
+            [index for index, _ in got.rows],
+            got.count,
+            color=color,
+            width=shutil.get_terminal_size((100, 24)).columns,
+        )
+    else:
+        stacked = DerivativeResult(
+            command=command,
+            function=info,
+            at={},
+            value=np.concatenate(got.values),
+            mode=the_plan.mode,
+            mode_reason=the_plan.reason,
+            result=_tree_map(lambda *xs: np.concatenate(xs), *got.results),
+            wrt=problem.wrt,
+            dtype=problem.dtype,
+            device=problem.device_name,
+        )
+        data = render.render_batch(stacked, fmt)
+    if output:
+        fileio.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
+        if not quiet:
+            sys.stderr.write(
+                f"jaccli: wrote {command} at {got.count} points to {render.escape(output)}\n"
+            )
+    elif not streaming:
+        runtime.write_stdout(data)
+    if got.nonfinite:
+        message = (
+            f"the results have {got.nonfinite} non-finite entr"
+            f"{'y' if got.nonfinite == 1 else 'ies'} (NaN or inf)"
+        )
+        if not quiet:
+            sys.stderr.write(f"jaccli: warning: {message}, written as null in JSON\n")
+        if not allow_nonfinite:
+            raise NotCleanError(message, hint="pass --allow-nonfinite to accept them")
