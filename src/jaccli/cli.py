@@ -506,7 +506,7 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script: run, and turn every failure into its exit code and one stderr line."""
-    from . import fileio, runtime
+    from . import runtime
 
     argv = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in argv
@@ -521,18 +521,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     except JaccliError as exc:
         _report(exc, argv, show_traceback)
         code = exc.exit_code
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, runtime.Terminated) as exc:
+        from . import fileio
+
         fileio.remove_partial_files()
-        sys.stderr.write("jaccli: interrupted\n")
-        code = 130
-    except runtime.Terminated:
-        fileio.remove_partial_files()
-        sys.stderr.write("jaccli: terminated\n")
-        code = 143
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
+        code = 130 if interrupted else 143
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        runtime.silence_stdout()
         code = 141
     except Exception as exc:
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
