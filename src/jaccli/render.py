@@ -290,15 +290,11 @@ def _header_lines(result: DerivativeResult | InfoResult) -> Iterator[tuple[str, 
         yield ("dim", f"mode: {result.mode} — {result.mode_reason}")
 
 
-def to_table_text(
-    result: DerivativeResult | InfoResult, color: bool = False, width: int = 100
-) -> str:
-    """A labelled table (or, for big results, a summary with a sparsity picture)."""
+def _console(buffer: io.StringIO, color: bool, width: int) -> Any:
+    """A rich console that renders into ``buffer``; user text is never read as markup."""
     from rich.console import Console
-    from rich.text import Text
 
-    buffer = io.StringIO()
-    console = Console(
+    return Console(
         file=buffer,
         force_terminal=color,
         no_color=not color,
@@ -307,6 +303,16 @@ def to_table_text(
         emoji=False,
         markup=False,
     )
+
+
+def to_table_text(
+    result: DerivativeResult | InfoResult, color: bool = False, width: int = 100
+) -> str:
+    """A labelled table (or, for big results, a summary with a sparsity picture)."""
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = _console(buffer, color, width)
     for style, line in _header_lines(result):
         console.print(Text(line, style=style or ""))
     if isinstance(result, InfoResult):
@@ -507,20 +513,11 @@ def to_batch_table_text(
     width: int = 100,
 ) -> str:
     """A per-point summary of a batch: index, point, value and the result (or its norm)."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        force_terminal=color,
-        no_color=not color,
-        width=max(width, 40),
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    console = _console(buffer, color, width)
     first = records[0]
     title = TITLES[first.command]
     console.print(
