@@ -452,7 +452,8 @@ def jvp_at(problem: Problem, v: Any) -> DerivativeResult:
     """J·v in one forward pass; ``v`` is shaped like the differentiated input(s)."""
     from . import compute
 
-    if _kind(problem) == "complex_input":
+    kind = _kind(problem)
+    if kind == "complex_input":
         raise UsageError(
             "jvp of a real-valued function of complex inputs is not defined here",
             hint="use jacobian or grad",
@@ -468,7 +469,7 @@ def jvp_at(problem: Problem, v: Any) -> DerivativeResult:
         derivative,
         result=_numpy(derivative.result),
         v=_keyed(problem, tangents),
-        holomorphic=_kind(problem) == "holomorphic",
+        holomorphic=kind == "holomorphic",
     )
 
 
