@@ -133,6 +133,72 @@ def test_jvp_broadcasts_one_vector(cli, tmp_path):
         assert o["v"] == [1.0, 2.0]
 
 
+def rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
+    """samples/rosenbrock.py: (1 - x0)² + 100 (x1 - x0²)², differentiated by hand."""
+    return np.array(
+        [[2 - 400 * (x[1] - x[0] ** 2) + 800 * x[0] ** 2, -400 * x[0]], [-400 * x[0], 200.0]]
+    )
+
+
+def test_jvp_and_hvp_take_one_vector_per_point(cli, tmp_path):
+    np.save(tmp_path / "x.npy", POINTS)
+    vectors = np.arange(10.0).reshape(5, 2) - 3
+    np.save(tmp_path / "v.npy", vectors)
+    args = ["--batch", str(tmp_path / "x.npy"), "--v", f"@{tmp_path / 'v.npy'}"]
+    out = lines(cli("jvp", "samples/elementwise.py", *args))
+    for o, x, v in zip(out, POINTS, vectors, strict=True):
+        np.testing.assert_allclose(o["result"], elementwise_jacobian(x) @ v, atol=1e-14)
+        assert o["v"] == v.tolist()
+    run = cli("hvp", "samples/rosenbrock.py", *args, "--output", str(tmp_path / "h.npy"))
+    assert run.code == 0, run.stderr
+    expected = [rosenbrock_hessian(x) @ v for x, v in zip(POINTS, vectors, strict=True)]
+    np.testing.assert_allclose(np.load(tmp_path / "h.npy"), expected, rtol=1e-13)
+
+
+def test_vjp_takes_one_cotangent_per_point_in_small_chunks(cli, tmp_path):
+    np.save(tmp_path / "x.npy", POINTS)
+    cotangents = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0], [0.5, 0.5], [-1.0, 3.0]])
+    np.save(tmp_path / "w.npy", cotangents)
+    # --max-bytes small enough that the batch runs in several chunks of uneven size.
+    run = cli(
+        "vjp",
+        "samples/elementwise.py",
+        "--batch",
+        str(tmp_path / "x.npy"),
+        "--v",
+        f"@{tmp_path / 'w.npy'}",
+        "--max-bytes",
+        "150",
+    )
+    for o, x, w in zip(lines(run), POINTS, cotangents, strict=True):
+        np.testing.assert_allclose(o["result"], w @ elementwise_jacobian(x), atol=1e-14)
+
+
+def test_vectors_per_point_must_match_the_batch_length(cli, tmp_path):
+    np.save(tmp_path / "x.npy", POINTS)
+    np.save(tmp_path / "v.npy", np.ones((4, 2)))
+    args = ["--batch", str(tmp_path / "x.npy"), "--v", f"@{tmp_path / 'v.npy'}"]
+    run = cli("jvp", "samples/elementwise.py", *args)
+    assert (run.code, run.stdout) == (2, "")
+    assert "--v holds 4 vectors (one per point) but the batch has 5 points" in run.stderr
+    run = cli("jvp", "samples/elementwise.py", "--batch", str(tmp_path / "x.npy"), "--v", "1,2,3")
+    assert (run.code, run.stdout) == (2, "")
+    assert "one per point with a leading batch axis" in run.stderr
+
+
+def test_a_stream_longer_than_its_vectors_keeps_the_results_it_could_compute(
+    cli, tmp_path, monkeypatch
+):
+    np.save(tmp_path / "v.npy", np.array([[1.0, 0.0], [0.0, 1.0]]))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("[2, 1]\n[1, 0]\n[3, 3]\n"))
+    run = cli("jvp", "samples/elementwise.py", "--batch", "-", "--v", f"@{tmp_path / 'v.npy'}")
+    assert run.code == 2 and "--v holds 2 vectors" in run.stderr
+    assert [o["result"] for o in map(json.loads, run.stdout.splitlines())] == [
+        [4.0, 0.0],
+        [0.0, 1.0],
+    ]
+
+
 @pytest.mark.parametrize(
     ("command", "extra"),
     [("vjp", ["--v", "1,-1"]), ("hessian", []), ("hvp", ["--v", "0.5,2"]), ("grad", [])],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -134,3 +135,49 @@ def test_stdout_on_a_full_disk_is_an_error():
     assert run.returncode == 2
     assert run.stderr.startswith("jaccli: error: cannot write the result to stdout")
     assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
+
+
+def _run_with_terminal_stderr(args: list[str], tmp_path: Path) -> tuple[int, bytes, bytes]:
+    """Run jaccli with stderr on a pseudo-terminal and stdout to a file."""
+    import os
+    import pty
+
+    primary, secondary = pty.openpty()
+    with open(tmp_path / "stdout", "wb") as out:
+        proc = subprocess.Popen([str(JACCLI), *args], cwd=tmp_path, stdout=out, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closes when the process exits
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    code = proc.wait(timeout=120)
+    return code, (tmp_path / "stdout").read_bytes(), seen
+
+
+def test_a_long_batch_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(tmp_path):
+    # Python control flow forces the point-by-point path; the sleep makes the run long enough.
+    (tmp_path / "slow.py").write_text(
+        "import time\n"
+        "def f(x):\n"
+        "    time.sleep(0.02)\n"
+        "    return x[0] ** 2 if x[0] > 0 else -x[0]\n"
+    )
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.linspace(1, 2, 200).reshape(100, 2))
+    args = ["grad", "slow.py", "--batch", "x.npy", "--output", "g.npy"]
+    code, stdout, stderr = _run_with_terminal_stderr(args, tmp_path)
+    assert code == 0 and stdout == b""
+    assert b"grad at 100 points" in stderr and re.search(rb"\b\d+/100\b", stderr)
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy")[:, 0], 2 * np.linspace(1, 2, 200)[::2])
+    piped = subprocess.run(
+        [str(JACCLI), *args], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert piped.returncode == 0 and "points" in piped.stderr
+    assert not re.search(r"\b\d+/100\b", piped.stderr)

@@ -403,11 +403,8 @@ def hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> Derivati
     return _finish(problem, "hessian", "forward-over-reverse", reason, derivative, result=result)
 
 
-def _bind_tangent(problem: Problem, v: Any, option: str) -> tuple[Any, ...]:
-    """Match a vector to the differentiated arguments: one value, a tuple, or a dict by name."""
-    import jax
-    import jax.numpy as jnp
-
+def tangent_parts(problem: Problem, v: Any, option: str) -> tuple[Any, ...]:
+    """Split a vector into one part per differentiated argument: one value, a tuple, or a dict."""
     if isinstance(v, dict) and len(problem.wrt) > 1:
         missing = [name for name in problem.wrt if name not in v]
         if missing or len(v) != len(problem.wrt):
@@ -422,6 +419,15 @@ def _bind_tangent(problem: Problem, v: Any, option: str) -> tuple[Any, ...]:
             f"{option} must give one vector per differentiated argument ({', '.join(problem.wrt)})",
             hint=f"name them: {option} " + ",".join(f"{n}=..." for n in problem.wrt),
         )
+    return parts
+
+
+def _bind_tangent(problem: Problem, v: Any, option: str) -> tuple[Any, ...]:
+    """Match a vector to the differentiated arguments, checking shapes and casting to their dtype."""
+    import jax
+    import jax.numpy as jnp
+
+    parts = tangent_parts(problem, v, option)
     tangents = []
     for name, primal, part in zip(problem.wrt, problem.primals, parts, strict=True):
         want = jax.tree_util.tree_structure(primal)

@@ -349,6 +349,55 @@ class Plan:
     v: Any
     holomorphic: bool
     entries: int
+    per_point: int | None = None
+    """The number of vectors when ``--v`` gives one per point; None when one serves all."""
+
+
+def _per_point(vectors: Any, likes: Any) -> int | None:
+    """N when every leaf of ``vectors`` is shaped ``(N,) +`` its counterpart's shape, else None."""
+    import jax
+
+    if jax.tree_util.tree_structure(vectors) != jax.tree_util.tree_structure(likes):
+        return None
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(vectors)]
+    shapes = [np.shape(leaf) for leaf in jax.tree_util.tree_leaves(likes)]
+    if not all(
+        a.ndim == len(s) + 1 and a.shape[1:] == s for a, s in zip(leaves, shapes, strict=True)
+    ):
+        return None
+    counts = {a.shape[0] for a in leaves}
+    return counts.pop() if len(counts) == 1 else None
+
+
+def _cast_vectors(vectors: Any, likes: Any) -> Any:
+    """Cast one-per-point vectors to their counterparts' dtypes (kept as NumPy until chunked)."""
+    import jax
+
+    def cast(batch: Any, like: Any) -> Any:
+        array = np.asarray(batch)
+        if array.dtype.kind == "c" and np.dtype(like.dtype).kind != "c":
+            raise ShapeError("--v is complex but the input it goes with is real")
+        return array.astype(like.dtype, copy=False)
+
+    return jax.tree_util.tree_map(cast, vectors, likes)
+
+
+def _tangents(problem: Any, vector: Any) -> tuple[Any, int | None]:
+    """``--v`` for jvp/hvp: one tangent for every point, or one per point on a leading axis."""
+    from . import api
+
+    try:
+        return api._bind_tangent(problem, vector, "--v"), None
+    except ShapeError as exc:
+        parts = api.tangent_parts(problem, vector, "--v")
+        count = _per_point(parts, problem.primals)
+        if count is None:
+            raise ShapeError(
+                exc.message,
+                hint="give one vector for every point, or one per point with a leading batch "
+                "axis (e.g. --v @v.npy of shape (N, ...))",
+            ) from None
+        return _cast_vectors(parts, problem.primals), count
 
 
 def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = None) -> Plan:
@@ -422,7 +471,7 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
         if command == "hvp":
             api._require_scalar(problem, "hvp")
             api._require_real(problem, "hvp")
-        tangents = api._bind_tangent(problem, vector, "--v")
+        tangents, per_point = _tangents(problem, vector)
         transform = compute.jvp if command == "jvp" else compute.hvp
 
         def product(values: tuple[Any, ...], t: Any) -> tuple[Any, Any]:
@@ -442,6 +491,7 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
                 keyed(tangents),
                 kind == "holomorphic",
                 m,
+                per_point,
             )
         reason = f"n={n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
         return Plan(
@@ -454,6 +504,7 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
             keyed(tangents),
             False,
             n,
+            per_point,
         )
     if command == "vjp":
         import jax.numpy as jnp
@@ -463,12 +514,19 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
                 "vjp of a function that is neither real nor holomorphic is not defined"
             )
         cotangent = np.asarray(vector)
-        if cotangent.shape != problem.out_shape:
+        like = jax.ShapeDtypeStruct(problem.out_shape, problem.out_dtype)
+        per_point = None
+        if cotangent.shape == problem.out_shape:
+            cot = jax.device_put(jnp.asarray(cotangent, dtype=problem.out_dtype), problem.device)
+        elif (per_point := _per_point(cotangent, like)) is not None:
+            cot = _cast_vectors(cotangent, like)
+        else:
             raise ShapeError(
                 f"--v has shape {api._fmt(cotangent.shape)} but the output has shape "
-                f"{api._fmt(problem.out_shape)}"
+                f"{api._fmt(problem.out_shape)}",
+                hint="give one vector for every point, or one per point with a leading batch "
+                "axis (e.g. --v @v.npy of shape (N, ...))",
             )
-        cot = jax.device_put(jnp.asarray(cotangent, dtype=problem.out_dtype), problem.device)
 
         def vjp(values: tuple[Any, ...], c: Any) -> tuple[Any, Any]:
             p = at(values)
@@ -480,7 +538,16 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
 
         reason = f"n={n}, m={m}: one reverse-mode pass (one VJP); J is never formed"
         return Plan(
-            command, vjp, keyed, cot, "reverse", reason, np.asarray(cot), kind == "holomorphic", n
+            command,
+            vjp,
+            keyed,
+            cot,
+            "reverse",
+            reason,
+            np.asarray(cot),
+            kind == "holomorphic",
+            n,
+            per_point,
         )
     raise UsageError(f"{command} does not take --batch")
 
@@ -492,14 +559,22 @@ class Evaluator:
     then evaluated point by point (each point eagerly where needed), and ``compiled`` turns false.
     """
 
-    def __init__(self, problem: Any, plan: Plan, on_fallback: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        problem: Any,
+        plan: Plan,
+        on_fallback: Callable[[], None],
+        on_done: Callable[[int], None] = lambda count: None,
+    ) -> None:
         import jax
 
         self.problem = problem
+        self._on_done = on_done
         self.plan = plan
         self.compiled = True
         self._on_fallback = on_fallback
-        self._batched = jax.jit(jax.vmap(plan.point_fn, in_axes=(0, None)))
+        vectors_axis = 0 if plan.per_point is not None else None
+        self._batched = jax.jit(jax.vmap(plan.point_fn, in_axes=(0, vectors_axis)))
 
     def _cast(self, columns: dict[str, Any]) -> tuple[Any, ...]:
         import jax
@@ -516,35 +591,54 @@ class Evaluator:
             for name, like in zip(self.problem.names, self.problem.values, strict=True)
         )
 
-    def __call__(self, columns: dict[str, Any], count: int, padded: int) -> tuple[Any, Any]:
-        """``(values, raw results)`` as NumPy arrays with a leading axis of ``count`` points."""
+    def __call__(
+        self, columns: dict[str, Any], count: int, padded: int, start: int = 0
+    ) -> tuple[Any, Any]:
+        """``(values, raw results)`` as NumPy arrays with a leading axis of ``count`` points.
+
+        ``start`` is the index of the chunk's first point in the batch (for per-point vectors).
+        """
         import jax
         import jax.numpy as jnp
 
         from . import api
 
+        def pad(a: Any) -> Any:
+            return np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)])
+
+        extra = self.plan.extra
+        if self.plan.per_point is not None:
+            extra = _tree_map(lambda a: a[start : start + count], extra)
         if padded > count:
-            columns = {
-                name: _tree_map(
-                    lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), col
-                )
-                for name, col in columns.items()
-            }
+            columns = {name: _tree_map(pad, col) for name, col in columns.items()}
+            if self.plan.per_point is not None:
+                extra = _tree_map(pad, extra)
+        if self.plan.per_point is not None:
+            extra = _tree_map(lambda a: jax.device_put(a, self.problem.device), extra)
         values = self._cast(columns)
         out = None
         with api.guard_user_code(self.problem.function), jax.default_device(self.problem.device):
             if self.compiled:
                 try:
-                    out = self._batched(values, self.plan.extra)
+                    out = self._batched(values, extra)
                 except jax.errors.ConcretizationTypeError:
                     self.compiled = False
                     self._on_fallback()
             if out is None:
-                each = [
-                    self.plan.point_fn(_tree_map(lambda a, i=i: a[i], values), self.plan.extra)
-                    for i in range(count)
-                ]
+                per_point = self.plan.per_point is not None
+                each = []
+                for i in range(count):
+                    each.append(
+                        self.plan.point_fn(
+                            _tree_map(lambda a, i=i: a[i], values),
+                            _tree_map(lambda a, i=i: a[i], extra) if per_point else extra,
+                        )
+                    )
+                    self._on_done(1)
                 out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *each)
+            else:
+                jax.block_until_ready(out)
+                self._on_done(count)
         return jax.tree_util.tree_map(lambda a: np.asarray(a)[:count], out)
 
 
@@ -557,6 +651,10 @@ def chunk_size(problem: Any, plan: Plan, max_bytes: int) -> int:
     inputs = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(problem.values))
     per_point = api._itemsize(problem) * (plan.entries + problem.m + inputs)
     return int(max(1, min(MAX_CHUNK, max_bytes // max(per_point, 1))))
+
+
+def _vector_count_message(vectors: int, points: int) -> str:
+    return f"--v holds {vectors} vectors (one per point) but the batch has {points} points"
 
 
 def _padded(count: int, chunk: int) -> int:
@@ -621,6 +719,7 @@ def run(
     if not params:
         raise UsageError(f"{function.source} takes no arguments; there is nothing to differentiate")
     chunking = _Chunking()
+    total: int | None = None  # known in advance for array files, not for streams
     if batch == "-" or batch.lower().endswith((".jsonl", ".ndjson")):
         where = "stdin" if batch == "-" else f"--batch file {batch!r}"
         if batch == "-":
@@ -633,13 +732,14 @@ def run(
         )
     else:
         columns = read_arrays(batch, params, function.source)
-        count = _batch_length(columns, f"--batch file {batch!r}")
-        blocks = _array_blocks(columns, count, chunking)
+        total = _batch_length(columns, f"--batch file {batch!r}")
+        blocks = _array_blocks(columns, total, chunking)
 
     streaming = fmt == "json" and output is None
     got = _Collected()
     problem = evaluator = info = the_plan = None
     warned: list[str] = []
+    overflow: ShapeError | None = None
 
     def fallback() -> None:
         warned.append(_FALLBACK)
@@ -647,63 +747,101 @@ def run(
             sys.stderr.write(f"jaccli: warning: {_FALLBACK}\n")
             sys.stderr.flush()
 
-    for block in blocks:
-        if problem is None:
-            problem = api.prepare(function, _row(block, 0), wrt, dtype=dtype, device=device)
-            the_plan = plan(problem, command, mode, max_bytes, vector(problem) if vector else None)
-            evaluator = Evaluator(problem, the_plan, fallback)
-            chunking.size = chunk_size(problem, the_plan, max_bytes)
-            info = problem.info()
-        count = _batch_length(block, "the batch")
-        value, raw = evaluator(block, count, _padded(count, chunking.size))
-        result = the_plan.shape(raw)
-        got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
-        if fmt in ("json", "table"):
-            lines = []
-            for i in range(count):
-                if fmt == "table" and len(got.rows) >= TABLE_ROWS:
-                    break
-                value_i = value[i]
-                result_i = _tree_map(lambda a, i=i: a[i], result)
-                bad = count_nonfinite(value_i) + count_nonfinite(result_i)
-                warnings = list(problem.warnings) + ([_FALLBACK] if not evaluator.compiled else [])
-                if bad:
-                    warnings.append(
-                        f"{bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf), "
-                        "written as null in JSON"
-                    )
-                record = DerivativeResult(
-                    command=command,
-                    function=info,
-                    at=_row(block, i),
-                    value=value_i,
-                    mode=the_plan.mode,
-                    mode_reason=the_plan.reason,
-                    result=result_i,
-                    wrt=problem.wrt,
-                    dtype=problem.dtype,
-                    device=problem.device_name,
-                    warnings=tuple(warnings),
-                    v=the_plan.v,
-                    holomorphic=the_plan.holomorphic,
-                    nonfinite=bad,
+    progress = render.Progress(
+        f"{command} at {total:,} points" if total else command,
+        total,
+        enabled=not quiet and fmt != "json" and sys.stderr.isatty(),
+    )
+    try:
+        for block in blocks:
+            if problem is None:
+                problem = api.prepare(function, _row(block, 0), wrt, dtype=dtype, device=device)
+                the_plan = plan(
+                    problem, command, mode, max_bytes, vector(problem) if vector else None
                 )
-                if fmt == "table":
-                    got.rows.append((got.count + i, record))
-                    continue
-                data = record.to_dict()
-                data = {"jaccli": data.pop("jaccli"), "index": got.count + i, **data}
-                lines.append(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
-            if streaming:
-                runtime.write_stdout("".join(lines))
+                evaluator = Evaluator(problem, the_plan, fallback, progress.advance)
+                chunking.size = chunk_size(problem, the_plan, max_bytes)
+                info = problem.info()
+                if (
+                    the_plan.per_point is not None
+                    and total is not None
+                    and total != the_plan.per_point
+                ):
+                    raise ShapeError(_vector_count_message(the_plan.per_point, total))
+            count = _batch_length(block, "the batch")
+            if the_plan.per_point is not None and got.count + count > the_plan.per_point:
+                # The points that have a vector are still evaluated; the run stops after them.
+                overflow = ShapeError(
+                    f"--v holds {the_plan.per_point} vectors, but the batch has more points",
+                    hint="give one vector per point, or one vector for all of them",
+                )
+                count = the_plan.per_point - got.count
+                if count == 0:
+                    raise overflow
+                block = {
+                    name: _tree_map(lambda a, k=count: a[:k], col) for name, col in block.items()
+                }
+            value, raw = evaluator(block, count, _padded(count, chunking.size), got.count)
+            result = the_plan.shape(raw)
+            got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
+            if fmt in ("json", "table"):
+                lines = []
+                for i in range(count):
+                    if fmt == "table" and len(got.rows) >= TABLE_ROWS:
+                        break
+                    value_i = value[i]
+                    result_i = _tree_map(lambda a, i=i: a[i], result)
+                    bad = count_nonfinite(value_i) + count_nonfinite(result_i)
+                    warnings = list(problem.warnings) + (
+                        [_FALLBACK] if not evaluator.compiled else []
+                    )
+                    if bad:
+                        warnings.append(
+                            f"{bad} non-finite entr{'y' if bad == 1 else 'ies'} (NaN or inf), "
+                            "written as null in JSON"
+                        )
+                    record = DerivativeResult(
+                        command=command,
+                        function=info,
+                        at=_row(block, i),
+                        value=value_i,
+                        mode=the_plan.mode,
+                        mode_reason=the_plan.reason,
+                        result=result_i,
+                        wrt=problem.wrt,
+                        dtype=problem.dtype,
+                        device=problem.device_name,
+                        warnings=tuple(warnings),
+                        v=the_plan.v
+                        if the_plan.per_point is None
+                        else _tree_map(lambda a, j=got.count + i: a[j], the_plan.v),
+                        holomorphic=the_plan.holomorphic,
+                        nonfinite=bad,
+                    )
+                    if fmt == "table":
+                        got.rows.append((got.count + i, record))
+                        continue
+                    data = record.to_dict()
+                    data = {"jaccli": data.pop("jaccli"), "index": got.count + i, **data}
+                    lines.append(json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
+                if streaming:
+                    runtime.write_stdout("".join(lines))
+                else:
+                    got.lines.extend(lines)
             else:
-                got.lines.extend(lines)
-        else:
-            got.values.append(value)
-            got.results.append(result)
-        got.count += count
+                got.values.append(value)
+                got.results.append(result)
+            got.count += count
+            if overflow is not None:
+                break
+    finally:
+        progress.close()
 
     assert problem is not None and the_plan is not None
+    if overflow is not None:
+        raise overflow
+    if overflow is None and the_plan.per_point is not None and got.count != the_plan.per_point:
+        raise ShapeError(_vector_count_message(the_plan.per_point, got.count))
     if fmt == "json":
         data: str | bytes = "".join(got.lines)
     elif fmt == "table":
