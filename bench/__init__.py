@@ -1,0 +1,19 @@
+"""jaccli's benchmarks, run on demand: ``python -m bench NAME`` (see BENCHMARKS.md).
+
+Each benchmark runs the same problem through jaccli and through the tools it is measured
+against, each tool in fresh processes of its own, and prints a table of medians and ratios.
+Nothing here is part of the test suite.
+
+The parts:
+
+* ``problems/``: the functions, in every framework's form, with their exact Jacobians.
+* ``tools/``: one script per tool; each reads points from ``.npy``, writes Jacobians to ``.npy``
+  and reports its phase timings (`bench.tools.protocol`).
+* `bench.harness`: runs the tools, times them, checks their answers; `bench.report` prints and
+  saves the results; `bench.machine` describes the machine.
+* one module per benchmark (`bench.batch_jacobian`), registered in ``__main__.BENCHMARKS``.
+
+To add a benchmark: put its function in ``problems/``, write a module with ``tools()``,
+``add_arguments(parser)`` and ``suite(args, workdir, tools)`` like `bench.batch_jacobian`, and
+register it by name in ``__main__.BENCHMARKS``.
+"""

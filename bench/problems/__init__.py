@@ -1,0 +1,1 @@
+"""Functions the benchmarks differentiate, each with its analytic Jacobian for checking."""
