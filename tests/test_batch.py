@@ -322,3 +322,39 @@ def test_streaming_through_a_real_pipe():
     assert code == 2
     assert rest == ""
     assert "line 2 of stdin" in stderr
+
+
+def test_npy_output_is_streamed_in_equal_chunks_and_matches_every_point(cli, tmp_path):
+    np.save(tmp_path / "x.npy", POINTS)
+    # About two points per chunk: three chunks, the last one padded.
+    run = cli(
+        "jacobian",
+        "samples/elementwise.py",
+        "--batch",
+        str(tmp_path / "x.npy"),
+        "--output",
+        str(tmp_path / "J.npy"),
+        "--max-bytes",
+        "200",
+    )
+    assert run.code == 0, run.stderr
+    stacked = np.load(tmp_path / "J.npy")
+    assert stacked.shape == (5, 2, 2)
+    for jac, x in zip(stacked, POINTS, strict=True):
+        np.testing.assert_allclose(jac, elementwise_jacobian(x), atol=1e-15)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["J.npy", "x.npy"]
+
+
+def test_npy_output_of_several_arguments_is_refused_and_leaves_no_file(cli, tmp_path):
+    np.save(tmp_path / "x.npy", POINTS)
+    run = cli(
+        "jacobian",
+        "-e",
+        "x * y",
+        "--batch",
+        str(tmp_path / "x.npy"),
+        "--output",
+        str(tmp_path / "J.npy"),
+    )
+    assert (run.code, run.stdout) == (2, "") and ".npz" in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]

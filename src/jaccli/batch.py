@@ -10,6 +10,7 @@ seconds, so a pipeline gets its results while input is still arriving. JAX is im
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import functools
@@ -565,8 +566,10 @@ class Evaluator:
         plan: Plan,
         on_fallback: Callable[[], None],
         on_done: Callable[[int], None] = lambda count: None,
+        values: bool = True,
     ) -> None:
         import jax
+        import jax.numpy as jnp
 
         self.problem = problem
         self._on_done = on_done
@@ -574,7 +577,13 @@ class Evaluator:
         self.compiled = True
         self._on_fallback = on_fallback
         vectors_axis = 0 if plan.per_point is not None else None
-        self._batched = jax.jit(jax.vmap(plan.point_fn, in_axes=(0, vectors_axis)))
+        point_fn = plan.point_fn
+        if not values:
+            # Stacked outputs hold results only; XLA then drops the work for the values.
+            def point_fn(v: Any, e: Any) -> tuple[Any, Any]:
+                return jnp.zeros(()), plan.point_fn(v, e)[1]
+
+        self._batched = jax.jit(jax.vmap(point_fn, in_axes=(0, vectors_axis)))
 
     def _cast(self, columns: dict[str, Any]) -> tuple[Any, ...]:
         import jax
@@ -651,6 +660,34 @@ def chunk_size(problem: Any, plan: Plan, max_bytes: int) -> int:
     inputs = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(problem.values))
     per_point = api._itemsize(problem) * (plan.entries + problem.m + inputs)
     return int(max(1, min(MAX_CHUNK, max_bytes // max(per_point, 1))))
+
+
+class _NpyStream:
+    """A stacked ``.npy`` written chunk by chunk: the header for ``total`` points, then rows."""
+
+    def __init__(self, write: Callable[[bytes], None], total: int) -> None:
+        self._write = write
+        self._total = total
+        self._started = False
+
+    def add(self, result: Any) -> None:
+        if isinstance(result, dict):
+            raise UsageError(
+                "the result has several parts (" + ", ".join(result) + "); .npy holds one array",
+                hint="write .npz (--output result.npz) or choose one argument with --wrt",
+            )
+        array = np.ascontiguousarray(result)
+        if not self._started:
+            header = {
+                "descr": np.lib.format.dtype_to_descr(array.dtype),
+                "fortran_order": False,
+                "shape": (self._total, *array.shape[1:]),
+            }
+            buffer = io.BytesIO()
+            np.lib.format.write_array_header_1_0(buffer, header)
+            self._write(buffer.getvalue())
+            self._started = True
+        self._write(array.tobytes())
 
 
 def _vector_count_message(vectors: int, points: int) -> str:
@@ -736,6 +773,8 @@ def run(
         blocks = _array_blocks(columns, total, chunking)
 
     streaming = fmt == "json" and output is None
+    # A stacked .npy of a known number of points is written chunk by chunk, never held whole.
+    npy_file = fmt == "npy" and output is not None and total is not None
     got = _Collected()
     problem = evaluator = info = the_plan = None
     warned: list[str] = []
@@ -752,22 +791,31 @@ def run(
         total,
         enabled=not quiet and fmt != "json" and sys.stderr.isatty(),
     )
-    try:
+    with contextlib.ExitStack() as files:
+        files.callback(progress.close)
+
+        def setup(first: dict[str, Any]) -> None:
+            nonlocal problem, the_plan, evaluator, info
+            problem = api.prepare(function, first, wrt, dtype=dtype, device=device)
+            the_plan = plan(problem, command, mode, max_bytes, vector(problem) if vector else None)
+            evaluator = Evaluator(
+                problem, the_plan, fallback, progress.advance, values=fmt in ("json", "table")
+            )
+            chunking.size = chunk_size(problem, the_plan, max_bytes)
+            info = problem.info()
+            if total is None:
+                return
+            if the_plan.per_point is not None and total != the_plan.per_point:
+                raise ShapeError(_vector_count_message(the_plan.per_point, total))
+            # Equal chunks, the last one padded to the same size: one compiled shape.
+            pieces = -(-total // chunking.size)
+            chunking.size = -(-total // pieces)
+
+        if total is not None:
+            setup(_row(columns, 0))
         for block in blocks:
             if problem is None:
-                problem = api.prepare(function, _row(block, 0), wrt, dtype=dtype, device=device)
-                the_plan = plan(
-                    problem, command, mode, max_bytes, vector(problem) if vector else None
-                )
-                evaluator = Evaluator(problem, the_plan, fallback, progress.advance)
-                chunking.size = chunk_size(problem, the_plan, max_bytes)
-                info = problem.info()
-                if (
-                    the_plan.per_point is not None
-                    and total is not None
-                    and total != the_plan.per_point
-                ):
-                    raise ShapeError(_vector_count_message(the_plan.per_point, total))
+                setup(_row(block, 0))
             count = _batch_length(block, "the batch")
             if the_plan.per_point is not None and got.count + count > the_plan.per_point:
                 # The points that have a vector are still evaluated; the run stops after them.
@@ -781,7 +829,8 @@ def run(
                 block = {
                     name: _tree_map(lambda a, k=count: a[:k], col) for name, col in block.items()
                 }
-            value, raw = evaluator(block, count, _padded(count, chunking.size), got.count)
+            padded = chunking.size if total is not None else _padded(count, chunking.size)
+            value, raw = evaluator(block, count, padded, got.count)
             result = the_plan.shape(raw)
             got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
             if fmt in ("json", "table"):
@@ -828,22 +877,27 @@ def run(
                     runtime.write_stdout("".join(lines))
                 else:
                     got.lines.extend(lines)
+            elif npy_file:
+                if got.count == 0:
+                    assert output is not None and total is not None
+                    npy = _NpyStream(files.enter_context(fileio.atomic_writer(output)), total)
+                npy.add(result)
             else:
                 got.values.append(value)
                 got.results.append(result)
             got.count += count
             if overflow is not None:
                 break
-    finally:
-        progress.close()
 
     assert problem is not None and the_plan is not None
     if overflow is not None:
         raise overflow
     if overflow is None and the_plan.per_point is not None and got.count != the_plan.per_point:
         raise ShapeError(_vector_count_message(the_plan.per_point, got.count))
-    if fmt == "json":
-        data: str | bytes = "".join(got.lines)
+    if npy_file:
+        data: str | bytes = b""
+    elif fmt == "json":
+        data = "".join(got.lines)
     elif fmt == "table":
         import shutil
 
@@ -870,7 +924,8 @@ def run(
         )
         data = render.render_batch(stacked, fmt)
     if output:
-        fileio.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
+        if not npy_file:
+            fileio.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
         if not quiet:
             sys.stderr.write(
                 f"jaccli: wrote {command} at {got.count} points to {render.escape(output)}\n"

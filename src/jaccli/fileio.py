@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import stat
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -285,6 +287,17 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
 
     Raises UsageError naming the path and the reason when the file cannot be written.
     """
+    with atomic_writer(path) as write:
+        write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
+    """`atomic_write` for contents that arrive in pieces: yields ``write(bytes)``.
+
+    The file appears, whole, when the block ends without an error; after an error (or an
+    interrupt) nothing is left behind. Streams and devices get the pieces at the end, at once.
+    """
     target = os.fspath(path)
     try:
         info = os.stat(target)
@@ -295,11 +308,14 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise UsageError(f"cannot write {target!r}: it is a directory", hint="name a file")
     stream = _STREAM_PATH.fullmatch(target)
-    if stream:
-        _write_stream(target, stream, data)
-        return
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        _write_direct(target, data)
+    if stream or (info is not None and not stat.S_ISREG(info.st_mode)):
+        pieces: list[bytes] = []
+        yield pieces.append
+        data = b"".join(pieces)
+        if stream:
+            _write_stream(target, stream, data)
+        else:
+            _write_direct(target, data)
         return
     real = os.path.realpath(target)
     # Replace the file a symlink points at, not the symlink itself.
@@ -312,7 +328,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     try:
         try:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
-            _write_all(fd, data)
+            yield functools.partial(_write_all, fd)
             os.fsync(fd)
         finally:
             os.close(fd)
