@@ -322,7 +322,6 @@ def _uses_numpy(x):
         (lambda x: {"a": x}, "dict"),
         (lambda x: jnp.array([1, 2]), "floating point"),
         (_raises_value_error, "raised ValueError"),
-        (_uses_numpy, "NumPy"),
     ],
 )
 def test_function_errors(fn, words):
@@ -330,6 +329,16 @@ def test_function_errors(fn, words):
         jaccli.jacobian(fn, [1.0, 2.0])
     assert info.value.exit_code == 3
     assert words in info.value.message
+
+
+def test_conversion_to_numpy_falls_back_to_finite_differences_for_jacobians_only():
+    result = jaccli.jacobian(_uses_numpy, [1.0, 2.0])
+    assert result.mode == "finite_differences" and result.extra["method"] == "finite_differences"
+    np.testing.assert_allclose(result.result, [[2.0, 0.0], [0.0, 2.0]], atol=1e-9)
+    assert np.all(np.asarray(result.extra["error_estimate"]) < 1e-9)
+    with pytest.raises(FunctionError) as info:
+        jaccli.jvp(_uses_numpy, [1.0, 2.0], v=[1.0, 0.0])
+    assert info.value.exit_code == 3 and "NumPy" in info.value.message
 
 
 def test_function_error_names_exception_message_and_line():

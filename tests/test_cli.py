@@ -290,3 +290,41 @@ def test_help_lists_every_command(cli):
     assert run.code == 0
     for name in ("jacobian", "jvp", "vjp", "grad", "hessian", "hvp", "info"):
         assert name in run.stdout
+
+
+def test_symbolic_prints_the_jacobian_as_formulas_in_every_format(cli):
+    import sympy
+
+    run = cli("symbolic", "-e", "[x*y, sin(x)*exp(y)]", "--format", "json")
+    assert run.code == 0, run.stderr
+    out = run.json()
+    assert out["command"] == "symbolic" and out["syntax"] == "sympy"
+    x, y = sympy.symbols("x y", real=True)
+    got = {
+        name: [sympy.sympify(e, locals={"x": x, "y": y}) for e in col]
+        for name, col in out["result"].items()
+    }
+    assert sympy.simplify(got["x"][1] - sympy.cos(x) * sympy.exp(y)) == 0
+    assert [sympy.simplify(e) for e in (got["x"][0] - y, got["y"][0] - x)] == [0, 0]
+    table = cli("symbolic", "-e", "[x*y, sin(x)*exp(y)]", "--format", "table")
+    assert table.code == 0 and "exp(y)*cos(x)" in table.stdout and "f[1]" in table.stdout
+    latex = cli("symbolic", "-e", "x**3*y", "--order", "2", "--format", "latex")
+    assert latex.code == 0 and latex.stdout.startswith("\\begin{bmatrix}")
+    assert "6 x y" in latex.stdout
+
+
+def test_symbolic_traces_a_file_at_a_point(cli):
+    run = cli("symbolic", "samples/rosenbrock.py", "--at", "1,1", "--format", "json")
+    assert run.code == 0, run.stderr
+    import sympy
+
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    entries = [
+        sympy.sympify(e.replace("x[0]", "x0").replace("x[1]", "x1"), locals={"x0": x0, "x1": x1})
+        for e in run.json()["result"]
+    ]
+    # ∇ of (1 - x0)² + 100 (x1 - x0²)², by hand.
+    expected = [-2 * (1 - x0) - 400 * x0 * (x1 - x0**2), 200 * (x1 - x0**2)]
+    assert [sympy.expand(e - f) for e, f in zip(entries, expected, strict=True)] == [0, 0]
+    run = cli("symbolic", "samples/rosenbrock.py")
+    assert (run.code, run.stdout) == (2, "") and "--at" in run.stderr

@@ -257,3 +257,13 @@ def test_required_keyword_only_is_usage_error():
 
     with pytest.raises(UsageError, match="keyword-only parameter 'y'"):
         from_callable(fn)
+
+
+def test_arrays_a_file_builds_on_import_are_float64(cli, tmp_path):
+    (tmp_path / "scaled.py").write_text(
+        "import jax.numpy as jnp\nC = jnp.array([0.1, 0.3])\ndef f(x):\n    return jnp.sum(C * x)\n"
+    )
+    run = cli("grad", str(tmp_path / "scaled.py"), "--at", "1,1", "--format", "json")
+    assert run.code == 0, run.stderr
+    # 0.1 and 0.3 as float32 would come back as 0.10000000149011612 and 0.30000001192092896.
+    assert run.json()["result"] == [0.1, 0.3]

@@ -343,7 +343,8 @@ def test_untraceable_operation_is_one_clean_line(cli, tmp_path, source, line, fr
     if "scipy" in source:
         pytest.importorskip("scipy.special")
     path = _write(tmp_path, source)
-    run = cli("jacobian", str(path), "--at", "0.5,2")
+    # jvp has no finite-difference fallback (jacobian and grad do: see below).
+    run = cli("jvp", str(path), "--at", "0.5,2", "--v", "1,0")
     assert run.code == 3
     assert run.stdout == ""
     assert "Traceback" not in run.stderr
@@ -359,7 +360,7 @@ def test_untraceable_operation_is_one_clean_line(cli, tmp_path, source, line, fr
 def test_untraceable_operation_as_a_json_error(cli, tmp_path):
     pytest.importorskip("scipy.special")
     path = _write(tmp_path, SCIPY_GAMMA)
-    run = cli("grad", str(path), "--at", "1.5", "--format", "json")
+    run = cli("hvp", str(path), "--at", "1.5", "--v", "1", "--format", "json")
     assert run.code == 3
     assert run.stdout == ""
     error = json.loads(run.stderr)["error"]
@@ -372,7 +373,7 @@ def test_untraceable_operation_as_a_json_error(cli, tmp_path):
 def test_helper_module_is_named_as_not_mapped(cli, tmp_path):
     _write(tmp_path, "import numpy as np\n\ndef g(x):\n    return np.sin(x)\n", "np_helper_b7.py")
     path = _write(tmp_path, "import np_helper_b7\n\ndef f(x):\n    return np_helper_b7.g(x)\n")
-    run = cli("jacobian", str(path), "--at", "1,2")
+    run = cli("jvp", str(path), "--at", "1,2", "--v", "1,0")
     assert run.code == 3
     assert "`np_helper_b7.g(x)` (" in run.stderr
     assert "model.py, line 4" in run.stderr
@@ -470,3 +471,41 @@ def test_loading_a_numpy_file_imports_no_jax(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "[]"
+
+
+def test_jacobian_of_untraceable_code_falls_back_to_labelled_finite_differences(cli, tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        import numpy as np
+
+        def f(x):
+            y = np.zeros(2)
+            y[0] = x[0] ** 2
+            y[1] = x[0] * x[1]
+            return y
+        """,
+    )
+    run = cli("jacobian", str(path), "--at", "0.5,2", "--format", "json")
+    assert run.code == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["method"] == "finite_differences"
+    # Hand-derived: [[2 x0, 0], [x1, x0]] at (0.5, 2).
+    np.testing.assert_allclose(out["result"], [[1.0, 0.0], [2.0, 0.5]], atol=1e-9)
+    assert "stores a traced value in a NumPy array" in run.stderr
+    assert "model.py, line 5" in run.stderr
+
+
+def test_random_functions_get_no_finite_difference_stand_in(cli, tmp_path):
+    path = _write(
+        tmp_path,
+        """
+        import numpy as np
+
+        def f(x):
+            return x + np.random.normal(x)
+        """,
+    )
+    run = cli("jacobian", str(path), "--at", "0.5,2")
+    assert (run.code, run.stdout) == (3, "")
+    assert "`np.random.normal(x)`" in run.stderr and "different values" in run.stderr

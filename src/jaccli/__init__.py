@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 # The public API, resolved on first use: the console script imports this package before
-# every command, and `jaccli --help` must not pay for NumPy, JAX or SymPy.
+# every command, and `jaccli --help` must not pay for NumPy, JAX or SymPy. A name here must not
+# also be a submodule's (importing the submodule would replace the attribute).
 _EXPORTS = {
     "jacobian": "api",
     "jvp": "api",
@@ -22,6 +23,7 @@ _EXPORTS = {
     "hessian": "api",
     "hvp": "api",
     "info": "api",
+    "check": "api",
     "load": "loader",
     "Function": "loader",
     "JaccliError": "errors",
@@ -29,6 +31,7 @@ _EXPORTS = {
 __all__ = [*_EXPORTS, "parse_expr"]
 
 if TYPE_CHECKING:
+    from .api import check as check
     from .api import grad as grad
     from .api import hessian as hessian
     from .api import hvp as hvp

@@ -9,6 +9,7 @@ JAX is imported only when an operation runs, so ``import jaccli`` stays light.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,23 @@ def guard_user_code(function: Function) -> Iterator[None]:
         raise _concretization_error(function, exc) from exc
     except Exception as exc:
         raise _in_place_error(function, exc) or _raised_error(function, exc) from exc
+
+
+def tracing_failure(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is JAX refusing to trace the function: a traced value
+    converted to NumPy, to a Python number, or used in Python control flow."""
+    import jax
+
+    kinds = (
+        jax.errors.TracerArrayConversionError,
+        jax.errors.ConcretizationTypeError,
+        jax.errors.TracerIntegerConversionError,
+    )
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 _QUOTE_LIMIT = 80
@@ -406,7 +424,11 @@ def prepare(
     with guard_user_code(function), jax.default_device(dev):
         try:
             struct = jax.eval_shape(problem.call, *problem.primals)
-        except jax.errors.ConcretizationTypeError:
+        except Exception as exc:
+            # A function that cannot be traced is called once with values instead; its
+            # derivatives then fall back to eager AD or to finite differences.
+            if not tracing_failure(exc):
+                raise
             struct = problem.call(*problem.primals)
     if not hasattr(struct, "shape") or not hasattr(struct, "dtype"):
         raise FunctionError(f"{function.source} returned {type(struct).__name__}, not an array")
@@ -524,9 +546,14 @@ def jacobian_at(
     guard_size(problem.n * problem.m, _itemsize(problem), "Jacobian", max_bytes)
     choice = compute.choose_mode(problem.n, problem.m, mode)
     kind = _kind(problem)
-    derivative = _run(
-        problem, lambda: compute.jacobian(problem.call, problem.primals, choice.mode, kind)
-    )
+    try:
+        derivative = _run(
+            problem, lambda: compute.jacobian(problem.call, problem.primals, choice.mode, kind)
+        )
+    except FunctionError as exc:
+        if not tracing_failure(exc.__cause__) or kind != "real":
+            raise
+        return finite_differences_at(problem, "jacobian", exc)
     return _finish(
         problem,
         "jacobian",
@@ -536,6 +563,61 @@ def jacobian_at(
         result=_keyed(problem, derivative.result),
         holomorphic=kind == "holomorphic",
     )
+
+
+def finite_differences_at(problem: Problem, command: str, cause: FunctionError) -> DerivativeResult:
+    """The Jacobian or gradient of a function JAX cannot differentiate, from central differences
+    with Richardson extrapolation: labelled ``"method": "finite_differences"``, with an error
+    estimate for every entry, and a warning that says why AD was not used."""
+    import jax
+    import jax.numpy as jnp
+
+    from . import checks, compute, fd
+
+    flat = checks.flatten(problem)
+    with guard_user_code(problem.function), jax.default_device(problem.device):
+        value = problem.call(*problem.primals)
+        again = problem.call(*problem.primals)
+        if not np.array_equal(np.asarray(value), np.asarray(again), equal_nan=True):
+            # Differences of a function that changes between calls are noise, not a derivative.
+            raise FunctionError(
+                cause.message,
+                hint=f"{cause.hint}; finite differences cannot stand in: two calls at the same "
+                "point gave different values",
+            ) from cause
+
+        # The function cannot be traced, so it is evaluated point by point, with values.
+        def each(points: np.ndarray) -> np.ndarray:
+            return np.stack([np.ravel(np.asarray(flat.fn(jnp.asarray(p)))) for p in points])
+
+        estimate = fd.jacobian_central(flat.fn, flat.x, batched=each)
+    if not estimate.succeeded:
+        raise cause
+    worst = float(np.max(estimate.error_estimate)) if estimate.error_estimate.size else 0.0
+    reason = (
+        f"n={problem.n}, m={problem.m}: JAX cannot differentiate this function, so central "
+        f"differences with Richardson extrapolation ({2 * 12 * problem.n} evaluations); "
+        f"largest error estimate {worst:.3g}"
+    )
+    derivative = compute.Derivative(value=value, result=None, compiled=True)
+    result = _finish(
+        problem,
+        command,
+        "finite_differences",
+        reason,
+        derivative,
+        result=checks.unflatten_jacobian(problem, estimate.estimate),
+        extra={
+            "method": "finite_differences",
+            "method_reason": cause.message,
+            "error_estimate": checks.unflatten_jacobian(problem, estimate.error_estimate),
+        },
+    )
+    note = (
+        f"computed by finite differences (see error_estimate), because JAX cannot "
+        f"differentiate the function: {cause.message}"
+    )
+    return dataclasses.replace(result, warnings=(note, *result.warnings))
 
 
 def _require_scalar(problem: Problem, command: str) -> None:
@@ -565,7 +647,12 @@ def grad_at(problem: Problem) -> DerivativeResult:
         raise UsageError(
             "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
         )
-    derivative = _run(problem, lambda: compute.grad(problem.call, problem.primals, kind))
+    try:
+        derivative = _run(problem, lambda: compute.grad(problem.call, problem.primals, kind))
+    except FunctionError as exc:
+        if not tracing_failure(exc.__cause__) or kind != "real":
+            raise
+        return finite_differences_at(problem, "grad", exc)
     reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
     return _finish(
         problem,
@@ -889,8 +976,116 @@ def info(
     return info_at(_problem(f, args, wrt, dtype, device), mode)
 
 
+def check(
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    order: int = 1,
+    rtol: float | None = None,
+    atol: float | None = None,
+    against: Sequence[str] | None = None,
+    dtype: str = "float64",
+    device: str = "auto",
+) -> DerivativeResult:
+    """Check the AD Jacobian (``order=2``: Hessian) of ``f`` at ``args`` against SymPy, central
+    differences and the complex step; ``.extra`` holds ``passed``, ``references``, ``diagnoses``.
+
+    >>> check(lambda x: x ** 3, 2.0, against=["fd"]).extra["passed"]
+    True
+    """
+    from . import checks
+
+    names = checks.parse_against(",".join(against)) if against else checks.REFERENCES
+    problem = _problem(f, args, wrt, dtype, device)
+    return checks.check_at(problem, order=order, rtol=rtol, atol=atol, against=names)
+
+
+def symbolic(f: Any, *args: Any, wrt: Any = None, order: int = 1, syntax: str = "text") -> Any:
+    """The Jacobian (``order=2``: Hessian) of ``f`` as SymPy formulas, traced at ``args``.
+
+    >>> from jaccli import parse_expr
+    >>> symbolic(parse_expr("x**2 * y"), 1.0, 1.0).result
+    {'x': '2*x*y', 'y': 'x**2'}
+    """
+    return symbolic_at(_problem(f, args, wrt, "float64", "auto"), order, syntax)
+
+
 def _tree_value(v: Any, parts: int) -> Any:
     """A tangent: one value, or a tuple/list with one value per differentiated argument."""
     if isinstance(v, (tuple, list)) and parts > 1:
         return tuple(_as_value(item) for item in v)
     return _as_value(v)
+
+
+def symbolic_at(problem: Problem, order: int = 1, syntax: str = "text") -> Any:
+    """The symbolic Jacobian (``order=2``: Hessian) from SymPy, as strings in SymPy syntax
+    (``syntax="text"``) or LaTeX, simplified where small and with common subexpressions
+    pulled out where large."""
+    from . import symbolic
+    from .results import SymbolicResult
+
+    if order not in (1, 2):
+        raise UsageError(f"--order must be 1 or 2, got {order}")
+    sym = symbolic.to_sympy(problem)
+    derivative = symbolic.jacobian(sym) if order == 1 else symbolic.hessian(sym)
+    text = symbolic.to_text(derivative, format=syntax)
+    inputs = derivative.inputs
+    several = len({inp.arg for inp in inputs}) > 1
+    columns = tuple(str(s) for inp in inputs for s in inp.symbols)
+
+    def block(node: Any, inp: Any) -> Any:
+        if several:
+            node = node[inp.arg]
+        for key in inp.path:
+            node = node[key]
+        return node
+
+    if order == 1:
+        m = problem.m
+        flat = np.concatenate(
+            [
+                np.array(block(text.result, inp), dtype=object).reshape(m, inp.size)
+                for inp in inputs
+            ],
+            axis=1,
+        )
+        rows = tuple(
+            "f" + ("[" + ",".join(map(str, i)) + "]" if i else "")
+            for i in (np.ndindex(problem.out_shape) if problem.out_shape else [()])
+        )
+    else:
+        flat = np.concatenate(
+            [
+                np.concatenate(
+                    [
+                        np.array(block(block(text.result, row), col), dtype=object).reshape(
+                            row.size, col.size
+                        )
+                        for col in inputs
+                    ],
+                    axis=1,
+                )
+                for row in inputs
+            ],
+            axis=0,
+        )
+        rows = columns
+    warnings = ()
+    if text.replacements:
+        first = text.replacements[0][0]
+        warnings = (
+            f"{len(text.replacements)} common subexpressions are named first "
+            f"({first}, ...) and used in the entries",
+        )
+    return SymbolicResult(
+        function=problem.info(),
+        kind="jacobian" if order == 1 else "hessian",
+        wrt=problem.wrt,
+        syntax="latex" if syntax == "latex" else "sympy",
+        result=text.result,
+        matrix=tuple(tuple(str(cell) for cell in row) for row in flat),
+        rows=rows,
+        columns=columns,
+        replacements=text.replacements,
+        warnings=warnings,
+    )

@@ -168,6 +168,22 @@ Wrt = Annotated[
 ]
 Mode = Annotated[str, typer.Option("--mode", help="auto, fwd or rev")]
 Vec = Annotated[str, typer.Option("--v", help="the vector, in the same forms as --at")]
+Check = Annotated[
+    bool,
+    typer.Option("--check", help="also check the result against SymPy and finite differences"),
+]
+Rtol = Annotated[
+    float | None,
+    typer.Option("--rtol", help="relative tolerance of a check (default 1e-6; 1e-3 for float32)"),
+]
+Atol = Annotated[
+    float | None,
+    typer.Option("--atol", help="absolute tolerance of a check (default 1e-9; 1e-5 for float32)"),
+]
+Against = Annotated[
+    str | None,
+    typer.Option("--against", help="references: sympy,fd,complex (default: all of them)"),
+]
 
 
 # --- the pipeline, shared by every command ----------------------------------------------------
@@ -238,6 +254,7 @@ def _batch(
     wrt: str | None,
     mode: str = "auto",
     vector: tuple[str, str] | None = None,
+    check: bool = False,
 ) -> bool:
     """Run ``command`` on a batch when ``--batch`` is given; False when it is a single point."""
     if (at is None) == (batch is None):
@@ -249,6 +266,11 @@ def _batch(
         )
     if batch is None:
         return False
+    if check:
+        raise UsageError(
+            "--check works on one point (--at), not on a batch",
+            hint="check a representative point: --at ... --check",
+        )
     from . import batch as batches
 
     batches.run(
@@ -267,6 +289,26 @@ def _batch(
         allow_nonfinite=common.allow_nonfinite,
     )
     return True
+
+
+def _checked(
+    problem: Any,
+    result: Any,
+    check: bool,
+    rtol: float | None,
+    atol: float | None,
+    against: str | None,
+) -> Any:
+    """With ``--check``, the result with its check report; otherwise the result as is."""
+    if not check:
+        if (rtol, atol, against) != (None, None, None):
+            raise UsageError("--rtol, --atol and --against apply with --check only")
+        return result
+    from . import checks
+
+    return checks.with_check(
+        problem, result, rtol=rtol, atol=atol, against=checks.parse_against(against)
+    )
 
 
 def _emit(common: Common, result: Any) -> None:
@@ -299,12 +341,27 @@ def _emit(common: Common, result: Any) -> None:
                 hint=f"redirect stdout or use --output result.{fmt}",
             )
         runtime.write_stdout(data)
+    report = _report_of(result)
+    if report is not None and not report["passed"]:
+        failed = [r["name"] for r in report["references"] if r["available"] and not r["passed"]]
+        kinds = [d["kind"] for d in report["diagnoses"]]
+        parts = [f"{', '.join(failed)} disagreed with AD"] if failed else []
+        parts += [f"diagnosed {', '.join(kinds)}"] if kinds else []
+        raise NotCleanError(
+            "the check failed: " + ("; ".join(parts) or "no reference was available"),
+            hint="the references and diagnoses above say where and why",
+        )
     nonfinite = getattr(result, "nonfinite", 0)
     if nonfinite and not common.allow_nonfinite:
         raise NotCleanError(
             f"the result has {nonfinite} non-finite entr{'y' if nonfinite == 1 else 'ies'} (NaN or inf)",
             hint="pass --allow-nonfinite to accept them",
         )
+
+
+def _report_of(result: Any) -> dict[str, Any] | None:
+    extra = getattr(result, "extra", None) or {}
+    return extra if result.command == "check" else extra.get("check")
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -320,14 +377,19 @@ def jacobian(
     batch: Batch = None,
     wrt: Wrt = None,
     mode: Mode = "auto",
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
     from . import api
 
-    if _batch(common, "jacobian", (func, expr, variables), at, batch, wrt, mode=mode):
+    if _batch(common, "jacobian", (func, expr, variables), at, batch, wrt, mode=mode, check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, api.jacobian_at(problem, mode, common.max_bytes))
+    result = api.jacobian_at(problem, mode, common.max_bytes)
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
 @command
@@ -340,14 +402,20 @@ def jvp(
     batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """J·v in one forward pass, without forming J (v shaped like the input)."""
     from . import api
 
-    if _batch(common, "jvp", (func, expr, variables), at, batch, wrt, vector=(v, "input")):
+    source = (func, expr, variables)
+    if _batch(common, "jvp", source, at, batch, wrt, vector=(v, "input"), check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, api.jvp_at(problem, _vector(problem, v, "input")))
+    result = api.jvp_at(problem, _vector(problem, v, "input"))
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
 @command
@@ -360,14 +428,20 @@ def vjp(
     batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """vᵀ·J in one reverse pass, without forming J (v shaped like the output)."""
     from . import api
 
-    if _batch(common, "vjp", (func, expr, variables), at, batch, wrt, vector=(v, "output")):
+    source = (func, expr, variables)
+    if _batch(common, "vjp", source, at, batch, wrt, vector=(v, "output"), check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, api.vjp_at(problem, _vector(problem, v, "output")))
+    result = api.vjp_at(problem, _vector(problem, v, "output"))
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
 @command
@@ -379,13 +453,18 @@ def grad(
     at: At = None,
     batch: Batch = None,
     wrt: Wrt = None,
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """The gradient of a scalar-valued function (reverse mode)."""
     from . import api
 
-    if _batch(common, "grad", (func, expr, variables), at, batch, wrt):
+    if _batch(common, "grad", (func, expr, variables), at, batch, wrt, check=check):
         return
-    _emit(common, api.grad_at(_problem(common, func, expr, variables, at, wrt)))
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, _checked(problem, api.grad_at(problem), check, rtol, atol, against))
 
 
 @command
@@ -397,14 +476,19 @@ def hessian(
     at: At = None,
     batch: Batch = None,
     wrt: Wrt = None,
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """The Hessian, forward-over-reverse."""
     from . import api
 
-    if _batch(common, "hessian", (func, expr, variables), at, batch, wrt):
+    if _batch(common, "hessian", (func, expr, variables), at, batch, wrt, check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, api.hessian_at(problem, common.max_bytes))
+    result = api.hessian_at(problem, common.max_bytes)
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
 @command
@@ -417,14 +501,86 @@ def hvp(
     batch: Batch = None,
     v: Vec = ...,
     wrt: Wrt = None,
+    check: Check = False,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
 ) -> None:
     """H·v without forming H (forward-over-reverse; v shaped like the input)."""
     from . import api
 
-    if _batch(common, "hvp", (func, expr, variables), at, batch, wrt, vector=(v, "input")):
+    source = (func, expr, variables)
+    if _batch(common, "hvp", source, at, batch, wrt, vector=(v, "input"), check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, api.hvp_at(problem, _vector(problem, v, "input")))
+    result = api.hvp_at(problem, _vector(problem, v, "input"))
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
+
+
+@command
+def check(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = None,
+    wrt: Wrt = None,
+    order: Annotated[
+        int, typer.Option("--order", help="1: the Jacobian; 2: second derivatives (Hessian)")
+    ] = 1,
+    rtol: Rtol = None,
+    atol: Atol = None,
+    against: Against = None,
+    mode: Mode = "auto",
+) -> None:
+    """Check the AD derivative against SymPy and finite differences, and diagnose mismatches."""
+    from . import checks
+
+    problem = _problem(common, func, expr, variables, at, wrt)
+    result = checks.check_at(
+        problem,
+        order=order,
+        rtol=rtol,
+        atol=atol,
+        against=checks.parse_against(against),
+        mode=mode,
+        max_bytes=common.max_bytes,
+    )
+    _emit(common, result)
+
+
+@command
+def symbolic(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = None,
+    wrt: Wrt = None,
+    order: Annotated[
+        int, typer.Option("--order", help="1: the Jacobian; 2: the Hessian (scalar functions)")
+    ] = 1,
+) -> None:
+    """The Jacobian as formulas, from SymPy (a file is traced at --at; an expression needs none)."""
+    from . import api
+
+    if at is None and expr is not None:
+        import numpy as np
+
+        function = _load(func, expr, variables)
+        point = {inp.name: np.zeros(inp.shape) for inp in function.expression.inputs}
+        problem = api.prepare(
+            function, point, _split_names(wrt), dtype=common.dtype, device=common.device
+        )
+    elif at is None:
+        raise UsageError(
+            "a function file is traced at a point to read its formulas: give --at",
+            hint="the point only fixes shapes and static branches, e.g. --at 1,1",
+        )
+    else:
+        problem = _problem(common, func, expr, variables, at, wrt)
+    syntax = "latex" if common.format == "latex" else "text"
+    _emit(common, api.symbolic_at(problem, order, syntax))
 
 
 @command

@@ -164,6 +164,10 @@ def _import_file(path: str) -> types.ModuleType:
     sys.modules[module_name] = module
     # Like `python file.py`: the file's own directory is importable, so helpers beside it load.
     sys.path.insert(0, directory)
+    if "jax" in source:
+        # float64 is the default, so arrays the file builds when imported must be float64 too;
+        # JAX decides an array's dtype when it is made.
+        from . import compute  # noqa: F401  (enables float64)
     try:
         with user_output_to_stderr():
             exec(code, module.__dict__)

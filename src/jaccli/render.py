@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UsageError
-from .results import DerivativeResult, InfoResult
+from .results import DerivativeResult, InfoResult, SymbolicResult
 
 FORMATS = ("table", "json", "csv", "npy", "npz", "latex")
 SUFFIX_FORMATS = {
@@ -107,8 +107,20 @@ def _output_labels(shape: tuple[int, ...]) -> list[str]:
     return _labels("f", shape)
 
 
+def _checked_derivative(result: DerivativeResult) -> DerivativeResult:
+    """A ``check`` result viewed as the derivative it checked (Jacobian or Hessian)."""
+    if result.command != "check":
+        return result
+    import dataclasses
+
+    return dataclasses.replace(
+        result, command="jacobian" if result.extra.get("order", 1) == 1 else "hessian"
+    )
+
+
 def matrix_view(result: DerivativeResult) -> Matrix:
     """Lay any derivative out as rows × columns with labels (outputs and inputs)."""
+    result = _checked_derivative(result)
     leaves = _input_leaves(result)
     single = len(result.wrt) == 1
     out_shape = tuple(result.function.output_shape)
@@ -162,6 +174,7 @@ def _number_text(x: Any) -> str:
 
 
 def to_csv_text(result: DerivativeResult) -> str:
+    result = _checked_derivative(result)
     view = matrix_view(result)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -185,6 +198,7 @@ def _latex_number(x: Any) -> str:
 
 
 def _result_arrays(result: DerivativeResult) -> dict[str, np.ndarray]:
+    result = _checked_derivative(result)
     if not isinstance(result.result, dict):
         return {result.wrt[0] if result.command != "jvp" else "jvp": np.asarray(result.result)}
     arrays: dict[str, np.ndarray] = {}
@@ -225,6 +239,8 @@ def render(
     """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz."""
     if fmt == "json":
         return to_json_text(result)
+    if isinstance(result, SymbolicResult):
+        return to_symbolic_text(result, fmt, color=color, width=width)
     if fmt == "table":
         return to_table_text(result, color=color, width=width)
     if isinstance(result, InfoResult):
@@ -276,7 +292,12 @@ def _fmt_point(at: dict[str, Any]) -> str:
 
 def _header_lines(result: DerivativeResult | InfoResult) -> Iterator[tuple[str, str]]:
     fn = result.function
-    title = "info" if isinstance(result, InfoResult) else TITLES[result.command]
+    if isinstance(result, InfoResult):
+        title = "info"
+    elif result.command == "check":
+        title = "check of the " + TITLES[_checked_derivative(result).command]
+    else:
+        title = TITLES[result.command]
     yield ("bold", f"{title} of {escape(fn.source)} at {escape(_fmt_point(result.at))}")
     if isinstance(result, DerivativeResult):
         yield ("", f"f = {_fmt_value(result.value)}")
@@ -328,7 +349,61 @@ def to_table_text(
     else:
         for renderable in _summary(view):
             console.print(renderable)
+    report = result.extra if result.command == "check" else result.extra.get("check")
+    if report is not None:
+        for renderable in _check_section(report):
+            console.print(renderable)
     return _strip_padding(buffer.getvalue())
+
+
+def _check_section(report: dict[str, Any]) -> Iterator[Any]:
+    """The references side by side with their worst entries, and the diagnoses in words."""
+    from rich.table import Table
+    from rich.text import Text
+
+    verdict = "passed" if report["passed"] else "FAILED"
+    yield Text("")
+    yield Text(
+        f"check (order {report['order']}, rtol {report['rtol']:g}, atol {report['atol']:g}): "
+        f"{verdict}",
+        style="bold green" if report["passed"] else "bold red",
+    )
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for title in ("reference", "max abs err", "max rel err", "error est.", "worst entry", "AD"):
+        table.add_column(
+            title, justify="left" if title in ("reference", "worst entry") else "right"
+        )
+    table.add_column("ref.", justify="right")
+    table.add_column("")
+    missing = []
+    for ref in report["references"]:
+        if not ref["available"]:
+            missing.append(Text(f"{ref['name']}: not available: {escape(ref['reason'] or '')}"))
+            continue
+        worst = ref["worst"] or {}
+        table.add_row(
+            Text(ref["name"]),
+            _fmt_error(ref["max_abs_err"]),
+            _fmt_error(ref["max_rel_err"]),
+            _fmt_error(ref["error_estimate"]) if ref["error_estimate"] is not None else "—",
+            Text(escape("[" + ", ".join(str(i) for i in worst.get("index", [])) + "]")),
+            _fmt_value_10(worst.get("ad")),
+            _fmt_value_10(worst.get("reference")),
+            Text("ok" if ref["passed"] else "MISMATCH", style="green" if ref["passed"] else "red"),
+        )
+    if table.row_count:
+        yield table
+    yield from missing
+    for diagnosis in report["diagnoses"]:
+        yield Text(f"{diagnosis['kind']}: {escape(diagnosis['message'])}", style="yellow")
+
+
+def _fmt_error(x: float | None) -> str:
+    return "nan/inf" if x is None else f"{x:.3g}"
+
+
+def _fmt_value_10(x: float | None) -> str:
+    return "nan/inf" if x is None else f"{x:.10g}"
 
 
 def _strip_padding(text: str) -> str:
@@ -602,3 +677,35 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+
+def to_symbolic_text(
+    result: SymbolicResult, fmt: str, color: bool = False, width: int = 100
+) -> str:
+    """A symbolic derivative as a labelled table of formulas, or as a LaTeX matrix."""
+    if fmt == "latex":
+        lines = [" & ".join(row) + r" \\" for row in result.matrix]
+        where = [f"{name} &= {value}" for name, value in result.replacements]
+        text = "\\begin{bmatrix}\n" + "\n".join(lines) + "\n\\end{bmatrix}\n"
+        if where:
+            text += "\\begin{aligned}\n" + " \\\\\n".join(where) + "\n\\end{aligned}\n"
+        return text
+    if fmt != "table":
+        raise UsageError(f"symbolic has no {fmt} form", hint="use --format table, json or latex")
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = _console(buffer, color, width)
+    title = "symbolic Jacobian" if result.kind == "jacobian" else "symbolic Hessian"
+    console.print(Text(f"{title} of {escape(result.function.source)} (SymPy)", style="bold"))
+    for name, value in result.replacements:
+        console.print(Text(f"{escape(name)} = {escape(value)}", style="dim"))
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("", style="bold", no_wrap=True)
+    for label in result.columns:
+        table.add_column(Text(escape(label)), justify="right")
+    for label, row in zip(result.rows, result.matrix, strict=True):
+        table.add_row(Text(escape(label)), *(Text(escape(cell)) for cell in row))
+    console.print(table)
+    return _strip_padding(buffer.getvalue())

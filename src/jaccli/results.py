@@ -134,6 +134,40 @@ class InfoResult:
         }
 
 
+@dataclass(frozen=True)
+class SymbolicResult:
+    """A symbolic Jacobian or Hessian: formulas as strings, laid out like the numeric result.
+
+    ``matrix`` is the same strings flat (rows × columns) with ``rows`` and ``columns`` labels,
+    for tables; ``replacements`` are common subexpressions ``(name, formula)``, in order.
+    """
+
+    function: FunctionInfo
+    kind: str
+    wrt: tuple[str, ...]
+    syntax: str
+    result: Any
+    matrix: tuple[tuple[str, ...], ...]
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    replacements: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    command: str = "symbolic"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "jaccli": SCHEMA_VERSION,
+            "command": self.command,
+            "function": self.function.to_dict(),
+            "wrt": list(self.wrt),
+            "kind": self.kind,
+            "syntax": self.syntax,
+            "result": self.result,
+            "replacements": [list(pair) for pair in self.replacements],
+            "warnings": list(self.warnings),
+        }
+
+
 def _shape_json(shape: Any) -> Any:
     if isinstance(shape, dict):
         return {key: _shape_json(value) for key, value in shape.items()}
