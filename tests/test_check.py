@@ -325,3 +325,42 @@ def test_a_function_jax_cannot_differentiate_gets_finite_differences_labelled_as
     assert "finite differences" in out["warnings"][0] and "scipy.special.gamma" in run.stderr
     run = cli("check", str(tmp_path / "special.py"), "--at", "2.5,1")
     assert (run.code, run.stdout) == (3, "") and "scipy.special.gamma" in run.stderr
+
+
+def _smooth_expressions():
+    from hypothesis import strategies as st
+
+    leaves = st.sampled_from(["x", "y", "0.5", "1.5", "2"])
+
+    def extend(inner):
+        unary = st.tuples(st.sampled_from(["sin", "cos", "tanh", "sigmoid"]), inner).map(
+            lambda t: f"{t[0]}({t[1]})"
+        )
+        binary = st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        )
+        return unary | binary
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+def test_ad_sympy_and_differences_agree_on_random_smooth_expressions():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        first=_smooth_expressions(),
+        second=_smooth_expressions(),
+        x=st.floats(-1, 1),
+        y=st.floats(-1, 1),
+    )
+    def agree(first, second, x, y):
+        function = loader.from_expression(f"[{first} + x*y, {second}]", ["x", "y"])
+        problem = api.prepare(function, {"x": np.float64(x), "y": np.float64(y)})
+        result = api.jacobian_at(problem)
+        report = checks.run_check(problem, result.result)
+        assert report.passed, report.to_dict()
+        assert report.references[0].name == "sympy" and report.references[0].available
+
+    agree()
