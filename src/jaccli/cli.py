@@ -315,7 +315,7 @@ def _emit(common: Common, result: Any) -> None:
     """Render the finished result, write it to stdout or --output, and set the exit status."""
     from . import fileio, render, runtime
 
-    fmt = common.format
+    fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
         raise UsageError(f"--format must be one of {', '.join(render.FORMATS)}, got {fmt!r}")
     if fmt is None:
