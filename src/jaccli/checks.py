@@ -338,16 +338,19 @@ def _primitive_names(jaxpr: Any) -> Sequence[str]:
     return names
 
 
-def _subjaxprs(eqn: Any) -> list[Any]:
+def _programs(eqn: Any) -> list[Any]:
+    """The inner programs an equation carries in its parameters (a jitted call's, a loop's
+    body, a cond's branches), open or closed."""
     found = []
     for value in eqn.params.values():
         for item in value if isinstance(value, (tuple, list)) else (value,):
-            inner = getattr(item, "jaxpr", None)
-            if inner is not None and hasattr(inner, "eqns"):
-                found.append(inner)
-            elif hasattr(item, "eqns"):
+            if hasattr(item, "eqns") or hasattr(getattr(item, "jaxpr", None), "eqns"):
                 found.append(item)
     return found
+
+
+def _subjaxprs(eqn: Any) -> list[Any]:
+    return [p.jaxpr if hasattr(p, "consts") else p for p in _programs(eqn)]
 
 
 # --- diagnoses --------------------------------------------------------------------------------
@@ -445,11 +448,7 @@ def _walk(
 
 
 def _closed_subjaxprs(eqn: Any) -> list[Any]:
-    subs = []
-    for value in eqn.params.values():
-        if hasattr(value, "jaxpr") and hasattr(value, "consts"):
-            subs.append(value)
-    return subs
+    return [p for p in _programs(eqn) if hasattr(p, "consts")]
 
 
 def _all_finite(values: Sequence[Any]) -> bool:
@@ -773,10 +772,9 @@ def _diagnose(
     if not np.all(np.isfinite(d.value)) or bad.any():
         diagnoses.append(_nonfinite(d, bad, what, path))
 
-    _, _, kink = fd.one_sided(d.fn, x)
+    forward, backward, kink = fd.one_sided(d.fn, x)
     kink = _shaped(d, kink)
     if kink.any():
-        forward, backward, _ = fd.one_sided(d.fn, x)
         at = tuple(int(i) for i in np.argwhere(kink)[0])
         left = _shaped(d, backward.estimate)[at]
         right = _shaped(d, forward.estimate)[at]

@@ -341,7 +341,7 @@ def _emit(common: Common, result: Any) -> None:
                 hint=f"redirect stdout or use --output result.{fmt}",
             )
         runtime.write_stdout(data)
-    report = _report_of(result)
+    report = getattr(result, "check_report", None)
     if report is not None and not report["passed"]:
         failed = [r["name"] for r in report["references"] if r["available"] and not r["passed"]]
         kinds = [d["kind"] for d in report["diagnoses"]]
@@ -357,11 +357,6 @@ def _emit(common: Common, result: Any) -> None:
             f"the result has {nonfinite} non-finite entr{'y' if nonfinite == 1 else 'ies'} (NaN or inf)",
             hint="pass --allow-nonfinite to accept them",
         )
-
-
-def _report_of(result: Any) -> dict[str, Any] | None:
-    extra = getattr(result, "extra", None) or {}
-    return extra if result.command == "check" else extra.get("check")
 
 
 # --- commands ---------------------------------------------------------------------------------

@@ -349,7 +349,7 @@ def to_table_text(
     else:
         for renderable in _summary(view):
             console.print(renderable)
-    report = result.extra if result.command == "check" else result.extra.get("check")
+    report = result.check_report
     if report is not None:
         for renderable in _check_section(report):
             console.print(renderable)

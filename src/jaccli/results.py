@@ -68,6 +68,11 @@ class DerivativeResult:
     nonfinite: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def check_report(self) -> dict[str, Any] | None:
+        """The check report this result carries (``check``, or ``--check``), if any."""
+        return self.extra if self.command == "check" else self.extra.get("check")
+
     def to_dict(self) -> dict[str, Any]:
         """The strict-JSON object of SPEC §5 (plain lists, floats, strings, null)."""
         out: dict[str, Any] = {
