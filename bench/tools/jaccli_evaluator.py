@@ -38,7 +38,7 @@ def setup(problem: ModuleType) -> protocol.Compute:
         results = []
         for start in range(0, len(points), chunk):
             block = points[start : start + chunk]
-            _, raw = evaluator({param: block}, len(block), batch._padded(len(block), chunk))
+            _, raw = evaluator({param: block}, len(block), batch.padded(len(block), chunk))
             results.append(plan.shape(raw))
         return np.concatenate(results)
 

@@ -24,6 +24,7 @@ _EXPORTS = {
     "hvp": "api",
     "info": "api",
     "check": "api",
+    "sensitivity": "api",
     "load": "loader",
     "Function": "loader",
     "JaccliError": "errors",
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .api import info as info
     from .api import jacobian as jacobian
     from .api import jvp as jvp
+    from .api import sensitivity as sensitivity
     from .api import vjp as vjp
     from .errors import JaccliError as JaccliError
     from .loader import Function as Function

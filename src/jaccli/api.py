@@ -996,6 +996,72 @@ def check(
     return checks.check_at(problem, order=order, rtol=rtol, atol=atol, against=names)
 
 
+def sensitivity(
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    dx: Any = None,
+    rel_dx: float | None = None,
+    sigma: Any = None,
+    cov: Any = None,
+    bounds: Any = None,
+    method: str | None = None,
+    samples: int | None = None,
+    seed: int = 0,
+    top: int | None = None,
+    dtype: str = "float64",
+    device: str = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Any:
+    """Local sensitivity at ``args``, or global sensitivity over ``bounds``.
+
+    Local (no ``bounds``): the Jacobian, elasticities and a ranking; ``dx``/``rel_dx`` add the
+    linear prediction beside the actual change, ``sigma``/``cov`` the propagated uncertainty.
+    Global: ``bounds`` as ``"x=-pi:pi,y=normal(0,1)"`` or ``{"x": (-3, 3)}``; ``method`` is
+    ``"dgsm"`` (default), ``"sobol"`` or ``"morris"``; ``args``, if given, fix the shapes.
+    ``.to_dict()`` is the CLI's JSON.
+
+    >>> from jaccli import parse_expr
+    >>> sensitivity(parse_expr("x**2 * y**3"), 2.0, 1.0).fields["ranking"]
+    ['y', 'x']
+    """
+    from . import sensitivities
+
+    if bounds is None:
+        if method not in (None, "local"):
+            raise UsageError(f"method={method!r} needs bounds: the range of every input")
+        problem = _problem(f, args, wrt, dtype, device)
+        parts = len(problem.wrt)
+        return sensitivities.local_at(
+            problem,
+            dx=None if dx is None else _tree_value(dx, parts),
+            rel_dx=rel_dx,
+            sigma=None if sigma is None else _tree_value(sigma, parts),
+            cov=None if cov is None else _as_value(cov),
+            top=top,
+            max_bytes=max_bytes,
+        )
+    if any(option is not None for option in (dx, rel_dx, sigma, cov)):
+        raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")
+    function = f if isinstance(f, Function) else from_callable(f)
+    point = None
+    if args and len(args) != len(function.params):
+        raise ShapeError(
+            f"{function.source} takes {len(function.params)} arguments "
+            f"({', '.join(function.params)}); got {len(args)}"
+        )
+    if args:
+        point = {name: _as_value(arg) for name, arg in zip(function.params, args, strict=True)}
+    if isinstance(wrt, str):
+        wrt = [wrt]
+    problem, distributions = sensitivities.prepare_global(
+        function, bounds, point, wrt, dtype=dtype, device=device
+    )
+    return sensitivities.global_at(
+        problem, distributions, method or "dgsm", samples, seed, top=top, max_bytes=max_bytes
+    )
+
+
 def symbolic(f: Any, *args: Any, wrt: Any = None, order: int = 1, syntax: str = "text") -> Any:
     """The Jacobian (``order=2``: Hessian) of ``f`` as SymPy formulas, traced at ``args``.
 

@@ -415,6 +415,15 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
     def at(values: tuple[Any, ...]) -> Any:
         return dataclasses.replace(problem, values=values)
 
+    if command == "value":
+        # The function alone (for sampling-based sensitivity analysis): no derivative.
+        import jax.numpy as jnp
+
+        def value(values: tuple[Any, ...], _: Any) -> tuple[Any, Any]:
+            p = at(values)
+            return p.call(*p.primals), jnp.zeros(())
+
+        return Plan(command, value, api._numpy, None, "none", "no derivative", None, False, 0)
     if command == "jacobian":
         if mode not in ("auto", "fwd", "rev", "forward", "reverse"):
             raise UsageError(f"--mode must be auto, fwd or rev, got {mode!r}")
@@ -694,7 +703,7 @@ def _vector_count_message(vectors: int, points: int) -> str:
     return f"--v holds {vectors} vectors (one per point) but the batch has {points} points"
 
 
-def _padded(count: int, chunk: int) -> int:
+def padded(count: int, chunk: int) -> int:
     """Round a chunk up to a power of two (at most ``chunk``) so few shapes are compiled."""
     return max(count, min(chunk, 1 << max(count - 1, 0).bit_length()))
 
@@ -829,8 +838,8 @@ def run(
                 block = {
                     name: _tree_map(lambda a, k=count: a[:k], col) for name, col in block.items()
                 }
-            padded = chunking.size if total is not None else _padded(count, chunking.size)
-            value, raw = evaluator(block, count, padded, got.count)
+            size = chunking.size if total is not None else padded(count, chunking.size)
+            value, raw = evaluator(block, count, size, got.count)
             result = the_plan.shape(raw)
             got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
             if fmt in ("json", "table"):

@@ -180,6 +180,10 @@ Atol = Annotated[
     float | None,
     typer.Option("--atol", help="absolute tolerance of a check (default 1e-9; 1e-5 for float32)"),
 ]
+Plot = Annotated[
+    str | None,
+    typer.Option("--plot", help="also draw a chart to FILE.png|.svg|.pdf (needs jaccli[plot])"),
+]
 Against = Annotated[
     str | None,
     typer.Option("--against", help="references: sympy,fd,complex (default: all of them)"),
@@ -235,13 +239,13 @@ def _problem(
     return api.prepare(function, point, _split_names(wrt), dtype=common.dtype, device=common.device)
 
 
-def _vector(problem: Any, text: str, like: str) -> Any:
+def _vector(problem: Any, text: str, like: str, option: str = "--v") -> Any:
     from . import points
 
-    parsed = points.parse_point(text, "--v")
+    parsed = points.parse_point(text, option)
     if like == "output":
-        return points.bind_point(parsed, ("v",), "--v", "the output")["v"]
-    bound = points.bind_point(parsed, problem.wrt, "--v", "the differentiated input")
+        return points.bind_point(parsed, ("v",), option, "the output")["v"]
+    bound = points.bind_point(parsed, problem.wrt, option, "the differentiated input")
     return bound[problem.wrt[0]] if len(problem.wrt) == 1 else bound
 
 
@@ -311,8 +315,9 @@ def _checked(
     )
 
 
-def _emit(common: Common, result: Any) -> None:
-    """Render the finished result, write it to stdout or --output, and set the exit status."""
+def _emit(common: Common, result: Any, plot: str | None = None) -> None:
+    """Render the finished result, write it (and its --plot) to stdout or --output, and set the
+    exit status."""
     from . import fileio, render, runtime
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
@@ -329,6 +334,8 @@ def _emit(common: Common, result: Any) -> None:
     if not common.quiet:
         for warning in result.warnings:
             sys.stderr.write(f"jaccli: warning: {render.escape(warning)}\n")
+    if plot:
+        _draw(result, plot, common.quiet)
     if common.output:
         payload = data.encode("utf-8") if isinstance(data, str) else data
         fileio.atomic_write(common.output, payload)
@@ -359,6 +366,19 @@ def _emit(common: Common, result: Any) -> None:
         )
 
 
+def _draw(result: Any, path: str, quiet: bool) -> None:
+    from . import plots, render
+
+    if result.command == "sensitivity":
+        plots.charts_figure(result.charts, path, render.sensitivity_title(result))
+    else:
+        view = render.matrix_view(result)
+        title = f"Jacobian of {result.function.source} at {render.format_point(result.at)}"
+        plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
+    if not quiet:
+        sys.stderr.write(f"jaccli: wrote the chart to {render.escape(path)}\n")
+
+
 # --- commands ---------------------------------------------------------------------------------
 
 
@@ -376,15 +396,20 @@ def jacobian(
     rtol: Rtol = None,
     atol: Atol = None,
     against: Against = None,
+    plot: Plot = None,
 ) -> None:
     """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
     from . import api
 
+    if plot:
+        if batch is not None:
+            raise UsageError("--plot draws one Jacobian (--at), not a batch")
+        _require_plot(plot)
     if _batch(common, "jacobian", (func, expr, variables), at, batch, wrt, mode=mode, check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
     result = api.jacobian_at(problem, mode, common.max_bytes)
-    _emit(common, _checked(problem, result, check, rtol, atol, against))
+    _emit(common, _checked(problem, result, check, rtol, atol, against), plot=plot)
 
 
 @command
@@ -542,6 +567,147 @@ def check(
         max_bytes=common.max_bytes,
     )
     _emit(common, result)
+
+
+@command
+def sensitivity(
+    common: Common,
+    func: Func = None,
+    expr: Expr = None,
+    variables: Vars = None,
+    at: At = None,
+    wrt: Wrt = None,
+    dx: Annotated[
+        str | None, typer.Option("--dx", help="local: a perturbation, shaped like the input")
+    ] = None,
+    rel_dx: Annotated[
+        float | None, typer.Option("--rel-dx", help="local: perturb every input by this · |x|")
+    ] = None,
+    sigma: Annotated[
+        str | None,
+        typer.Option("--sigma", help="local: standard deviations of independent inputs"),
+    ] = None,
+    cov: Annotated[
+        str | None,
+        typer.Option("--cov", help="local: covariance matrix of the inputs (.npy, .csv, .json)"),
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", help="show the K most influential inputs per output")
+    ] = None,
+    bounds: Annotated[
+        str | None,
+        typer.Option(
+            "--bounds",
+            help="global: input ranges, e.g. 'x=-pi:pi,y=normal(0,1)' or --bounds=-1:1 for all",
+        ),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method", help="local (with --at), or dgsm, sobol, morris (with --bounds; dgsm)"
+        ),
+    ] = None,
+    samples: Annotated[
+        int | None,
+        typer.Option(
+            "--samples", help="global: base sample size (dgsm 4096, sobol 1024, morris 100)"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="global: seed of the sample (default 0)")
+    ] = None,
+    mode: Mode = "auto",
+    plot: Plot = None,
+) -> None:
+    """Which inputs matter: local sensitivity at --at, or global indices over --bounds."""
+    from . import points, sensitivities
+
+    if plot:
+        _require_plot(plot)
+    if method is None:
+        method = "local" if bounds is None else "dgsm"
+    if method not in sensitivities.METHODS:
+        raise UsageError(
+            f"--method must be one of {', '.join(sensitivities.METHODS)}, got {method!r}"
+        )
+    local_options = {"--dx": dx, "--rel-dx": rel_dx, "--sigma": sigma, "--cov": cov}
+    if method == "local":
+        if bounds is not None:
+            raise UsageError(
+                "--bounds is for a global analysis; choose --method dgsm, sobol or morris",
+                hint="a local analysis needs only --at",
+            )
+        if samples is not None or seed is not None:
+            raise UsageError("--samples and --seed apply to a global analysis (--bounds)")
+        problem = _problem(common, func, expr, variables, at, wrt)
+        result = sensitivities.local_at(
+            problem,
+            dx=_vector(problem, dx, "input", "--dx") if dx is not None else None,
+            rel_dx=rel_dx,
+            sigma=_vector(problem, sigma, "input", "--sigma") if sigma is not None else None,
+            cov=_cov(cov) if cov is not None else None,
+            top=top,
+            max_bytes=common.max_bytes,
+            mode=mode,
+        )
+    else:
+        given = [name for name, value in local_options.items() if value is not None]
+        if given:
+            raise UsageError(
+                f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for a local analysis "
+                "(at --at), not for --method " + method
+            )
+        if bounds is None:
+            raise UsageError(
+                f"--method {method} needs --bounds: the range of every input",
+                hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
+            )
+        function = _load(func, expr, variables)
+        point = None
+        if at is not None:
+            point = points.bind_point(
+                points.parse_point(at, "--at"), function.params, "--at", function.source
+            )
+        problem, distributions = sensitivities.prepare_global(
+            function, bounds, point, _split_names(wrt), dtype=common.dtype, device=common.device
+        )
+        progress = _progress(common, f"{method} sample")
+        try:
+            result = sensitivities.global_at(
+                problem,
+                distributions,
+                method,
+                samples,
+                seed if seed is not None else 0,
+                top=top,
+                max_bytes=common.max_bytes,
+                on_progress=progress.advance,
+            )
+        finally:
+            progress.close()
+    _emit(common, result, plot=plot)
+
+
+def _cov(text: str) -> Any:
+    from . import fileio
+
+    path = text[1:] if text.startswith("@") else text
+    return fileio.read_value_file(path, "--cov")
+
+
+def _progress(common: Common, what: str) -> Any:
+    from . import render
+
+    wanted = not common.quiet and common.format != "json" and sys.stderr.isatty()
+    return render.Progress(what, None, enabled=wanted)
+
+
+def _require_plot(path: str) -> None:
+    """Refuse --plot early (bad suffix, matplotlib missing), before any work is done."""
+    from . import plots
+
+    plots.plot_format(path)
+    plots.require()
 
 
 @command

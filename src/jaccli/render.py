@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 
 from .errors import UsageError
-from .results import DerivativeResult, InfoResult, SymbolicResult
+from .results import (
+    Chart,
+    DerivativeResult,
+    InfoResult,
+    SensitivityResult,
+    SymbolicResult,
+    input_labels,
+    input_leaves,
+    output_labels,
+)
 
 FORMATS = ("table", "json", "csv", "npy", "npz", "latex")
 SUFFIX_FORMATS = {
@@ -75,36 +84,11 @@ class Matrix:
     data: np.ndarray
 
 
-def _input_leaves(result: DerivativeResult) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
-    leaves: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
-
-    def collect(value: Any, path: tuple[str, ...]) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                collect(item, (*path, str(key)))
-        else:
-            leaves.append((path, tuple(np.shape(value))))
-
-    for name in result.wrt:
-        collect(result.at[name], (name,))
-    return leaves
-
-
 def _lookup(tree: Any, path: tuple[str, ...], single: bool) -> Any:
     node = tree if single else tree[path[0]]
     for key in path[1:]:
         node = node[key]
     return node
-
-
-def _labels(base: str, shape: tuple[int, ...]) -> list[str]:
-    if not shape:
-        return [base]
-    return [base + "[" + ",".join(map(str, idx)) + "]" for idx in np.ndindex(*shape)]
-
-
-def _output_labels(shape: tuple[int, ...]) -> list[str]:
-    return _labels("f", shape)
 
 
 def _checked_derivative(result: DerivativeResult) -> DerivativeResult:
@@ -121,23 +105,23 @@ def _checked_derivative(result: DerivativeResult) -> DerivativeResult:
 def matrix_view(result: DerivativeResult) -> Matrix:
     """Lay any derivative out as rows × columns with labels (outputs and inputs)."""
     result = _checked_derivative(result)
-    leaves = _input_leaves(result)
+    leaves = input_leaves(result.wrt, result.at)
     single = len(result.wrt) == 1
     out_shape = tuple(result.function.output_shape)
     m = int(np.prod(out_shape, dtype=np.int64))
-    in_labels = [lab for path, shape in leaves for lab in _labels(".".join(path), shape)]
+    in_labels = input_labels(result.wrt, result.at)
     if result.command == "jacobian":
         blocks = [
             np.asarray(_lookup(result.result, path, single)).reshape(m, -1) for path, _ in leaves
         ]
-        return Matrix(_output_labels(out_shape), in_labels, np.concatenate(blocks, axis=1))
+        return Matrix(output_labels(out_shape), in_labels, np.concatenate(blocks, axis=1))
     if result.command in ("grad", "vjp", "hvp"):
         column = np.concatenate(
             [np.asarray(_lookup(result.result, path, single)).reshape(-1) for path, _ in leaves]
         )
         return Matrix(in_labels, [TITLES[result.command].split()[-1]], column.reshape(-1, 1))
     if result.command == "jvp":
-        return Matrix(_output_labels(out_shape), ["J·v"], np.asarray(result.result).reshape(-1, 1))
+        return Matrix(output_labels(out_shape), ["J·v"], np.asarray(result.result).reshape(-1, 1))
     if result.command == "hessian":
         rows = []
         for p, _ in leaves:
@@ -154,7 +138,7 @@ def matrix_view(result: DerivativeResult) -> Matrix:
         stacked = np.concatenate(rows, axis=1)  # (m, n, n)
         if m == 1:
             return Matrix(in_labels, in_labels, stacked[0])
-        row_labels = [f"{o} · {i}" for o in _output_labels(out_shape) for i in in_labels]
+        row_labels = [f"{o} · {i}" for o in output_labels(out_shape) for i in in_labels]
         return Matrix(row_labels, in_labels, stacked.reshape(-1, len(in_labels)))
     raise ValueError(f"no matrix view for {result.command}")
 
@@ -239,6 +223,8 @@ def render(
     """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz."""
     if fmt == "json":
         return to_json_text(result)
+    if isinstance(result, SensitivityResult):
+        return to_sensitivity_text(result, fmt, color=color, width=width)
     if isinstance(result, SymbolicResult):
         return to_symbolic_text(result, fmt, color=color, width=width)
     if fmt == "table":
@@ -279,7 +265,8 @@ def _fmt_value(value: Any, limit: int = 8) -> str:
     return f"[{shown}{more}]" if array.ndim == 1 else f"{array.shape} [{shown}{more}]"
 
 
-def _fmt_point(at: dict[str, Any]) -> str:
+def format_point(at: dict[str, Any]) -> str:
+    """A point in short form: ``x=2, y=[1, 2]``."""
     parts = []
     for name, value in at.items():
         if isinstance(value, dict):
@@ -298,13 +285,13 @@ def _header_lines(result: DerivativeResult | InfoResult) -> Iterator[tuple[str, 
         title = "check of the " + TITLES[_checked_derivative(result).command]
     else:
         title = TITLES[result.command]
-    yield ("bold", f"{title} of {escape(fn.source)} at {escape(_fmt_point(result.at))}")
+    yield ("bold", f"{title} of {escape(fn.source)} at {escape(format_point(result.at))}")
     if isinstance(result, DerivativeResult):
         yield ("", f"f = {_fmt_value(result.value)}")
         if result.v is not None:
             yield (
                 "",
-                f"v = {_fmt_value(result.v) if not isinstance(result.v, dict) else escape(_fmt_point(result.v))}",
+                f"v = {_fmt_value(result.v) if not isinstance(result.v, dict) else escape(format_point(result.v))}",
             )
         if result.holomorphic:
             yield ("yellow", "the function is treated as holomorphic (complex in, complex out)")
@@ -511,6 +498,172 @@ def _info_table(result: InfoResult) -> Any:
     return table
 
 
+# --- sensitivity: a table per output with a bar chart beside it ---------------------------------
+
+BAR_WIDTH = 24
+MAX_PANELS = 20
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def sensitivity_title(result: SensitivityResult) -> str:
+    source = result.function.source
+    if result.method == "local":
+        return f"local sensitivity of {source} at {format_point(result.fields['at'])}"
+    return f"global sensitivity ({result.method}) of {source}"
+
+
+def to_sensitivity_text(
+    result: SensitivityResult, fmt: str, color: bool = False, width: int = 100
+) -> str:
+    if fmt == "table":
+        return _sensitivity_table(result, color, width)
+    if fmt == "csv":
+        return _sensitivity_csv(result)
+    raise UsageError(
+        f"sensitivity has no {fmt} form", hint="use --format table, json or csv (or --plot)"
+    )
+
+
+def _sensitivity_cells(result: SensitivityResult) -> list[tuple[str, np.ndarray, Any]]:
+    """Columns as (title, values, confidence half-widths or None): ``X_conf`` joins ``X``."""
+    arrays = dict(result.columns)
+    return [
+        (title, values, arrays.get(f"{title}_conf"))
+        for title, values in result.columns
+        if not title.endswith("_conf")
+    ]
+
+
+def _sensitivity_csv(result: SensitivityResult) -> str:
+    cells = _sensitivity_cells(result)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["output", "input", "rank"]
+    for title, _, conf in cells:
+        header += [title] + ([f"{title}_conf"] if conf is not None else [])
+    writer.writerow(header)
+    for i, output in enumerate(result.outputs):
+        for rank, j in enumerate(result.order[i], start=1):
+            row = [output, result.inputs[j], rank]
+            for _, values, conf in cells:
+                row.append(repr(float(values[i, j])))
+                if conf is not None:
+                    row.append(repr(float(conf[i, j])))
+            writer.writerow(row)
+    return buffer.getvalue()
+
+
+def _sensitivity_table(result: SensitivityResult, color: bool, width: int) -> str:
+    from rich.table import Table
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = _console(buffer, color, width)
+    console.print(Text(escape(sensitivity_title(result)), style="bold"))
+    for line in result.header:
+        console.print(Text(escape(line), style="dim"))
+    cells = _sensitivity_cells(result)
+    panels = list(zip(result.outputs, result.charts, strict=True))
+    for i, (output, chart) in enumerate(panels[:MAX_PANELS]):
+        table = Table(title=escape(output), title_justify="left", box=None, pad_edge=False)
+        table.add_column("rank", justify="right", style="dim")
+        table.add_column("input", style="bold")
+        for title, _, _ in cells:
+            table.add_column(escape(title), justify="right")
+        table.add_column(escape(_bar_legend(chart)), no_wrap=True)
+        bars = _bars(chart, color)
+        for rank, j in enumerate(result.order[i], start=1):
+            row = [str(rank), escape(result.inputs[j])]
+            for _, values, conf in cells:
+                row.append(
+                    _fmt_number(values[i, j])
+                    if conf is None
+                    else _fmt_estimate(values[i, j], conf[i, j])
+                )
+            table.add_row(*row, bars[rank - 1] if rank <= len(bars) else Text(""))
+        console.print(table)
+        console.print(Text(escape(chart.measure), style="dim"))
+    if len(panels) > MAX_PANELS:
+        console.print(
+            Text(
+                f"… {len(panels) - MAX_PANELS} more outputs; --format json has them all",
+                style="dim",
+            )
+        )
+    return _strip_padding(buffer.getvalue())
+
+
+def _fmt_estimate(value: float, conf: float) -> str:
+    """An estimate with its confidence half-width, both to the half-width's second digit.
+
+    >>> _fmt_estimate(0.31596, 0.0296095)
+    '0.316 ± 0.030'
+    """
+    if not (math.isfinite(value) and math.isfinite(conf)) or conf <= 0:
+        return _fmt_number(value) + ("" if conf == 0 else f" ± {_fmt_number(conf)}")
+    decimals = max(0, 1 - math.floor(math.log10(conf)))
+    if decimals > 12 or abs(value) >= 1e6:
+        return f"{value:.3g} ± {conf:.2g}"
+    return f"{value:.{decimals}f} ± {conf:.{decimals}f}"
+
+
+def _bar_legend(chart: Chart) -> str:
+    if chart.kind == "bars" and len(chart.series) == 2 and chart.series[0][0] == "S1":
+        return "█ S1  ░ ST"
+    if chart.kind == "bars":
+        return chart.series[0][0]
+    if len(chart.series) == 2:
+        return f"◀ {chart.series[0][0]} │ {chart.series[1][0]} ▶"
+    return chart.series[0][0]
+
+
+def _blocks(fraction: float, width: int, leftward: bool = False) -> str:
+    """A bar of ``fraction`` (0..1) of ``width`` cells, in eighths of a cell; a bar that grows
+    leftward is drawn in halves (Unicode has no right-aligned blocks for the other eighths)."""
+    fraction = max(0.0, min(1.0, fraction))
+    if leftward:
+        halves = round(fraction * width * 2)
+        return ("▐" if halves % 2 else "") + "█" * (halves // 2)
+    eighths = round(fraction * width * 8)
+    return "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
+
+
+def _bars(chart: Chart, color: bool) -> list[Any]:
+    """One rich Text bar per label: indices as bars from the left (S1 solid inside ST shaded);
+    a tornado as bars left and right of a centre line."""
+    from rich.text import Text
+
+    values = [np.nan_to_num(np.asarray(v, dtype=float), nan=0.0) for _, v in chart.series]
+    if chart.kind == "bars":
+        main = values[1] if len(values) == 2 and chart.series[0][0] == "S1" else values[0]
+        scale = float(np.max(np.abs(main))) if main.size else 0.0
+        out = []
+        for k in range(len(chart.labels)):
+            fraction = main[k] / scale if scale > 0 else 0.0
+            bar = Text(_blocks(fraction, BAR_WIDTH), style="cyan" if color else "")
+            if main is not values[0]:
+                inner = _blocks(values[0][k] / scale if scale > 0 else 0.0, BAR_WIDTH)
+                shade = "░" * max(0, len(bar.plain) - len(inner))
+                bar = Text(inner, style="cyan" if color else "") + Text(shade, style="dim")
+            out.append(bar)
+        return out
+    half = BAR_WIDTH // 2
+    scale = max((float(np.max(np.abs(v))) for v in values if v.size), default=0.0)
+    out = []
+    for k in range(len(chart.labels)):
+        low = min(0.0, *(v[k] for v in values))
+        high = max(0.0, *(v[k] for v in values))
+        left = _blocks(-low / scale if scale > 0 else 0.0, half, leftward=True)
+        right = _blocks(high / scale if scale > 0 else 0.0, half)
+        out.append(
+            Text(" " * (half - len(left)))
+            + Text(left, style="red" if color else "")
+            + Text("│", style="dim")
+            + Text(right, style="green" if color else "")
+        )
+    return out
+
+
 def _shape_text(shape: Any) -> str:
     if isinstance(shape, dict):
         return "{" + ", ".join(f"{escape(k)}: {_shape_text(v)}" for k, v in shape.items()) + "}"
@@ -605,7 +758,7 @@ def to_batch_table_text(
     for index, record in zip(indices, records, strict=True):
         table.add_row(
             str(index),
-            Text(escape(_fmt_point(record.at))),
+            Text(escape(format_point(record.at))),
             Text(_fmt_value(record.value, 4)),
             Text(_batch_cell(record.result)),
         )

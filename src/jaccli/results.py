@@ -173,6 +173,113 @@ class SymbolicResult:
         }
 
 
+@dataclass(frozen=True)
+class Chart:
+    """One panel of a sensitivity chart: a measure per input for one output, ranked.
+
+    ``kind`` is ``"tornado"`` (signed bars from zero: elasticities, or the change of the output
+    when each input alone moves down and up) or ``"bars"`` (non-negative indices, with
+    confidence half-widths in ``conf``). ``labels`` are the inputs, most influential first;
+    ``series`` are ``(name, values)`` pairs in the order of ``labels``.
+    """
+
+    title: str
+    kind: str
+    measure: str
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, np.ndarray], ...]
+    conf: tuple[np.ndarray | None, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Local or global sensitivity analysis (SPEC §9).
+
+    ``inputs`` and ``outputs`` name the flat entries (``x[0]``, ``f[1]``); ``fields`` holds the
+    JSON fields of the method in order (local: ``at``, ``value``, ``result``, ``elasticity``,
+    ``ranking``, …; global: ``bounds``, ``samples``, ``indices``, …). For people: ``header``
+    lines, ``columns`` (title, ``(m, n)`` matrix) shown per output with inputs as rows in the
+    order of ``order`` (``(m, n)``, most influential first, at most ``top``), and ``charts``.
+    """
+
+    function: FunctionInfo
+    method: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    fields: dict[str, Any]
+    charts: tuple[Chart, ...]
+    header: tuple[str, ...]
+    columns: tuple[tuple[str, np.ndarray], ...]
+    order: np.ndarray
+    dtype: str
+    device: str
+    warnings: tuple[str, ...] = ()
+    nonfinite: int = 0
+    command: str = "sensitivity"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "jaccli": SCHEMA_VERSION,
+            "command": self.command,
+            "function": self.function.to_dict(),
+            "method": self.method,
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+        }
+        out.update({key: to_json(value) for key, value in self.fields.items()})
+        out.update({"dtype": self.dtype, "device": self.device, "warnings": list(self.warnings)})
+        return out
+
+
+def entry_labels(base: str, shape: tuple[int, ...]) -> list[str]:
+    """Names of the entries of an array: ``x`` for a scalar, ``x[0,1]`` for an entry.
+
+    >>> entry_labels("x", (2,))
+    ['x[0]', 'x[1]']
+    """
+    if not shape:
+        return [base]
+    return [base + "[" + ",".join(map(str, idx)) + "]" for idx in np.ndindex(*shape)]
+
+
+def output_labels(shape: tuple[int, ...]) -> list[str]:
+    """Names of the output entries: ``f``, or ``f[0]``, ``f[1]``, …"""
+    return entry_labels("f", shape)
+
+
+def input_leaves(
+    wrt: tuple[str, ...], at: dict[str, Any]
+) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """``(path, shape)`` of every array the differentiated arguments hold, in flat order
+    (a dict argument contributes one leaf per key, its path ``(name, key, ...)``)."""
+    leaves: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+
+    def collect(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                collect(item, (*path, str(key)))
+        else:
+            leaves.append((path, tuple(np.shape(value))))
+
+    for name in wrt:
+        collect(at[name], (name,))
+    return leaves
+
+
+def input_labels(wrt: tuple[str, ...], at: dict[str, Any]) -> list[str]:
+    """Names of the flat entries of the differentiated arguments, in the Jacobian's column order.
+
+    >>> input_labels(("x", "y"), {"x": np.zeros(2), "y": 1.0})
+    ['x[0]', 'x[1]', 'y']
+    """
+    return [
+        label
+        for path, shape in input_leaves(wrt, at)
+        for label in entry_labels(".".join(path), shape)
+    ]
+
+
 def _shape_json(shape: Any) -> Any:
     if isinstance(shape, dict):
         return {key: _shape_json(value) for key, value in shape.items()}

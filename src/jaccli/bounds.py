@@ -1,0 +1,213 @@
+"""Input distributions for global sensitivity analysis: ``--bounds`` parsed into one distribution
+per flat input, and the map from the unit cube onto them.
+
+``--bounds`` is a comma-separated list of ``NAME=SPEC`` (``x1=-pi:pi``, ``x=normal(0,1)``) or one
+bare SPEC for every input (``--bounds=-1:1``). A NAME is an argument (``x``, all its entries), an
+entry (``x[0]``, ``W[1,2]``) or, for a dict argument, a key (``p.a``); the most specific match wins.
+Numbers may be written as constant expressions (``-pi``, ``2*pi``, ``1e-3``, ``sqrt(2)``), parsed
+by the expression parser, never evaluated as Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ParseError, UsageError
+
+_NAME = re.compile(r"\s*([^\W\d][\w.]*(?:\[[\d\s,]+\])?)\s*=(.*)", re.DOTALL)
+_CALL = re.compile(r"\s*(uniform|normal)\s*\((.*)\)\s*", re.DOTALL)
+_ENTRY = re.compile(r"([^\W\d]\w*)\[\s*(\d+)\s*\]")
+# Quantiles are kept inside (0, 1): a unit-cube point of exactly 0 or 1 must not become ±inf.
+_EDGE = 1e-12
+MAX_ITEMS = 10_000
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One input's distribution: ``uniform(low, high)`` or ``normal(mean, std)``."""
+
+    kind: str
+    a: float
+    b: float
+
+    @property
+    def bounded(self) -> bool:
+        return self.kind == "uniform"
+
+    @property
+    def poincare(self) -> float:
+        """The Poincaré constant C: S_T ≤ C·ν / Var(f) (Sobol' & Kucherenko 2009; Lamboni 2013)."""
+        return (self.b - self.a) ** 2 / np.pi**2 if self.kind == "uniform" else self.b**2
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map uniform numbers in [0, 1] onto this distribution (the inverse CDF)."""
+        if self.kind == "uniform":
+            return self.a + (self.b - self.a) * u
+        from scipy.special import ndtri
+
+        return self.a + self.b * ndtri(np.clip(u, _EDGE, 1 - _EDGE))
+
+    def to_dict(self, name: str) -> dict[str, Any]:
+        if self.kind == "uniform":
+            return {"input": name, "distribution": "uniform", "low": self.a, "high": self.b}
+        return {"input": name, "distribution": "normal", "mean": self.a, "std": self.b}
+
+    def __str__(self) -> str:
+        if self.kind == "uniform":
+            return f"{self.a:g}:{self.b:g}"
+        return f"normal({self.a:g}, {self.b:g})"
+
+
+def _split(text: str) -> list[str]:
+    """Split on commas outside parentheses and brackets."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def number(text: str, where: str) -> float:
+    """A real constant written as an expression without inputs: ``-pi``, ``2*pi``, ``1e-3``.
+
+    >>> number("-pi/2", "--bounds")
+    -1.5707963267948966
+    """
+    from . import compute  # noqa: F401  (float64 before any array exists)
+    from .expr import parse_expr
+
+    try:
+        expression = parse_expr(text.strip(), vars=["_"])
+    except ParseError as exc:
+        reason = "only pi and e may be named" if "not in --vars" in exc.message else exc.message
+        raise ParseError(
+            f"{where}: {text.strip()!r} is not a number: {reason}",
+            hint="numbers may use pi, e, + - * / ** and math functions, e.g. -pi:pi",
+        ) from None
+    if expression.output_shape != ():
+        raise ParseError(f"{where}: {text.strip()!r} is not one number")
+    value = complex(expression(np.zeros(())))
+    if value.imag != 0 or not np.isfinite(value.real):
+        raise ParseError(f"{where}: {text.strip()!r} is not a finite real number")
+    return float(value.real)
+
+
+def parse_distribution(text: str, where: str) -> Distribution:
+    """``LOW:HIGH``, ``uniform(LOW, HIGH)`` or ``normal(MEAN, STD)``.
+
+    >>> parse_distribution("-1:1", "--bounds")
+    Distribution(kind='uniform', a=-1.0, b=1.0)
+    """
+    call = _CALL.fullmatch(text)
+    if call:
+        args = _split(call.group(2))
+        if len(args) != 2:
+            raise ParseError(
+                f"{where}: {call.group(1)}(...) takes two numbers, got {text.strip()!r}",
+                hint="e.g. x=normal(0,1) or x=uniform(-1,1)",
+            )
+        kind = call.group(1)
+        a, b = (number(arg, where) for arg in args)
+    elif text.count(":") == 1:
+        kind = "uniform"
+        a, b = (number(part, where) for part in text.split(":"))
+    else:
+        raise ParseError(
+            f"{where}: expected LOW:HIGH or normal(MEAN,STD), got {text.strip()!r}",
+            hint="e.g. --bounds 'x=-pi:pi,y=0:1' or --bounds=-1:1 for every input",
+        )
+    if kind == "uniform" and not a < b:
+        raise UsageError(f"{where}: the range {text.strip()} is empty; LOW must be below HIGH")
+    if kind == "normal" and not b > 0:
+        raise UsageError(f"{where}: normal(...) needs a positive standard deviation, got {b:g}")
+    return Distribution(kind, a, b)
+
+
+def parse_bounds(spec: str | Mapping[str, Any]) -> dict[str | None, Distribution]:
+    """``--bounds`` (or a dict of name → ``(low, high)`` / spec text) as ``{name: distribution}``;
+    the key ``None`` holds a bare spec that applies to every input not named.
+
+    >>> parse_bounds("x=0:1,y=normal(0,2)")["y"]
+    Distribution(kind='normal', a=0.0, b=2.0)
+    """
+    if isinstance(spec, Mapping):
+        out: dict[str | None, Distribution] = {}
+        for key, value in spec.items():
+            where = f"bounds[{key!r}]"
+            if isinstance(value, str):
+                out[key] = parse_distribution(value, where)
+            elif isinstance(value, Sequence) and len(value) == 2:
+                low, high = (float(v) for v in value)
+                out[key] = parse_distribution(f"{low!r}:{high!r}", where)
+            else:
+                raise UsageError(f"{where} must be (low, high) or text like 'normal(0,1)'")
+        return out
+    if not isinstance(spec, str) or not spec.strip():
+        raise UsageError("--bounds is empty", hint="e.g. --bounds 'x=-pi:pi,y=0:1'")
+    items = _split(spec)
+    if len(items) > MAX_ITEMS:
+        raise UsageError(f"--bounds has {len(items)} items (limit {MAX_ITEMS})")
+    out = {}
+    for item in items:
+        named = _NAME.fullmatch(item)
+        key = re.sub(r"\s+", "", named.group(1)) if named else None
+        if key in out:
+            raise UsageError(
+                f"--bounds names {'every input' if key is None else key} twice",
+                hint="give each input one range",
+            )
+        out[key] = parse_distribution(named.group(2) if named else item, "--bounds")
+    return out
+
+
+def entry_shapes(keys: Sequence[str | None], params: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """Shapes of a file's arguments read from the names in ``--bounds``: an argument named by
+    entries ``x[0]`` … ``x[k]`` is a vector of k+1; any other argument is a scalar."""
+    lengths: dict[str, int] = {}
+    for key in keys:
+        match = _ENTRY.fullmatch(key or "")
+        if match and match.group(1) in params:
+            lengths[match.group(1)] = max(lengths.get(match.group(1), 0), int(match.group(2)) + 1)
+    return {name: (lengths[name],) if name in lengths else () for name in params}
+
+
+def assign(
+    given: Mapping[str | None, Distribution], labels: Sequence[str], paths: Sequence[str]
+) -> list[Distribution]:
+    """One distribution per flat input: its entry name, else its leaf path (``x``, ``p.a``),
+    else its argument, else the bare spec. Names that match no input are an error."""
+    used: set[str | None] = set()
+    out: list[Distribution] = []
+    missing: list[str] = []
+    for label, path in zip(labels, paths, strict=True):
+        for key in (label, path, path.split(".")[0], None):
+            if key in given:
+                out.append(given[key])
+                used.add(key)
+                break
+        else:
+            missing.append(label)
+    unknown = [key for key in given if key is not None and key not in used]
+    if unknown:
+        raise UsageError(
+            f"--bounds names {', '.join(unknown)}, which is not an input",
+            hint="inputs: " + ", ".join(labels[:20]) + (", …" if len(labels) > 20 else ""),
+        )
+    if missing:
+        shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
+        raise UsageError(
+            f"--bounds gives no range for {shown}",
+            hint="name every input (x=-1:1,y=0:2) or give one range for all (--bounds=-1:1)",
+        )
+    return out
