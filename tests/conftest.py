@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+# The console script keeps compiled programs in the user's cache directory; tests (and the
+# commands they start) leave it alone unless a test points it somewhere on purpose.
+os.environ["JACCLI_NO_CACHE"] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 

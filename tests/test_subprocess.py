@@ -181,3 +181,25 @@ def test_a_long_batch_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe(tmp_
     )
     assert piped.returncode == 0 and "points" in piped.stderr
     assert not re.search(r"\b\d+/100\b", piped.stderr)
+
+
+def test_a_repeat_run_loads_its_programs_from_the_compilation_cache(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JACCLI_", "JAX_"))}
+    env["JACCLI_CACHE_DIR"] = str(tmp_path / "cache")
+    args = ("jacobian", "samples/elementwise.py", "--at", "2,1")
+    first = jaccli(*args, env=env)
+    assert first.returncode == 0, first.stderr
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert any(name.startswith("jit_") for name in cached)
+    again = jaccli(*args, env=env)
+    assert again.returncode == 0 and again.stdout == first.stdout
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == cached
+
+    env["JACCLI_CACHE_DIR"] = str(tmp_path / "off")
+    assert jaccli(*args, "--no-cache", env=env).returncode == 0
+    assert not (tmp_path / "off").exists()
+    env["JACCLI_NO_CACHE"] = "1"
+    assert jaccli(*args, env=env).returncode == 0
+    assert not (tmp_path / "off").exists()

@@ -44,6 +44,7 @@ class Common:
     traceback: bool
     timeout: float | None
     max_bytes: int
+    no_cache: bool
     allow_nonfinite: bool
 
 
@@ -105,6 +106,17 @@ _COMMON_OPTIONS: list[inspect.Parameter] = [
                 ),
             ],
             1 << 30,
+        ),
+        (
+            "no_cache",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--no-cache",
+                    help="do not use the compilation cache (also JACCLI_NO_CACHE=1)",
+                ),
+            ],
+            False,
         ),
         (
             "allow_nonfinite",
@@ -827,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in argv
+    runtime.use_compilation_cache("--no-cache" not in argv)
     timeout = _timeout_from(argv)
     code = 0
     try:
