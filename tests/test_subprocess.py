@@ -203,3 +203,23 @@ def test_a_repeat_run_loads_its_programs_from_the_compilation_cache(tmp_path):
     env["JACCLI_NO_CACHE"] = "1"
     assert jaccli(*args, env=env).returncode == 0
     assert not (tmp_path / "off").exists()
+
+
+def test_the_cache_works_without_filelock_and_warns_nothing(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JACCLI_", "JAX_"))}
+    env["JACCLI_CACHE_DIR"] = str(tmp_path / "cache")
+    probe = (
+        "import sys\n"
+        "sys.modules['filelock'] = None\n"
+        "from jaccli.cli import main\n"
+        "main(['jacobian', 'samples/elementwise.py', '--at', '2,1'])\n"
+    )
+    for _ in range(2):
+        run = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+        assert json.loads(run.stdout)["result"][0] == [4.0, 0.0]
+    assert any((tmp_path / "cache").iterdir())

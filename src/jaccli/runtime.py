@@ -10,6 +10,7 @@ half-written output file, and ends the process with exit code 4.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import sys
@@ -56,8 +57,17 @@ def use_compilation_cache(enabled: bool = True) -> str | None:
     # jaccli's programs are small and compile in well under JAX's default threshold of 1 s,
     # but loading one still saves most of a cold run's compile time.
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_BYTES))
+    if _installed("filelock"):
+        # JAX bounds the cache only with filelock installed; without it, a bound is an error.
+        os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_BYTES))
     return directory
+
+
+def _installed(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a module blocked with sys.modules[name] = None
+        return False
 
 
 class Terminated(BaseException):
