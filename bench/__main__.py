@@ -2,6 +2,8 @@
 
 python -m bench batch                 # 10⁶ points, 5 rounds (a few minutes)
 python -m bench batch --n 10000 --repeat 3 --tools jaccli,jax
+python -m bench dgsm                  # DGSM, 100 inputs, 10⁴ samples, 5 rounds (several minutes)
+python -m bench dgsm --samples 1000 --repeat 1 --tools jaccli-cli,jaccli-api,salib-1e-4
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 from bench import harness, machine, report
 
-# Benchmark name -> module with tools(), add_arguments(parser) and suite(args, workdir, tools).
-BENCHMARKS = {"batch": "bench.batch_jacobian"}
+# Benchmark name -> module with tools(), add_arguments(parser) and suite(args, workdir, tools),
+# or, for a benchmark with its own flow, main(args, tools, results, log) in place of suite.
+BENCHMARKS = {"batch": "bench.batch_jacobian", "dgsm": "bench.dgsm"}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         _log(f"unknown tool {', '.join(unknown)}; choose from {', '.join(tools)}")
         return 2
+    if hasattr(module, "main"):  # measures, reports and writes the results file itself
+        results = args.results or RESULTS / f"{args.benchmark}.json"
+        return module.main(args, [tools[key] for key in wanted], results, _log)
     about = machine.describe()
     source = machine.checkout(harness.ROOT)
     workdir = Path(tempfile.mkdtemp(prefix=f"jaccli-bench-{args.benchmark}-"))

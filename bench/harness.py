@@ -174,16 +174,22 @@ def installed(modules: Sequence[str]) -> bool:
         return False
 
 
-def run_process(argv: Sequence[str], timings: Path) -> Run:
-    """Run one command to completion; wall time from start to exit, and its peak memory."""
+def run_process(argv: Sequence[str], timings: Path, stdout: Path | None = None) -> Run:
+    """Run one command to completion; wall time from start to exit, and its peak memory.
+
+    Its standard output is discarded, or written to ``stdout`` (a tool that prints its result).
+    """
     timings.unlink(missing_ok=True)
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
-    with tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as err,
+        open(stdout, "wb") if stdout else open(os.devnull, "wb") as out,
+    ):
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -1,0 +1,497 @@
+"""The DGSM benchmark: AD gradients (jaccli) against SALib's finite differences, 100 inputs.
+
+Derivative-based global sensitivity measures ν_i = E[(∂f/∂x_i)²] of `bench/problems/dgsm100.py`,
+f(x) = exp(Σ c_j x_j) with c_j = 2/(j+1) on [0, 1]¹⁰⁰, from 10⁴ base samples. ν_i, Var f and
+the normalised index have closed forms, so every tool's accuracy is measured, not only its speed:
+
+* jaccli, command line: ``jaccli sensitivity bench/problems/dgsm100.py --at @zeros100.npy
+  --bounds x=0:1 --method dgsm --samples 10000 --format json``, the JSON read from stdout.
+  Scrambled Sobol' points, one AD gradient per point (10⁴ gradients), 1000 bootstrap resamples.
+* jaccli, Python API: ``jaccli.sensitivity(f, np.zeros(100), bounds={"x": (0, 1)},
+  method="dgsm", samples=10_000)`` in a fresh process (``bench/tools/dgsm_jaccli.py``); its
+  compute-only figure is a warm call (the second and later ones in one process).
+* SALib 1.6: ``finite_diff.sample`` (N·(D+1) = 1,010,000 points: each base point, then each
+  input moved by δ·x_j), ``f_numpy`` on all rows at once, ``dgsm.analyze`` with the same 1000
+  bootstrap resamples as jaccli (``bench/tools/dgsm_salib.py``). With its default step δ = 0.01
+  and with δ = 10⁻⁴, and once with all its defaults (δ = 0.01, 100 resamples).
+
+As in the batch benchmark, every run is a fresh process timed from outside, the rounds are
+interleaved in a rotated order, figures are medians, and the ratios divide by jaccli: wall
+times by the command line's, compute times by the API's warm call. SALib compiles nothing, so
+its compute figure is the sample + evaluate + analyze phases of its end-to-end runs.
+
+Accuracy, per tool: the largest relative error over the inputs of ν and of the DGSM index
+against the closed forms; the *derivative error*, ν against the same estimator with exact
+gradients on the tool's own points (which takes the sampling error out and leaves the
+differentiation error); and the widest 95 % bootstrap half-width of ν, relative (the size of
+the sampling error the tool reports for itself).
+
+Goal (from the DGSM issue): jaccli at least 20× faster than SALib's finite differences, at
+equal or better accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import machine, report
+from bench.batch_jacobian import _jaccli_command
+from bench.harness import ROOT, Goal, Measured, evaluate, installed, run_process
+from bench.problems import dgsm100
+
+Argv = Callable[[argparse.Namespace, Path, Path, Path], list[str]]  # (args, workdir, out, timings)
+WALL_FLOOR = "jaccli-cli"
+COMPUTE_FLOOR = "jaccli-api"
+PHASES = ("setup", "sample", "evaluate", "analyze", "compute", "write")
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One way to compute the DGSM indices.
+
+    Attributes:
+        key: short name for ``--tools`` and the results file.
+        label: the name in the table.
+        argv: the end-to-end command, given (args, workdir, output, timings).
+        sampler: whose sample it draws, ``"jaccli"`` or ``"salib"`` (for the derivative error).
+        requires: modules that must be importable, else the row says "not installed".
+        stdout: the tool prints its result (the output file is its standard output).
+        warm: the command also times warm calls with ``--warm R`` (the compute-only figure);
+            otherwise compute comes from the end-to-end runs' phases, or is not measured.
+    """
+
+    key: str
+    label: str
+    argv: Argv
+    sampler: str
+    requires: tuple[str, ...]
+    stdout: bool = False
+    warm: bool = False
+
+
+@dataclass
+class DgsmMeasured(Measured):
+    """`harness.Measured` plus what a DGSM run reports: its evaluations and its accuracy."""
+
+    evaluations: str = ""
+    accuracy: dict[str, float | None] = dataclasses.field(default_factory=dict)
+
+    @property
+    def vi_error(self) -> float | None:
+        """The largest relative error of ν over the inputs (for the accuracy goals)."""
+        return self.accuracy.get("vi_error")
+
+    @property
+    def derivative_error(self) -> float | None:
+        """The largest relative error of ν from the derivatives alone (the sample's taken out)."""
+        return self.accuracy.get("derivative_error")
+
+
+def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
+    return [
+        *_jaccli_command(),
+        "sensitivity",
+        str(Path(dgsm100.__file__).resolve()),
+        "--at",
+        f"@{workdir / f'zeros{args.inputs}.npy'}",
+        "--bounds",
+        f"x={dgsm100.LOW:g}:{dgsm100.HIGH:g}",
+        "--method",
+        "dgsm",
+        "--samples",
+        str(args.samples),
+        "--seed",
+        str(args.seed),
+        "--format",
+        "json",
+        "--quiet",
+    ]
+
+
+def _script(module: str, *extra: str) -> Argv:
+    def argv(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            f"bench.tools.{module}",
+            "--inputs",
+            str(args.inputs),
+            "--samples",
+            str(args.samples),
+            "--seed",
+            str(args.seed),
+            "--output",
+            str(output),
+            "--timings",
+            str(timings),
+            *extra,
+        ]
+
+    return argv
+
+
+def tools() -> list[Tool]:
+    """jaccli (command line and API) and SALib's finite differences at two steps."""
+    jaccli = ("jaccli", "jax")
+    salib = ("SALib",)
+    return [
+        Tool("jaccli-cli", "jaccli sensitivity (CLI)", _cli, "jaccli", jaccli, stdout=True),
+        Tool(
+            "jaccli-api",
+            "jaccli.sensitivity (API)",
+            _script("dgsm_jaccli"),
+            "jaccli",
+            jaccli,
+            warm=True,
+        ),
+        Tool("salib", "SALib, δ = 0.01", _script("dgsm_salib", "--delta", "0.01"), "salib", salib),
+        Tool(
+            "salib-1e-4",
+            "SALib, δ = 1e-4",
+            _script("dgsm_salib", "--delta", "1e-4"),
+            "salib",
+            salib,
+        ),
+        Tool(
+            "salib-defaults",
+            "SALib, δ = 0.01, 100 resamples",
+            _script("dgsm_salib", "--delta", "0.01", "--resamples", "100"),
+            "salib",
+            salib,
+        ),
+    ]
+
+
+def _goals(ratio: float) -> tuple[Goal, ...]:
+    goals = []
+    for key, name in (("salib", "SALib δ = 0.01"), ("salib-1e-4", "SALib δ = 1e-4")):
+        goals += [
+            Goal(
+                f"{name} ÷ jaccli ≥ {ratio:g}×, end to end (wall ÷ the CLI's wall)",
+                "wall",
+                key,
+                WALL_FLOOR,
+                ratio,
+                False,
+            ),
+            Goal(
+                f"{name} ÷ jaccli ≥ {ratio:g}×, compute (÷ the API's warm call)",
+                "compute",
+                key,
+                COMPUTE_FLOOR,
+                ratio,
+                False,
+            ),
+            Goal(
+                f"jaccli's derivative error ≤ {name}'s (jaccli ÷ SALib ≤ 1)",
+                "derivative_error",
+                COMPUTE_FLOOR,
+                key,
+                1.0,
+                True,
+            ),
+            Goal(
+                f"jaccli's ν error ≤ {name}'s, sampling error included (jaccli ÷ SALib ≤ 1)",
+                "vi_error",
+                COMPUTE_FLOOR,
+                key,
+                1.0,
+                True,
+            ),
+        ]
+    return tuple(goals)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m bench dgsm``."""
+    parser.add_argument("--samples", type=int, default=10_000, help="base samples N (10⁴)")
+    parser.add_argument("--inputs", type=int, default=dgsm100.N_IN, help="inputs n (100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of jaccli's sample (0)")
+    parser.add_argument("--goal", type=float, default=20.0, help="speed-up goal (20)")
+
+
+# --- accuracy ---------------------------------------------------------------------------------
+
+
+def _base_points(sampler: str, n: int, samples: int, seed: int) -> np.ndarray:
+    """The base points the tool differentiates at, drawn again here, in [LOW, HIGH]ⁿ."""
+    if sampler == "jaccli":
+        from jaccli.sensitivities import sobol_points  # internal: follow it if it moves
+
+        unit = sobol_points(samples, n, seed)
+    else:
+        from SALib.sample import sobol_sequence
+
+        unit = sobol_sequence.sample(samples + 1024, n)[1024:]  # finite_diff's skip_values
+    return dgsm100.LOW + (dgsm100.HIGH - dgsm100.LOW) * unit
+
+
+def accuracy(output: dict[str, Any], sampler: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Errors of one tool's indices against the closed forms, and its derivative error."""
+    n = args.inputs
+    indices = output["indices"]
+    vi, dgsm, conf = (np.asarray(indices[k], dtype=np.float64) for k in ("vi", "dgsm", "vi_conf"))
+    exact_vi, exact_dgsm = dgsm100.exact_vi(n), dgsm100.exact_dgsm(n)
+    got: dict[str, Any] = {
+        "vi_error": float(np.max(np.abs(vi / exact_vi - 1))),
+        "dgsm_error": float(np.max(np.abs(dgsm / exact_dgsm - 1))),
+        "vi_conf_relative": float(np.max(conf / vi)),
+        "variance_error": abs(float(output["variance"]) / dgsm100.variance(n) - 1),
+        "derivative_error": None,
+    }
+    points = _base_points(sampler, n, args.samples, args.seed)
+    # The points drawn again must be the tool's: its sample variance must match.
+    if np.isclose(dgsm100.f_numpy(points).var(), float(output["variance"]), rtol=1e-9):
+        got["derivative_error"] = float(np.max(np.abs(vi / dgsm100.sample_vi(points) - 1)))
+    return got
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def _failure(stderr: str, returncode: int) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return f"failed: exit {returncode}: {lines[-1] if lines else 'no message'}"
+
+
+def measure(
+    args: argparse.Namespace, chosen: Sequence[Tool], workdir: Path, log: Callable[[str], None]
+) -> list[DgsmMeasured]:
+    """Run every tool ``args.repeat`` times end to end, interleaved, then jaccli's API warm."""
+    np.save(workdir / f"zeros{args.inputs}.npy", np.zeros(args.inputs))
+    results = {tool.key: DgsmMeasured(tool.key, tool.label, points=args.samples) for tool in chosen}
+    active = [tool for tool in chosen if installed(tool.requires)]
+    for tool in chosen:
+        if tool not in active:
+            results[tool.key].status = "not installed"
+    timings = workdir / "timings.json"
+    outputs = {tool.key: workdir / f"{tool.key}.json" for tool in chosen}
+    for round_ in range(args.repeat):
+        shift = round_ % max(len(active), 1)
+        for tool in active[shift:] + active[:shift]:
+            got = results[tool.key]
+            if got.status != "ok":
+                continue
+            output = outputs[tool.key]
+            output.unlink(missing_ok=True)
+            argv = tool.argv(args, workdir, output, timings)
+            run = run_process(argv, timings, stdout=output if tool.stdout else None)
+            if run.returncode != 0:
+                got.status = _failure(run.stderr, run.returncode)
+                log(f"  {tool.label}: {got.status}")
+                continue
+            got.walls.append(run.wall)
+            got.cpus.append(run.cpu)
+            got.max_rss_mib = max(got.max_rss_mib, run.max_rss_mib)
+            if run.timings:
+                got.phases.append(run.timings["phases"])
+            log(
+                f"  round {round_ + 1}/{args.repeat}  {tool.label:<32} {run.wall:8.3f} s  "
+                f"cpu {run.cpu:.3f} s"
+            )
+    for tool in active:
+        got = results[tool.key]
+        if got.status != "ok":
+            continue
+        if tool.warm:
+            argv = [*tool.argv(args, workdir, workdir / "unused.json", timings), "--warm"]
+            run = run_process([*argv, str(args.repeat)], timings)
+            if run.returncode != 0 or not run.timings:
+                got.status = _failure(run.stderr, run.returncode)
+                log(f"  {tool.label} (compute only): {got.status}")
+                continue
+            got.computes = run.timings["warm"]
+            log(f"  compute only   {tool.label:<32} {statistics.median(got.computes):8.3f} s")
+        elif got.phases:
+            got.computes = [phases["compute"] for phases in got.phases]
+        output = json.loads(outputs[tool.key].read_text())
+        kind = "∇f" if tool.sampler == "jaccli" else "f"
+        got.evaluations = f"{output['evaluations']:,} {kind}"
+        got.accuracy = accuracy(output, tool.sampler, args)
+    return [results[tool.key] for tool in chosen]
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+HEADER = (
+    "tool",
+    "evaluations",
+    "wall s",
+    "wall range s",
+    "cpu s",
+    "compute s",
+    "wall ÷ jaccli",
+    "cpu ÷ jaccli",
+    "compute ÷ jaccli",
+    "peak MiB",
+    "ν max rel error",
+    "DGSM max rel error",
+    "derivative error",
+    "ν 95% CI ±",
+)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.{3 if value >= 0.1 else 4}f}"
+
+
+def _ratio(value: float | None, floor: float | None) -> str:
+    if value is None or not floor:
+        return "–"
+    ratio = value / floor
+    return f"{ratio:,.{2 if ratio < 100 else 0}f}×"
+
+
+def _error(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1e}"
+
+
+def rows(measured: Sequence[DgsmMeasured]) -> list[tuple[str, ...]]:
+    """One row of strings per tool."""
+    by_key = {got.key: got for got in measured}
+    wall_floor = by_key.get(WALL_FLOOR) or by_key.get(COMPUTE_FLOOR)
+    compute_floor = by_key.get(COMPUTE_FLOOR)
+    floor_wall = wall_floor.wall if wall_floor else None
+    floor_cpu = wall_floor.cpu if wall_floor else None
+    floor_compute = compute_floor.compute if compute_floor else None
+    table = []
+    for got in measured:
+        if got.status != "ok":
+            table.append((got.label, "–", got.status, *("–",) * (len(HEADER) - 3)))
+            continue
+        a = got.accuracy
+        table.append(
+            (
+                got.label,
+                got.evaluations,
+                _seconds(got.wall),
+                f"{min(got.walls):.3f}–{max(got.walls):.3f}",
+                _seconds(got.cpu),
+                _seconds(got.compute),
+                _ratio(got.wall, floor_wall),
+                _ratio(got.cpu, floor_cpu),
+                _ratio(got.compute, floor_compute),
+                f"{got.max_rss_mib:.0f}",
+                _error(a.get("vi_error")),
+                _error(a.get("dgsm_error")),
+                _error(a.get("derivative_error")),
+                _error(a.get("vi_conf_relative")),
+            )
+        )
+    return table
+
+
+def phases_table(measured: Sequence[DgsmMeasured]) -> str:
+    """Median seconds of each end-to-end phase ("compute" = all of the work after setup)."""
+    body = []
+    for got in measured:
+        if got.status != "ok" or not got.phases:
+            continue
+        medians = {
+            name: statistics.median(p[name] for p in got.phases)
+            for name in PHASES
+            if all(name in p for p in got.phases)
+        }
+        wall = statistics.median(got.walls)
+        spent = sum(medians.get(name, 0.0) for name in ("setup", "compute", "write"))
+        body.append(
+            (
+                got.label,
+                *(f"{medians[name]:.3f}" if name in medians else "–" for name in PHASES),
+                f"{wall - spent:.3f}",
+                f"{wall:.3f}",
+            )
+        )
+    header = ("tool", *PHASES, "interpreter + rest", "wall")
+    return report.markdown(header, body) if body else ""
+
+
+def text(record: dict[str, Any], measured: Sequence[DgsmMeasured]) -> str:
+    """The whole report: context lines, the main table, phases and goals."""
+    source = record["source"]
+    changed = source["src_changed"]
+    parts = [
+        record["title"],
+        machine.summary(record["machine"]),
+        f"jaccli at {source['commit']}"
+        + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
+        + f"; load average before {record['machine']['load_average']}, "
+        f"after {record['load_average_after']}",
+        f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
+        "process; cpu = its user + system time; compute = jaccli: warm API calls in process, "
+        "SALib: sample + evaluate + analyze; wall and cpu ÷ the jaccli CLI's, compute ÷ the "
+        "jaccli API's; errors are relative, largest over the inputs; derivative error = ν "
+        "against exact gradients on the tool's own points; ν 95% CI ± = the tool's own "
+        "bootstrap half-width, relative",
+        "",
+        report.markdown(HEADER, rows(measured)),
+    ]
+    phases = phases_table(measured)
+    if phases:
+        parts += ["", "phases of the end-to-end runs (medians, s)", "", phases]
+    parts += ["", "goals", "", report.goals_text(record["goals"])]
+    return "\n".join(parts)
+
+
+def main(
+    args: argparse.Namespace, chosen: Sequence[Tool], results: Path, log: Callable[[str], None]
+) -> int:
+    """Measure, print the report, write the results file; 1 when a tool failed."""
+    about = machine.describe()
+    versions = about["versions"]
+    assert isinstance(versions, dict)
+    try:
+        versions["SALib"] = metadata.version("SALib")
+    except metadata.PackageNotFoundError:
+        versions["SALib"] = None
+    source = machine.checkout(ROOT)
+    title = (
+        f"DGSM of dgsm100 (exp(c·x), {args.inputs} inputs on [0, 1]) from {args.samples:,} "
+        "base samples: AD gradients against SALib's finite differences"
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="jaccli-bench-dgsm-"))
+    log(f"{title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
+    started = time.perf_counter()
+    try:
+        measured = measure(args, chosen, workdir, log)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    record = {
+        "benchmark": "dgsm",
+        "title": title,
+        "options": {k: v for k, v in vars(args).items() if k != "results"},
+        "machine": about,
+        "load_average_after": machine.describe()["load_average"],
+        "source": source,
+        "seconds": round(time.perf_counter() - started, 1),
+        "floors": {"wall": WALL_FLOOR, "compute": COMPUTE_FLOOR},
+        "exact": {
+            "variance": dgsm100.variance(args.inputs),
+            "mean_square": dgsm100.mean_square(args.inputs),
+            "vi": dgsm100.exact_vi(args.inputs).tolist(),
+            "dgsm": dgsm100.exact_dgsm(args.inputs).tolist(),
+        },
+        "tools": [got.to_dict() for got in measured],
+        "goals": [evaluate(goal, measured) for goal in _goals(args.goal)],
+    }
+    print(text(record, measured))
+    report.write_json(results, record)
+    log(f"\nwrote {results}")
+    return 1 if any(got.status.startswith("failed") for got in measured) else 0
