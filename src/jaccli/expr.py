@@ -445,6 +445,10 @@ class Expression:
         table = self._symbol_table
         try:
             outs = [_to_sympy(node, table) for node in self.body]
+        except UnsafeExpressionError as exc:
+            raise UnsafeExpressionError(
+                f"{exc.message} in {_show(self.text)}", source=self.text, hint=exc.hint
+            ) from None
         except (TypeError, ValueError) as exc:
             raise ParseError(
                 f"SymPy cannot represent {_show(self.text)}: {exc}", source=self.text
@@ -536,13 +540,43 @@ def _to_sympy(node: Node, table: dict[str, Any]) -> Any:
                 result = result / other
         return result
     if isinstance(node, Pow):
-        return sp.Pow(_to_sympy(node.base, table), _to_sympy(node.exponent, table))
+        return _sympy_power(_to_sympy(node.base, table), _to_sympy(node.exponent, table))
     if isinstance(node, Call):
         return FUNCTIONS[node.func].sympy(*(_to_sympy(arg, table) for arg in node.args))
     if isinstance(node, Compare):
         fn = getattr(sp, _BY_SYMBOL[node.op][2])
         return fn(_to_sympy(node.left, table), _to_sympy(node.right, table))
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _sympy_power(base: Any, exponent: Any) -> Any:
+    """SymPy's ``base**exponent``, refused where the parser's limits would refuse it.
+
+    The parser bounds exponents that are constant in the text, but SymPy simplifies as it builds
+    (``x*0`` is 0, ``x - x`` is 0), so an exponent that uses an input can still become a number
+    here: ``9**9**(x*0 + 9)`` is ``9**387420489``, which SymPy would compute digit by digit.
+    """
+    sp = _sp()
+    if exponent.is_Number and exponent.is_finite:
+        size = abs(exponent)
+        if size > MAX_EXPONENT:
+            raise UnsafeExpressionError(
+                f"constant exponent too large once simplified (|{float(size):.6g}| > "
+                f"{MAX_EXPONENT})",
+                hint=f"exponents that do not depend on the inputs must stay within ±{MAX_EXPONENT}",
+            )
+        base_bits = max(
+            (abs(r.p).bit_length() + r.q.bit_length() for r in base.atoms(sp.Rational)),
+            default=0,
+        )
+        bits = base_bits * max(1, math.ceil(size))
+        if bits > MAX_EXACT_BITS:
+            raise UnsafeExpressionError(
+                f"exact arithmetic too large once simplified (integers of about {bits} bits; "
+                f"limit {MAX_EXACT_BITS})",
+                hint="use a float literal such as 2.0 instead of an integer to keep it inexact",
+            )
+    return sp.Pow(base, exponent)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,17 +11,19 @@ import csv
 import functools
 import io
 import json
+import math
 import os
 import re
 import stat
 import sys
 import tempfile
-import zipfile
+import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .errors import ParseError, ResourceError, UsageError
+from .errors import JaccliError, ParseError, ResourceError, UsageError
 from .points import MAX_DEPTH, Value, _unique_pairs, parse_value
 
 MAX_FILE_BYTES = 2 * 1024**3
@@ -87,39 +89,91 @@ def _read_text(path: str, option: str) -> str:
         raise _problem(path, f"it is not UTF-8 text (byte {exc.start})", option) from None
 
 
+def _declared_bytes(stream: io.RawIOBase | io.BufferedIOBase) -> int | None:
+    """The data size an .npy header declares (shape × item size), read without the data.
+
+    None when the dtype holds Python objects (``np.load`` refuses those anyway). Leaves the
+    stream just after the header.
+    """
+    fmt = np.lib.format
+    version = fmt.read_magic(stream)
+    # Version 3 has version 2's layout with a UTF-8 header; a numeric header is ASCII, which
+    # reads the same as the Latin-1 version 2 expects.
+    read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = read_header(stream)
+    if dtype.hasobject:
+        return None
+    return math.prod(shape) * dtype.itemsize
+
+
+def _check_declared_size(stream: Any, available: int, path: str, option: str) -> None:
+    """Refuse an .npy header that promises more data than the file holds, before NumPy
+    allocates room for it: a 100-byte file can declare a shape of 10¹⁵ entries."""
+    start = stream.tell()
+    declared = _declared_bytes(stream)
+    if declared is not None and declared > available - (stream.tell() - start):
+        raise _problem(
+            path,
+            f"its header declares {declared:,} bytes of data but the file holds "
+            f"{max(0, available - (stream.tell() - start)):,}",
+            option,
+        )
+
+
 def _load_numpy(path: str, option: str, expect_npz: bool) -> Value:
-    handle, _ = _open_regular(path, option)
+    handle, size = _open_regular(path, option)
     where = f"{option} file {path!r}"
     with handle:
         magic = handle.read(6)
         handle.seek(0)
         if magic != b"\x93NUMPY" and not magic.startswith(b"PK"):
-            kind = ".npz archive" if expect_npz else ".npy file"
+            kind = ".npy file" if not expect_npz else ".npz archive"
             raise _problem(path, f"it is not a NumPy {kind}", option)
         try:
-            loaded = np.load(handle, allow_pickle=False)
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            with warnings.catch_warnings():
+                # A Python 2 header (`(2L,)`) reads fine; NumPy's advice to save the file again
+                # would print two lines of source on stderr.
+                warnings.filterwarnings("ignore", "Reading `.npy`", UserWarning)
+                if magic == b"\x93NUMPY":
+                    _check_declared_size(handle, size, path, option)
+                    handle.seek(0)
+                loaded = np.load(handle, allow_pickle=False)
+                if isinstance(loaded, np.lib.npyio.NpzFile):
+                    with loaded:
+                        if not expect_npz:
+                            raise _problem(path, "it is an .npz archive; name it .npz", option)
+                        arrays = _npz_arrays(loaded, path, option)
+                    return {name: parse_value(a, f"{where} ({name})") for name, a in arrays.items()}
+        except JaccliError:
+            raise
+        except MemoryError:
+            raise ResourceError(f"{where} does not fit in memory") from None
+        except Exception as exc:
+            # The file is untrusted data decoded by NumPy and zipfile, which report malformed
+            # input with a zoo of types (ValueError, EOFError, BadZipFile, zlib.error,
+            # tokenize.TokenError, SyntaxError, ...); each means the file is not a valid array.
             reason = str(exc).split("\n")[0] or type(exc).__name__
             if "pickle" in reason:
                 reason = "it holds pickled Python objects, which are never loaded"
             raise _problem(path, reason, option) from None
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded:
-                if not expect_npz:
-                    raise _problem(path, "it is an .npz archive; name it .npz", option)
-                total = sum(info.file_size for info in loaded.zip.infolist())
-                if total > MAX_FILE_BYTES:
-                    raise ResourceError(
-                        f"{where} unpacks to {total:,} bytes; the limit is {MAX_FILE_BYTES:,}"
-                    )
-                try:
-                    arrays = {name: loaded[name] for name in loaded.files}
-                except (ValueError, OSError, zipfile.BadZipFile) as exc:
-                    raise _problem(path, str(exc).split("\n")[0], option) from None
-                return {name: parse_value(a, f"{where} ({name})") for name, a in arrays.items()}
         if expect_npz:
             raise _problem(path, "it is not an .npz archive", option)
         return parse_value(loaded, where)
+
+
+def _npz_arrays(loaded: Any, path: str, option: str) -> dict[str, np.ndarray]:
+    """The arrays of an open .npz archive, each checked against its member's real size."""
+    members = loaded.zip.infolist()
+    total = sum(info.file_size for info in members)
+    if total > MAX_FILE_BYTES:
+        raise ResourceError(
+            f"{option} file {path!r} unpacks to {total:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+        )
+    for info in members:
+        if info.filename.endswith(".npy"):
+            with loaded.zip.open(info) as member:
+                _check_declared_size(member, info.file_size, path, option)
+    return {name: loaded[name] for name in loaded.files}
 
 
 def _load_json(path: str, option: str) -> Value:
@@ -181,7 +235,11 @@ def _load_table(path: str, option: str, delimiter: str | None) -> Value:
     if delimiter is None:
         rows = [line.split() for line in text.splitlines()]
     else:
-        rows = [[c for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        try:
+            # newline="" is how the csv module wants its input: it handles \r and \r\n itself.
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:  # e.g. a cell beyond the csv module's 128 KiB field limit
+            raise _problem(path, f"it is not valid CSV: {exc}", option) from None
     numbered = [
         (i, row)
         for i, row in enumerate(rows, start=1)

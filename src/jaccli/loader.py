@@ -13,6 +13,7 @@ import ast
 import builtins
 import contextlib
 import difflib
+import functools
 import inspect
 import linecache
 import os
@@ -103,13 +104,33 @@ def load(spec: str) -> Function:
     numpy_names = map_numpy(vars(module))
     return Function(
         # The function itself may be a NumPy name (`f = np.sin`), now rebound.
-        fn=vars(module).get(name, fn),
+        fn=_exit_is_failure(vars(module).get(name, fn), f"{path}:{name}", path),
         params=params,
         source=f"{path}:{name}",
         kind="file",
         path=os.path.abspath(path),
         numpy_names=numpy_names,
     )
+
+
+def _exit_is_failure(fn: Callable[..., Any], source: str, path: str) -> Callable[..., Any]:
+    """``fn``, with ``sys.exit()`` inside it turned into a `FunctionError` (exit 3).
+
+    SystemExit is not an Exception, so it would pass every handler on its way out and end the
+    process with the user's own exit status (``sys.exit(0)``: success, with no output).
+    """
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SystemExit as exc:
+            raise FunctionError(
+                f"{source} called sys.exit({exc.code!r}){user_location(exc, path)}",
+                hint="raise an exception to report a failure; jaccli sets the exit status",
+            ) from None
+
+    return call
 
 
 def _split_spec(spec: str) -> tuple[str, str | None]:

@@ -10,11 +10,13 @@ half-written output file, and ends the process with exit code 4.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -97,42 +99,109 @@ def deadline(seconds: float | None, on_expire: Callable[[], None]) -> Iterator[N
         finished.set()
 
 
+# How long a signal's exception has to end the run before the process is ended without it.
+SIGNAL_GRACE_SECONDS = 2.0
+
+
 @contextlib.contextmanager
 def terminate_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into `Terminated` while the body runs (main thread only)."""
+    """Turn SIGTERM into `Terminated` while the body runs, and make sure that neither SIGTERM nor
+    Ctrl-C (SIGINT, still KeyboardInterrupt) is lost (main thread only).
+
+    A signal's exception is raised wherever the main thread happens to be, and that can be a
+    garbage-collection callback (JAX registers one) or a ``__del__``, where Python prints
+    "Exception ignored" and carries on: the run would go on to the end and exit 0. So each
+    signal also starts `_end_after_grace`, which ends the process if the exception did not.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum: int, frame: Any) -> None:
+    def on_sigterm(signum: int, frame: Any) -> None:
+        _end_after_grace(143, "jaccli: terminated\n")
         raise Terminated()
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    def on_sigint(signum: int, frame: Any) -> None:
+        _end_after_grace(130, "jaccli: interrupted\n")
+        raise KeyboardInterrupt()
+
+    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
+    # Leave SIGINT alone where Python did not install its own handler (ignored by the shell).
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
+
+
+def _end_after_grace(code: int, message: str) -> None:
+    """End the process with ``code`` unless it has ended by itself within the grace period,
+    doing what `cli.main` does for a signal: remove half-written files and say so."""
+
+    def watch() -> None:
+        time.sleep(SIGNAL_GRACE_SECONDS)
+        # Still here: the exception was lost (or the interpreter is slow to shut down, in which
+        # case cli.main has already cleaned up and reported).
+        if not sys.is_finalizing():
+            from . import fileio
+
+            fileio.remove_partial_files()
+            with contextlib.suppress(Exception):
+                sys.stderr.write(message)
+                sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=watch, name="jaccli-signal", daemon=True).start()
+
+
+class ReaderGone(BrokenPipeError):
+    """stdout's reader went away (``| head -1``): `cli.main` ends quietly with exit 141.
+
+    It carries no errno on purpose: typer's command runner turns an OSError whose errno is EPIPE
+    into a bare exit 1 before `cli.main` sees it, and 1 means "computed, but not clean".
+    """
 
 
 def write_stdout(data: str | bytes) -> None:
     """Write finished output to stdout in one go and flush it.
 
-    A reader that went away (EPIPE) surfaces as `BrokenPipeError` for `cli.main` to end quietly;
-    any other write failure (a full disk, /dev/full) is an error with a non-zero exit. Either
-    way stdout is pointed at /dev/null afterwards so the interpreter's final flush stays silent.
+    A reader that went away (EPIPE) surfaces as `ReaderGone` for `cli.main` to end quietly;
+    any other write failure (a full disk, /dev/full, stdout closed) is an error with a non-zero
+    exit. Either way stdout is pointed at /dev/null afterwards so the interpreter's final flush
+    stays silent.
     """
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise UsageError(
+            "cannot write the result to stdout: stdout is closed",
+            hint="give stdout somewhere to go, or write a file with --output FILE",
+        )
     try:
-        if isinstance(data, bytes):
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream put in place by the caller
+            sys.stdout.write(data if isinstance(data, str) else data.decode())
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        else:
-            sys.stdout.write(data)
-            sys.stdout.flush()
+            return
+        if isinstance(data, str):
+            data = data.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
+        # Under PYTHONUNBUFFERED=1 (python -u) `buffer` is the raw file, whose write may take
+        # only part of the bytes, as when a pipe's reader leaves mid-write; a text write would
+        # drop the rest silently and end with exit 0. Write until every byte is taken.
+        view = memoryview(data)
+        while view:
+            written = buffer.write(view)
+            if written is None:  # a non-blocking stdout that is full
+                raise BlockingIOError(errno.EAGAIN, "stdout is non-blocking and full")
+            view = view[written:]
+        buffer.flush()
     except OSError as exc:
         silence_stdout()
         if isinstance(exc, BrokenPipeError):
-            raise
+            raise ReaderGone("the reader of stdout went away") from None
         raise UsageError(
             f"cannot write the result to stdout: {exc.strerror or exc}",
             hint="check the disk or the pipe stdout goes to",
