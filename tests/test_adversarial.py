@@ -454,7 +454,9 @@ def test_a_signal_whose_exception_is_swallowed_still_ends_the_run(sig, code, say
         timeout=120,
     )
     assert run.returncode == code
-    assert "Exception ignored" in run.stderr  # the exception was indeed lost
+    # The exception was lost in the callback (the sleep would run on); Python's "Exception
+    # ignored" report is silenced, and the watchdog ended the run.
+    assert "Exception ignored" not in run.stderr and "Traceback" not in run.stderr
     assert run.stderr.endswith(says + "\n")
     assert time.monotonic() - start < 20
 

@@ -125,6 +125,15 @@ def terminate_on_sigterm() -> Iterator[None]:
         _end_after_grace(130, "jaccli: interrupted\n")
         raise KeyboardInterrupt()
 
+    def quiet_lost_signal(unraisable: Any) -> None:
+        # A signal's exception lost in a callback: the watchdog above ends the run; Python's
+        # "Exception ignored ... Traceback" would only be noise on stderr.
+        if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+            return
+        previous_hook(unraisable)
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = quiet_lost_signal
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
     # Leave SIGINT alone where Python did not install its own handler (ignored by the shell).
     previous_int = signal.getsignal(signal.SIGINT)
@@ -133,6 +142,7 @@ def terminate_on_sigterm() -> Iterator[None]:
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         signal.signal(signal.SIGTERM, previous_term)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
