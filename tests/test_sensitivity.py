@@ -508,3 +508,19 @@ def test_the_beam_sample_has_its_exponents_as_elasticities(cli):
     for name, share in shares.items():
         assert d["uncertainty"]["variance_share"][name] == pytest.approx(share / total)
     assert d["uncertainty"]["sigma_out"] == pytest.approx(base * math.sqrt(total))
+
+
+def test_api_bounds_as_pairs_are_checked_like_text():
+    f = parse_expr("x + 2*y")
+    result = jaccli.sensitivity(f, bounds={"x": (0, 1), "y": (0.0, 2.0)}, samples=64)
+    np.testing.assert_allclose(result.fields["indices"]["vi"], [1.0, 4.0])
+    assert result.fields["bounds"][1] == {
+        "input": "y",
+        "distribution": "uniform",
+        "low": 0.0,
+        "high": 2.0,
+    }
+    with pytest.raises(UsageError, match="empty"):
+        jaccli.sensitivity(f, bounds={"x": (1, 0), "y": (0, 1)})
+    with pytest.raises(UsageError, match="finite"):
+        jaccli.sensitivity(f, bounds={"x": (0, math.inf), "y": (0, 1)})

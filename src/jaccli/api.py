@@ -854,8 +854,17 @@ def _shape_tree(out_shape: tuple[int, ...], value: Any) -> Any:
 
 
 def _problem(f: Any, args: tuple[Any, ...], wrt: Any, dtype: str, device: str) -> Problem:
+    function, point, wrt = _bind(f, args, wrt)
+    return prepare(function, point, wrt, dtype=dtype, device=device)
+
+
+def _bind(
+    f: Any, args: tuple[Any, ...] | None, wrt: Any
+) -> tuple[Function, dict[str, Any] | None, list[str] | None]:
+    """The function, its point ``{param: value}`` from ``args`` (one per parameter; None gives
+    no point), and ``wrt`` as parameter names (given as names or indices)."""
     function = f if isinstance(f, Function) else from_callable(f)
-    if len(args) != len(function.params):
+    if args is not None and len(args) != len(function.params):
         raise ShapeError(
             f"{function.source} takes {len(function.params)} argument"
             f"{'s' if len(function.params) != 1 else ''} ({', '.join(function.params)}); "
@@ -872,8 +881,10 @@ def _problem(f: Any, args: tuple[Any, ...], wrt: Any, dtype: str, device: str) -
                 f"{'s' if count != 1 else ''} ({', '.join(function.params)})"
             )
         wrt = [function.params[w] if isinstance(w, int) else w for w in wrt]
+    if args is None:
+        return function, None, wrt
     point = {name: _as_value(arg) for name, arg in zip(function.params, args, strict=True)}
-    return prepare(function, point, wrt, dtype=dtype, device=device)
+    return function, point, wrt
 
 
 def _as_value(arg: Any) -> Any:
@@ -1043,17 +1054,8 @@ def sensitivity(
         )
     if any(option is not None for option in (dx, rel_dx, sigma, cov)):
         raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")
-    function = f if isinstance(f, Function) else from_callable(f)
-    point = None
-    if args and len(args) != len(function.params):
-        raise ShapeError(
-            f"{function.source} takes {len(function.params)} arguments "
-            f"({', '.join(function.params)}); got {len(args)}"
-        )
-    if args:
-        point = {name: _as_value(arg) for name, arg in zip(function.params, args, strict=True)}
-    if isinstance(wrt, str):
-        wrt = [wrt]
+    # Without args there is no point: the shapes come from the expression or the bounds.
+    function, point, wrt = _bind(f, args or None, wrt)
     problem, distributions = sensitivities.prepare_global(
         function, bounds, point, wrt, dtype=dtype, device=device
     )

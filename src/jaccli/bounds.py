@@ -127,8 +127,15 @@ def parse_distribution(text: str, where: str) -> Distribution:
             f"{where}: expected LOW:HIGH or normal(MEAN,STD), got {text.strip()!r}",
             hint="e.g. --bounds 'x=-pi:pi,y=0:1' or --bounds=-1:1 for every input",
         )
+    return distribution(kind, a, b, where)
+
+
+def distribution(kind: str, a: float, b: float, where: str) -> Distribution:
+    """A checked distribution: a non-empty finite range, or a positive standard deviation."""
+    if not (np.isfinite(a) and np.isfinite(b)):
+        raise UsageError(f"{where}: the numbers must be finite, got {a:g} and {b:g}")
     if kind == "uniform" and not a < b:
-        raise UsageError(f"{where}: the range {text.strip()} is empty; LOW must be below HIGH")
+        raise UsageError(f"{where}: the range {a:g}:{b:g} is empty; LOW must be below HIGH")
     if kind == "normal" and not b > 0:
         raise UsageError(f"{where}: normal(...) needs a positive standard deviation, got {b:g}")
     return Distribution(kind, a, b)
@@ -148,8 +155,7 @@ def parse_bounds(spec: str | Mapping[str, Any]) -> dict[str | None, Distribution
             if isinstance(value, str):
                 out[key] = parse_distribution(value, where)
             elif isinstance(value, Sequence) and len(value) == 2:
-                low, high = (float(v) for v in value)
-                out[key] = parse_distribution(f"{low!r}:{high!r}", where)
+                out[key] = distribution("uniform", float(value[0]), float(value[1]), where)
             else:
                 raise UsageError(f"{where} must be (low, high) or text like 'normal(0,1)'")
         return out

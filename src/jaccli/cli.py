@@ -240,15 +240,21 @@ def _problem(
     at: str | None,
     wrt: str | None,
 ) -> Any:
-    from . import api, points
+    from . import api
 
     if at is None:
         raise UsageError("give the point with --at", hint="e.g. --at 2,1")
     function = _load(func, expr, variables)
-    point = points.bind_point(
+    point = _point(function, at)
+    return api.prepare(function, point, _split_names(wrt), dtype=common.dtype, device=common.device)
+
+
+def _point(function: Any, at: str) -> dict[str, Any]:
+    from . import points
+
+    return points.bind_point(
         points.parse_point(at, "--at"), function.params, "--at", function.source
     )
-    return api.prepare(function, point, _split_names(wrt), dtype=common.dtype, device=common.device)
 
 
 def _vector(problem: Any, text: str, like: str, option: str = "--v") -> Any:
@@ -327,10 +333,10 @@ def _checked(
     )
 
 
-def _emit(common: Common, result: Any, plot: str | None = None) -> None:
-    """Render the finished result, write it (and its --plot) to stdout or --output, and set the
-    exit status."""
-    from . import fileio, render, runtime
+def _format(common: Common) -> str:
+    """The output format: --format, else the --output file's suffix, else table on a terminal
+    and JSON otherwise."""
+    from . import render
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
@@ -340,6 +346,15 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
             fmt = render.format_for_path(common.output)
         else:
             fmt = "table" if sys.stdout.isatty() else "json"
+    return fmt
+
+
+def _emit(common: Common, result: Any, plot: str | None = None) -> None:
+    """Render the finished result, write it (and its --plot) to stdout or --output, and set the
+    exit status."""
+    from . import fileio, render, runtime
+
+    fmt = _format(common)
     color = common.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
     data = render.render(result, fmt, color=color, width=width)
@@ -632,7 +647,7 @@ def sensitivity(
     plot: Plot = None,
 ) -> None:
     """Which inputs matter: local sensitivity at --at, or global indices over --bounds."""
-    from . import points, sensitivities
+    from . import sensitivities
 
     if plot:
         _require_plot(plot)
@@ -675,11 +690,7 @@ def sensitivity(
                 hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
             )
         function = _load(func, expr, variables)
-        point = None
-        if at is not None:
-            point = points.bind_point(
-                points.parse_point(at, "--at"), function.params, "--at", function.source
-            )
+        point = _point(function, at) if at is not None else None
         problem, distributions = sensitivities.prepare_global(
             function, bounds, point, _split_names(wrt), dtype=common.dtype, device=common.device
         )
@@ -708,9 +719,10 @@ def _cov(text: str) -> Any:
 
 
 def _progress(common: Common, what: str) -> Any:
+    """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
     from . import render
 
-    wanted = not common.quiet and common.format != "json" and sys.stderr.isatty()
+    wanted = not common.quiet and _format(common) != "json" and sys.stderr.isatty()
     return render.Progress(what, None, enabled=wanted)
 
 
