@@ -462,12 +462,6 @@ def test_a_signal_whose_exception_is_swallowed_still_ends_the_run(sig, code, say
 
 
 @pytest.mark.subprocess
-@pytest.mark.xfail(
-    strict=True,
-    reason="typer turns KeyboardInterrupt into a bare exit 130 inside cli.run, so cli.main's "
-    "handler (its 'jaccli: interrupted' line and remove_partial_files) never runs; "
-    "stderr is empty on SIGINT while SIGTERM says 'jaccli: terminated'",
-)
 def test_sigint_says_interrupted(tmp_path):
     _, _, stderr, _ = _interrupt_a_half_written_output(tmp_path, signal.SIGINT)
     assert stderr == "jaccli: interrupted\n"
@@ -545,11 +539,6 @@ def test_streamed_batch_results_to_a_full_disk(tmp_path):
 
 
 @pytest.mark.subprocess
-@pytest.mark.xfail(
-    strict=True,
-    reason="with fd 1 closed sys.stdout is None, and cli._emit calls sys.stdout.isatty(): "
-    "exit 3 'unexpected AttributeError ... this is a bug in jaccli'",
-)
 def test_stdout_closed():
     run = subprocess.run(
         _jaccli_after("os.close(1)", "jacobian", ELEMENTWISE, "--at", "2,1"),
@@ -563,11 +552,6 @@ def test_stdout_closed():
 
 
 @pytest.mark.subprocess
-@pytest.mark.xfail(
-    strict=True,
-    reason="clean exit 2, but the message is Python's: \"cannot read stdin: 'NoneType' object "
-    "has no attribute 'readline'\" (batch.run reads sys.stdin, which is None)",
-)
 def test_batch_from_a_closed_stdin():
     run = subprocess.run(
         _jaccli_after("os.close(0)", "jacobian", ELEMENTWISE, "--batch", "-"),
@@ -582,11 +566,6 @@ def test_batch_from_a_closed_stdin():
 
 
 @pytest.mark.subprocess
-@pytest.mark.xfail(
-    strict=True,
-    reason="--batch - with stdin a terminal waits for typed JSON Lines instead of saying "
-    "that stdin is a terminal (issue #7 lists it among the I/O failures)",
-)
 def test_batch_from_stdin_that_is_a_terminal():
     primary, secondary = pty.openpty()
     try:
@@ -611,11 +590,6 @@ def test_batch_from_stdin_that_is_a_terminal():
     assert_one_error(stderr, "terminal")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a .jsonl --batch file is streamed like stdin: results for the lines before a "
-    "malformed one reach stdout, though SPEC §6 allows partial output only from stdin",
-)
 def test_a_malformed_line_in_a_jsonl_file_leaves_stdout_empty(cli, tmp_path):
     (tmp_path / "points.jsonl").write_text("[2, 1]\n[3, 4\n")
     run = cli("jacobian", ELEMENTWISE, "--batch", str(tmp_path / "points.jsonl"))

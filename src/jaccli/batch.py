@@ -739,8 +739,8 @@ def run(
 ) -> None:
     """Evaluate ``command`` at every point of ``batch`` and write JSON Lines, a table or a file.
 
-    JSON Lines to stdout are written chunk by chunk as they are computed; every other output is
-    written once, when the whole batch is done (files atomically).
+    JSON Lines from stdin to stdout are written chunk by chunk as they are computed; every other
+    output is written once, when the whole batch is done (files atomically).
     """
     from . import api, fileio, render, runtime
     from .results import DerivativeResult, count_nonfinite
@@ -749,14 +749,14 @@ def run(
         fmt = (
             render.format_for_path(output)
             if output
-            else ("table" if sys.stdout.isatty() else "json")
+            else ("table" if runtime.stdout_is_terminal() else "json")
         )
     if fmt not in BATCH_FORMATS:
         raise UsageError(
             f"a batch can be written as {', '.join(BATCH_FORMATS)}, not {fmt!r}",
             hint="--format json writes one JSON object per point",
         )
-    if fmt in render.BINARY_FORMATS and output is None and sys.stdout.isatty():
+    if fmt in render.BINARY_FORMATS and output is None and runtime.stdout_is_terminal():
         raise UsageError(
             f"refusing to write binary {fmt} to a terminal",
             hint=f"redirect stdout or use --output result.{fmt}",
@@ -769,6 +769,12 @@ def run(
     if batch == "-" or batch.lower().endswith((".jsonl", ".ndjson")):
         where = "stdin" if batch == "-" else f"--batch file {batch!r}"
         if batch == "-":
+            unreadable = runtime.stdin_problem()
+            if unreadable is not None:
+                raise UsageError(
+                    f"--batch - reads JSON Lines from stdin, but {unreadable}",
+                    hint="pipe the points in (… | jaccli … --batch -) or give a file: --batch FILE",
+                )
             stream = sys.stdin
         else:
             handle, _ = fileio._open_regular(batch, "--batch")
@@ -781,7 +787,9 @@ def run(
         total = _batch_length(columns, f"--batch file {batch!r}")
         blocks = _array_blocks(columns, total, chunking)
 
-    streaming = fmt == "json" and output is None
+    # Only a stream from stdin is written as it goes (SPEC §6): a file is read whole first, so
+    # a malformed line in it leaves stdout empty.
+    streaming = fmt == "json" and output is None and batch == "-"
     # A stacked .npy of a known number of points is written chunk by chunk, never held whole.
     npy_file = fmt == "npy" and output is not None and total is not None
     got = _Collected()
@@ -798,7 +806,7 @@ def run(
     progress = render.Progress(
         f"{command} at {total:,} points" if total else command,
         total,
-        enabled=not quiet and fmt != "json" and sys.stderr.isatty(),
+        enabled=not quiet and fmt != "json" and runtime.stderr_is_terminal(),
     )
     with contextlib.ExitStack() as files:
         files.callback(progress.close)
@@ -910,7 +918,7 @@ def run(
     elif fmt == "table":
         import shutil
 
-        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = output is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
         data = render.to_batch_table_text(
             [record for _, record in got.rows],
             [index for index, _ in got.rows],

@@ -336,7 +336,7 @@ def _checked(
 def _format(common: Common) -> str:
     """The output format: --format, else the --output file's suffix, else table on a terminal
     and JSON otherwise."""
-    from . import render
+    from . import render, runtime
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
@@ -345,7 +345,7 @@ def _format(common: Common) -> str:
         if common.output:
             fmt = render.format_for_path(common.output)
         else:
-            fmt = "table" if sys.stdout.isatty() else "json"
+            fmt = "table" if runtime.stdout_is_terminal() else "json"
     return fmt
 
 
@@ -355,7 +355,7 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
     from . import fileio, render, runtime
 
     fmt = _format(common)
-    color = common.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = common.output is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
     width = shutil.get_terminal_size((100, 24)).columns
     data = render.render(result, fmt, color=color, width=width)
     if not common.quiet:
@@ -369,7 +369,7 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
         if not common.quiet:
             sys.stderr.write(f"jaccli: wrote {result.command} to {render.escape(common.output)}\n")
     else:
-        if fmt in render.BINARY_FORMATS and sys.stdout.isatty():
+        if fmt in render.BINARY_FORMATS and runtime.stdout_is_terminal():
             raise UsageError(
                 f"refusing to write binary {fmt} to a terminal",
                 hint=f"redirect stdout or use --output result.{fmt}",
@@ -720,9 +720,9 @@ def _cov(text: str) -> Any:
 
 def _progress(common: Common, what: str) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
-    from . import render
+    from . import render, runtime
 
-    wanted = not common.quiet and _format(common) != "json" and sys.stderr.isatty()
+    wanted = not common.quiet and _format(common) != "json" and runtime.stderr_is_terminal()
     return render.Progress(what, None, enabled=wanted)
 
 
@@ -863,11 +863,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     except JaccliError as exc:
         _report(exc, argv, show_traceback)
         code = exc.exit_code
-    except (KeyboardInterrupt, runtime.Terminated) as exc:
+    except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
         from . import fileio
 
         fileio.remove_partial_files()
-        interrupted = isinstance(exc, KeyboardInterrupt)
+        interrupted = not isinstance(exc, runtime.Terminated)
         sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
         code = 130 if interrupted else 143
     except BrokenPipeError:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import runtime
 from .errors import FunctionError, UsageError
 from .numpy_dispatch import map_numpy
 
@@ -194,7 +195,7 @@ def _import_file(path: str) -> types.ModuleType:
             exec(code, module.__dict__)
     except SystemExit as exc:
         raise FunctionError(f"{path} called sys.exit({exc.code!r}) while being imported") from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated):
         raise
     except BaseException as exc:
         raise FunctionError(

@@ -76,6 +76,33 @@ class Terminated(BaseException):
     """Raised in the main thread on SIGTERM so cleanup runs and the exit code is 143."""
 
 
+class Interrupted(BaseException):
+    """Raised in the main thread on Ctrl-C (SIGINT) so cleanup runs and the exit code is 130.
+
+    Not a KeyboardInterrupt: typer's command runner turns that into a bare exit 130 before
+    `cli.main` could remove half-written files and say "interrupted".
+    """
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal; False when the process started with stdout closed."""
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (for progress bars); False when stderr is closed."""
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def stdin_problem() -> str | None:
+    """Why stdin cannot be read as a stream of points (closed, or a terminal), or None."""
+    if sys.stdin is None:
+        return "stdin is closed"
+    if sys.stdin.isatty():
+        return "stdin is a terminal"
+    return None
+
+
 @contextlib.contextmanager
 def deadline(seconds: float | None, on_expire: Callable[[], None]) -> Iterator[None]:
     """Run the body with a wall-clock limit; ``on_expire`` reports and cleans up, then exit 4."""
@@ -105,8 +132,8 @@ SIGNAL_GRACE_SECONDS = 2.0
 
 @contextlib.contextmanager
 def terminate_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into `Terminated` while the body runs, and make sure that neither SIGTERM nor
-    Ctrl-C (SIGINT, still KeyboardInterrupt) is lost (main thread only).
+    """Turn SIGTERM into `Terminated` and Ctrl-C (SIGINT) into `Interrupted` while the body runs,
+    and make sure that neither is lost (main thread only).
 
     A signal's exception is raised wherever the main thread happens to be, and that can be a
     garbage-collection callback (JAX registers one) or a ``__del__``, where Python prints
@@ -123,12 +150,12 @@ def terminate_on_sigterm() -> Iterator[None]:
 
     def on_sigint(signum: int, frame: Any) -> None:
         _end_after_grace(130, "jaccli: interrupted\n")
-        raise KeyboardInterrupt()
+        raise Interrupted()
 
     def quiet_lost_signal(unraisable: Any) -> None:
         # A signal's exception lost in a callback: the watchdog above ends the run; Python's
         # "Exception ignored ... Traceback" would only be noise on stderr.
-        if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)):
+        if isinstance(unraisable.exc_value, (KeyboardInterrupt, Interrupted, Terminated)):
             return
         previous_hook(unraisable)
 
