@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import math
 import os
 import pty
@@ -483,6 +484,13 @@ def test_sigint_says_interrupted(tmp_path):
             "1",
             id="blocks-in-a-c-call",
         ),
+        pytest.param(
+            # CPython computes the power in C without ever releasing the GIL, so no thread
+            # of jaccli's own can run: the supervising parent ends it from outside.
+            "def f(x):\n    return x * (10 ** 10**9 % 7)\n",
+            "1",
+            id="holds-the-gil-in-a-c-call",
+        ),
     ],
 )
 def test_timeout_bounds_the_whole_run(tmp_path, source, timeout):
@@ -493,6 +501,78 @@ def test_timeout_bounds_the_whole_run(tmp_path, source, timeout):
     assert run.stdout == ""
     assert_one_error(run.stderr, f"gave up after the --timeout of {timeout} s")
     assert time.monotonic() - start < 30
+
+
+# Point by point (Python control flow on a value); the sixth point holds the GIL for minutes,
+# after the first chunks of the stacked --output file are written.
+GIL_BOUND_BATCH = """\
+CALLS = []
+
+
+def f(x):
+    if x[0] > 0:
+        CALLS.append(1)
+        if len(CALLS) > 5:
+            return x * (10 ** 10**9 % 7)
+    return x * 2.0
+"""
+
+
+LIMITS = ("--max-bytes", "64", "--quiet", "--timeout", "2")
+
+
+@pytest.mark.subprocess
+def test_timeout_removes_the_half_written_file_of_a_process_it_had_to_kill(tmp_path):
+    (tmp_path / "stuck.py").write_text(GIL_BOUND_BATCH)
+    np.save(tmp_path / "points.npy", np.ones((40, 2)))
+    out = tmp_path / "out"
+    out.mkdir()
+    start = time.monotonic()
+    run = subprocess.run(
+        [str(JACCLI), "jacobian", "stuck.py", "--batch", "points.npy", "-o", "out/J.npy", *LIMITS],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 4
+    assert run.stdout == ""
+    assert_one_error(run.stderr, "gave up after the --timeout of 2 s")
+    assert list(out.iterdir()) == []
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.subprocess
+def test_timeout_passes_the_exit_code_and_output_through(tmp_path):
+    (tmp_path / "nan.py").write_text(
+        "import jax.numpy as jnp\n\n\ndef f(x):\n    return jnp.log(x)\n"
+    )
+    run = jaccli("jacobian", str(tmp_path / "nan.py"), "--at", "-1", "--timeout", "60")
+    assert run.returncode == 1  # computed, but not clean: NaN entries
+    assert json.loads(run.stdout)["value"] is None  # log(-1); the derivative 1/x is finite
+    ok = jaccli("jacobian", ELEMENTWISE, "--at", "2,1", "--timeout", "60")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["result"][0] == [4.0, 0.0]
+
+
+@pytest.mark.subprocess
+def test_sigterm_reaches_a_run_under_timeout(tmp_path):
+    (tmp_path / "slow.py").write_text(
+        "import sys, time\n\n\ndef f(x):\n    sys.stderr.write('ready\\n')\n"
+        "    sys.stderr.flush()\n    time.sleep(60)\n    return x\n"
+    )
+    proc = subprocess.Popen(
+        [str(JACCLI), "jacobian", "slow.py", "--at", "1", "--timeout", "100"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr.readline() == "ready\n"
+    proc.send_signal(signal.SIGTERM)  # to the supervising parent, as `kill PID` would
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert stdout == ""
+    assert stderr == "jaccli: terminated\n"
 
 
 @pytest.mark.subprocess

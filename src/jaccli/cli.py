@@ -7,6 +7,7 @@ handle no errors themselves.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -807,16 +808,28 @@ def _report(exc: BaseException, argv: Sequence[str], show_traceback: bool) -> No
     sys.stderr.flush()
 
 
+def _timed_out(seconds: float) -> ResourceError:
+    return ResourceError(f"gave up after the --timeout of {seconds:g} s", hint="raise --timeout")
+
+
 def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
     def expire() -> None:
         from . import fileio
 
         fileio.remove_partial_files()
-        _report(
-            ResourceError(f"gave up after the --timeout of {seconds:g} s", hint="raise --timeout"),
-            argv,
-            False,
-        )
+        _report(_timed_out(seconds), argv, False)
+
+    return expire
+
+
+def _on_child_timeout(argv: Sequence[str], seconds: float) -> Callable[[list[str]], None]:
+    """What the supervisor does after it had to end a child stuck past --timeout."""
+
+    def expire(half_written: list[str]) -> None:
+        for path in half_written:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        _report(_timed_out(seconds), argv, False)
 
     return expire
 
@@ -849,10 +862,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     """The console script: run, and turn every failure into its exit code and one stderr line."""
     from . import runtime
 
+    console = argv is None  # the program itself, not a call from Python (tests, embedding)
     argv = list(sys.argv[1:] if argv is None else argv)
     show_traceback = "--traceback" in argv
     runtime.use_compilation_cache("--no-cache" not in argv)
     timeout = _timeout_from(argv)
+    if timeout and console:
+        # The parent waits; the command runs in the child, which is ended from outside if it
+        # is stuck past the deadline where no thread of its own can run.
+        code = runtime.supervise(timeout, _on_child_timeout(argv, timeout))
+        if code is not None:
+            sys.exit(code)
     code = 0
     try:
         with (

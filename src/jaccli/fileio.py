@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from . import runtime
 from .errors import JaccliError, ParseError, ResourceError, UsageError
 from .points import MAX_DEPTH, Value, _unique_pairs, parse_value
 
@@ -383,6 +384,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
     except OSError as exc:
         raise _write_failed(target, exc) from None
     _IN_FLIGHT.add(temp)
+    runtime.announce_temp_file(temp, True)
     try:
         try:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
@@ -399,6 +401,7 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
         raise
     finally:
         _IN_FLIGHT.discard(temp)
+        runtime.announce_temp_file(temp, False)
 
 
 def _write_stream(path: str, stream: re.Match, data: bytes) -> None:

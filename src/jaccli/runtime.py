@@ -5,6 +5,11 @@ The deadline is a watchdog thread rather than SIGALRM because Python signal hand
 between bytecodes, and the work being bounded may sit for minutes inside XLA's compiler or a
 long-running C call. When the deadline passes, the watchdog writes the error, removes any
 half-written output file, and ends the process with exit code 4.
+
+A thread still needs the GIL, and a C call that holds it (a huge integer power, a SymPy
+routine in C, an extension module) would keep the watchdog from ever running. So the console
+script runs the command in a child process under `supervise`: the parent only waits, and ends
+the child from outside if it outlives the deadline by `SUPERVISOR_GRACE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import errno
 import importlib.util
 import os
+import select
 import signal
 import sys
 import threading
@@ -124,6 +130,103 @@ def deadline(seconds: float | None, on_expire: Callable[[], None]) -> Iterator[N
         yield
     finally:
         finished.set()
+
+
+# How long past --timeout the supervisor waits for the child's own watchdog before ending it.
+SUPERVISOR_GRACE_SECONDS = 1.0
+
+# Under `supervise`, the child's end of the pipe on which it names its half-written files.
+_ANNOUNCE_FD: int | None = None
+
+
+def announce_temp_file(path: str, writing: bool) -> None:
+    """Tell the supervisor (if any) that ``path`` is a half-written file, or no longer one."""
+    if _ANNOUNCE_FD is None:
+        return
+    record = ("+" if writing else "-").encode() + os.fsencode(path) + b"\0"
+    # One record is far below PIPE_BUF, so the write is atomic; a gone supervisor is harmless.
+    with contextlib.suppress(OSError):
+        os.write(_ANNOUNCE_FD, record)
+
+
+def supervise(seconds: float, on_expire: Callable[[list[str]], None]) -> int | None:
+    """Run the rest of the program in a child process that cannot outlive ``seconds``.
+
+    Returns None in the child, which goes on with the command (and keeps its own, gentler
+    `deadline`). The parent waits and returns the exit code to end with: the child's, 128+N
+    if a signal N ended it, or 4 after it had to end the child with SIGKILL — in which case
+    ``on_expire`` is called with the files the child was still writing, to remove them and
+    report. Returns None without forking where fork is missing or unsafe (JAX already loaded,
+    with its threads).
+
+    In the parent, SIGTERM is passed on to the child, and SIGINT is ignored: Ctrl-C reaches
+    the whole foreground process group, the child included (as ``system()`` does).
+    """
+    global _ANNOUNCE_FD
+
+    if not hasattr(os, "fork") or "jax" in sys.modules:
+        return None
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _ANNOUNCE_FD = write_fd
+        return None
+    os.close(write_fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def pass_on(signum: int, frame: Any) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    ends = time.monotonic() + seconds + SUPERVISOR_GRACE_SECONDS
+    writing: set[str] = set()
+    pending = b""
+    exited = _exit_watch(pid)
+    watched = [read_fd] + ([exited] if exited is not None else [])
+    status = None
+    while status is None:
+        left = ends - time.monotonic()
+        if left <= 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            on_expire(sorted(writing))
+            return 4
+        try:
+            # Without a pidfd to wait on, look at the child every 50 ms.
+            wait = left if exited is not None else min(left, 0.05)
+            ready, _, _ = select.select(watched, [], [], wait)
+        except InterruptedError:
+            continue
+        if read_fd in ready:
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:  # the child closed the pipe: it is exiting
+                watched.remove(read_fd)
+            pending += chunk
+            *records, pending = pending.split(b"\0")
+            for record in records:
+                path = os.fsdecode(record[1:])
+                (writing.add if record[:1] == b"+" else writing.discard)(path)
+        done, raw = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = raw
+    for fd in [read_fd] + ([exited] if exited is not None else []):
+        os.close(fd)
+    code = os.waitstatus_to_exitcode(status)
+    return code if code >= 0 else 128 - code
+
+
+def _exit_watch(pid: int) -> int | None:
+    """A descriptor that becomes readable when process ``pid`` exits (Linux), else None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 # How long a signal's exception has to end the run before the process is ended without it.
