@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import jax
 import jax.numpy as jnp
@@ -619,6 +620,34 @@ def test_exponentially_large_expressions_are_refused_early(tmp_path):
     )
     with pytest.raises(SymbolicTooLarge, match="nodes"):
         symbolic.to_sympy(_bind(f, x=[0.1]))
+
+
+def test_differentiation_work_is_bounded_before_it_runs_away(cli):
+    # The Hessian of a product of 99 factors: each of its ~5,000 entries is a product of ~99
+    # factors, which SymPy sorts and merges one by one (about a minute of work unbounded).
+    product = "*".join(f"sin(x{i}*x{i + 1})" for i in range(99))
+    start = time.monotonic()
+    run = cli("symbolic", "-e", product, "--order", "2")
+    assert run.code == 4 and run.stdout == ""
+    assert "the Hessian needs more than 300,000 SymPy operations" in run.stderr
+    assert time.monotonic() - start < 20
+    # The same product's Jacobian is well within the budget, and right.
+    sym = symbolic.to_sympy(from_expression(product))
+    jac = symbolic.jacobian(sym).matrix
+    named = {str(symbol): symbol for symbol in jac.free_symbols}  # jaccli's real symbols
+    x = [named[f"x{i}"] for i in range(100)]
+    factors = (sympy.sin(x[i] * x[i + 1]) for i in range(1, 99))
+    expected = sympy.cos(x[0] * x[1]) * x[1] * sympy.Mul(*factors)
+    assert sympy.expand(jac[0, 0] - expected) == 0
+
+
+def test_differentiation_budget_counts_constructor_operands(monkeypatch):
+    monkeypatch.setattr(symbolic, "MAX_DIFFERENTIATION", 20)
+    sym = symbolic.to_sympy(from_expression("x*y*z*w*v"))
+    with pytest.raises(SymbolicTooLarge, match="the Jacobian needs more than 20 SymPy operations"):
+        symbolic.jacobian(sym)
+    monkeypatch.setattr(symbolic, "MAX_DIFFERENTIATION", 60)
+    assert symbolic.jacobian(sym).matrix.shape == (1, 5)
 
 
 def test_tree_size_counts_shared_subexpressions_as_trees():

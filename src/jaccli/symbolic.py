@@ -18,8 +18,8 @@ where the program does not.
 Derivatives come from SymPy (`jacobian`, `hessian`). `evaluate` computes them at a point with
 mpmath at 40 significant digits, and again at higher precision until the float64 result is stable,
 so the reference stays exact where float64 arithmetic cancels. Work is bounded before it runs
-away (`MAX_ENTRIES`, `MAX_EQUATIONS`, `MAX_WORK`, `MAX_EXPRESSION_SIZE`): a refusal is a
-`SymbolicTooLarge` with the reason.
+away (`MAX_ENTRIES`, `MAX_EQUATIONS`, `MAX_WORK`, `MAX_EXPRESSION_SIZE`, `MAX_DIFFERENTIATION`):
+a refusal is a `SymbolicTooLarge` with the reason.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ MAX_WORK = 500_000
 """Most scalar SymPy operations while interpreting the program."""
 MAX_EXPRESSION_SIZE = 500_000
 """Most nodes of any one expression built from a program or an expression, counted as a tree."""
+MAX_DIFFERENTIATION = 300_000
+"""Most operands handed to SymPy's constructors while differentiating (about 5 s of work)."""
 MAX_DEPTH = 250
 """Deepest nesting of an expression (SymPy's constructors, printers and evaluation recurse)."""
 MAX_TEXT_SIZE = 200_000
@@ -1412,13 +1414,30 @@ class _Differentiator:
     anything else is left to `Expr.diff`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, what: str) -> None:
         from sympy.functions.elementary.miscellaneous import MinMaxBase
 
         self.sp = _sp()
         self.chain_rule = {self.sp.Function._eval_derivative, MinMaxBase._eval_derivative}
         self.free: dict[Any, frozenset[Any]] = {}
         self.memo: dict[tuple[Any, Any], Any] = {}
+        self.what = what
+        self.work = 0
+
+    def _spend(self, operands: int) -> None:
+        """Count the operands of the constructors about to run; refuse past the budget.
+
+        The cost of SymPy's constructors grows with their operands (a product sorts and merges
+        its factors), so their count is a deterministic measure of the time differentiation
+        takes: a product of a hundred factors differentiated twice would take a minute.
+        """
+        self.work += operands
+        if self.work > MAX_DIFFERENTIATION:
+            raise SymbolicTooLarge(
+                f"not available: {self.what} needs more than {MAX_DIFFERENTIATION:,} SymPy "
+                "operations to differentiate",
+                hint="differentiate fewer inputs (--wrt) or " + _HINT,
+            )
 
     def symbols_of(self, expr: Any) -> frozenset[Any]:
         found = self.free.get(expr)
@@ -1444,6 +1463,7 @@ class _Differentiator:
     def _rule(self, expr: Any, s: Any) -> Any:
         sp = self.sp
         zero = sp.S.Zero
+        self._spend(1 + len(expr.args))
         if expr.is_Add:
             return sp.Add(*(self(a, s) for a in expr.args))
         if expr.is_Mul:
@@ -1452,6 +1472,7 @@ class _Differentiator:
             for i, arg in enumerate(args):
                 da = self(arg, s)
                 if da is not zero:
+                    self._spend(len(args))
                     terms.append(sp.Mul(*args[:i], da, *args[i + 1 :]))
             return sp.Add(*terms)
         if expr.is_Pow:
@@ -1526,7 +1547,7 @@ def jacobian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> S
         inputs = _inputs_for(sym, wrt)
         symbols = [s for inp in inputs for s in inp.symbols]
         _check_entries(len(sym.outputs) * len(symbols), "Jacobian", "outputs × inputs")
-        d = _Differentiator()
+        d = _Differentiator("the Jacobian")
         entries = [d(out, s) for out in sym.outputs for s in symbols]
         _check_derivative(entries, "the Jacobian")
         matrix = sp.ImmutableMatrix(len(sym.outputs), len(symbols), entries)
@@ -1552,7 +1573,7 @@ def hessian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> Sy
         symbols = [s for inp in inputs for s in inp.symbols]
         n = len(symbols)
         _check_entries(n * n, "Hessian", "inputs × inputs")
-        d = _Differentiator()
+        d = _Differentiator("the Hessian")
         gradient = [d(sym.outputs[0], s) for s in symbols]
         rows = [[sp.S.Zero] * n for _ in range(n)]
         for i, g in enumerate(gradient):
