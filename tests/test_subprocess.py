@@ -223,3 +223,23 @@ def test_the_cache_works_without_filelock_and_warns_nothing(tmp_path):
         assert run.returncode == 0 and run.stderr == "", run.stderr
         assert json.loads(run.stdout)["result"][0] == [4.0, 0.0]
     assert any((tmp_path / "cache").iterdir())
+
+
+def test_a_program_cached_without_its_access_time_does_not_stop_the_cache(tmp_path):
+    # A run ended between JAX writing KEY-cache and KEY-atime leaves an orphan; JAX 0.10's
+    # bounded cache then failed every later write, with a warning on every run.
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JACCLI_", "JAX_"))}
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "jit_orphan-0123-cache").write_bytes(b"not a program")
+    env["JACCLI_CACHE_DIR"] = str(cache)
+    run = jaccli("jacobian", "samples/elementwise.py", "--at", "2,1", env=env)
+    assert run.returncode == 0 and run.stderr == "", run.stderr
+    assert json.loads(run.stdout)["result"][0] == [4.0, 0.0]
+    names = {p.name for p in cache.iterdir()}
+    assert (cache / "jit_orphan-0123-atime").read_bytes() == bytes(8)  # the oldest entry
+    written = {name for name in names if name.endswith("-cache")} - {"jit_orphan-0123-cache"}
+    assert written, names
+    assert all(name.removesuffix("-cache") + "-atime" in names for name in written)

@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -68,7 +69,33 @@ def use_compilation_cache(enabled: bool = True) -> str | None:
     if _installed("filelock"):
         # JAX bounds the cache only with filelock installed; without it, a bound is an error.
         os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_BYTES))
+        _mend_cache_entries(directory)
+    # The cache only saves time: a failed read or write (another jaccli evicting the same entry
+    # at the same moment) costs a compile, and is not worth a warning on every run.
+    warnings.filterwarnings(
+        "ignore", message="Error (reading|writing) persistent compilation cache entry"
+    )
     return directory
+
+
+def _mend_cache_entries(directory: str) -> None:
+    """Give every cached program that lacks its access-time file one that makes it the oldest.
+
+    A run ended between JAX writing ``KEY-cache`` and ``KEY-atime`` (Ctrl-C, --timeout, two runs
+    evicting at once) leaves a program without its access time. JAX's bounded cache then fails
+    every later write with FileNotFoundError (jax-ml/jax#39880, fixed after JAX 0.10.2), so the
+    cache would stop growing for good. Access time 0 is what JAX's fix gives such an entry too.
+    """
+    try:
+        names = set(os.listdir(directory))
+    except OSError:
+        return
+    for name in names:
+        key = name.removesuffix("-cache")
+        if key != name and f"{key}-atime" not in names:
+            path = os.path.join(directory, f"{key}-atime")
+            with contextlib.suppress(OSError), open(path, "xb") as atime:
+                atime.write((0).to_bytes(8, "little"))
 
 
 def _installed(name: str) -> bool:
