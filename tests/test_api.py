@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -244,6 +245,19 @@ def test_hessian_dict_argument():
     _close(r.result["w"]["w"], 6.0 * np.eye(2))
     _close(r.result["w"]["b"], [2.0, 4.0])
     _close(r.result["b"]["b"], 0.0)
+
+
+def test_grad_and_hvp_at_can_leave_the_value_out():
+    from jaccli import api, loader
+
+    sample = str(Path(__file__).resolve().parent.parent / "samples" / "rosenbrock.py")
+    problem = api.prepare(loader.load(sample), {"x": np.array([-1.2, 1.0])})
+    grad = api.grad_at(problem, value=False)
+    assert grad.value is None and grad.to_dict()["value"] is None
+    _close(grad.result, [-215.6, -88.0])
+    hvp = api.hvp_at(problem, np.array([1.0, 0.0]), value=False)
+    assert hvp.value is None
+    _close(hvp.result, api.hvp_at(problem, np.array([1.0, 0.0])).result)
 
 
 def test_grad_of_vector_function_is_shape_error():

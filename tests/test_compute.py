@@ -49,6 +49,16 @@ def test_choose_mode_reason_counts_passes():
     assert "requested" in choose_mode(7, 3, "fwd").reason
 
 
+@pytest.mark.parametrize(("n", "m"), [(4000, 3998), (3, 2), (150, 100)])
+def test_choose_mode_keeps_near_square_in_forward_mode(n, m):
+    # A VJP costs more than a JVP, so a few passes fewer do not pay for reverse mode.
+    choice = choose_mode(n, m)
+    assert choice.mode == "forward"
+    assert f"{n} JVPs" in choice.reason and f"{m} VJPs" in choice.reason
+    assert "costs about 1.5×" in choice.reason
+    assert choose_mode(151, 100).mode == "reverse"
+
+
 # --- complex_kind ------------------------------------------------------------------------------
 
 
@@ -249,6 +259,29 @@ def test_hvp_is_h_times_v():
     d = compute.hvp(_rosenbrock, (x,), (v,))
     _close(d.result[0], jax.hessian(_rosenbrock)(x) @ v)
     _close(d.value, _rosenbrock(x))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("kind", ["real", "holomorphic"])
+def test_large_jacobian_gets_its_value_apart(mode, kind, monkeypatch):
+    # Above the threshold the value is a program of its own; the answer is the same.
+    monkeypatch.setattr(compute, "VALUE_APART_ENTRIES", 0)
+    x = jnp.array([0.3, -1.2, 2.0]) + (0.5j if kind == "holomorphic" else 0)
+    d = compute.jacobian(lambda x: jnp.sin(x) * x[::-1], (x,), mode, kind=kind)
+    _close(d.value, jnp.sin(x) * x[::-1])
+    _close(d.result[0], jax.jacfwd(lambda x: jnp.sin(x) * x[::-1], holomorphic=kind != "real")(x))
+    assert compute.jacobian(jnp.sin, (x,), mode, kind=kind, with_value=False).value is None
+
+
+def test_grad_and_hvp_without_the_value():
+    x = jnp.asarray(RNG.normal(size=4))
+    v = jnp.asarray(RNG.normal(size=4))
+    g = compute.grad(_rosenbrock, (x,), with_value=False)
+    assert g.value is None
+    _close(g.result[0], jax.grad(_rosenbrock)(x))
+    h = compute.hvp(_rosenbrock, (x,), (v,), with_value=False)
+    assert h.value is None
+    _close(h.result[0], jax.hessian(_rosenbrock)(x) @ v)
 
 
 # --- run_compiled: control flow ---------------------------------------------------------------

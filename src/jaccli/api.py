@@ -362,15 +362,15 @@ def _concretization_error(function: Function, exc: BaseException) -> FunctionErr
 
 
 def select_device(name: str = "auto") -> Any:
-    """The JAX device for ``auto``, ``cpu`` or ``gpu``."""
+    """The JAX device for ``auto``, ``cpu`` or ``gpu`` (this process's own, in a distributed run)."""
     import jax
 
     if name == "auto":
-        return jax.devices()[0]
+        return jax.local_devices()[0]
     if name not in ("cpu", "gpu"):
         raise UsageError(f"--device must be auto, cpu or gpu, got {name!r}")
     try:
-        return jax.devices(name)[0]
+        return jax.local_devices(backend=name)[0]
     except RuntimeError:
         found = ", ".join(sorted({d.platform for d in jax.devices()}))
         raise UsageError(
@@ -541,8 +541,7 @@ def jacobian_at(
     """The Jacobian of a prepared problem, in the mode asked for or the cheaper one."""
     from . import compute
 
-    if mode not in ("auto", "fwd", "rev", "forward", "reverse"):
-        raise UsageError(f"--mode must be auto, fwd or rev, got {mode!r}")
+    _check_mode(mode)
     guard_size(problem.n * problem.m, _itemsize(problem), "Jacobian", max_bytes)
     choice = compute.choose_mode(problem.n, problem.m, mode)
     kind = _kind(problem)
@@ -616,6 +615,130 @@ def finite_differences_at(problem: Problem, command: str, cause: FunctionError) 
     return dataclasses.replace(result, warnings=(note, *result.warnings))
 
 
+# A COO entry: an int64 row, an int64 column and a float64 value.
+COO_ENTRY_BYTES = 24
+
+
+def sparse_jacobian_at(
+    problem: Problem, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
+) -> DerivativeResult:
+    """The Jacobian as a sparse matrix: the structural pattern read from the traced program,
+    its columns (forward) or rows (reverse) coloured, and one JVP or VJP per colour.
+
+    The dense size limit does not apply; instead the pattern (as COO triplets) and the
+    compressed products (colours × (n + m) numbers) must each fit in ``max_bytes``.
+    The result is a `SparseJacobian` (COO over the flat ``(m, n)`` matrix); ``extra`` holds
+    ``sparsity``: nnz, density, the colour count of both directions and the direction used.
+    """
+    from . import coloring, compute
+    from .results import SparseJacobian, input_leaves
+
+    _check_mode(mode)
+    pattern, plan, flat = _sparse_plan(problem, mode, max_bytes)
+    chosen = plan.chosen
+    work = chosen.count * (problem.n + problem.m)
+    if work * _itemsize(problem) > max_bytes:
+        raise ResourceError(
+            f"the compressed Jacobian ({chosen.count:,} {chosen.products}s over n={problem.n:,}, "
+            f"m={problem.m:,}) would take {work * _itemsize(problem):,} bytes, over the "
+            f"--max-bytes limit of {max_bytes:,}",
+            hint="the pattern needs too many colours for --sparse to pay off; use jvp/vjp "
+            "for products, or raise --max-bytes",
+        )
+    value, compressed = _run(
+        problem,
+        lambda: coloring.compressed_jacobian(flat.fn, flat.x, chosen, problem.out_dtype),
+    )
+    rows, cols, values = coloring.decompress(pattern.matrix, chosen, compressed)
+    at = problem.at()
+    blocks, offset = [], 0
+    for path, shape in input_leaves(problem.wrt, at):
+        blocks.append((".".join(path), shape, offset))
+        offset += int(np.prod(shape, dtype=np.int64))
+    record = SparseJacobian(
+        shape=(problem.m, problem.n),
+        rows=rows,
+        cols=cols,
+        values=values,
+        output_shape=tuple(problem.out_shape),
+        blocks=tuple(blocks),
+    )
+    derivative = compute.Derivative(
+        value=np.asarray(value).reshape(problem.out_shape), result=None, compiled=True
+    )
+    result = _finish(
+        problem,
+        "jacobian",
+        chosen.direction,
+        plan.reason,
+        derivative,
+        result=record,
+        extra={"sparsity": _sparsity_fields(pattern, plan)},
+    )
+    return dataclasses.replace(result, warnings=(*result.warnings, *_dense_notes(pattern)))
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in ("auto", "fwd", "rev", "forward", "reverse"):
+        raise UsageError(f"--mode must be auto, fwd or rev, got {mode!r}")
+
+
+def _sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, Any]:
+    """The Jacobian's sparsity pattern, both colourings and the choice, and the flat view of the
+    problem they refer to; refuses complex functions and patterns over ``max_bytes``."""
+    from . import checks, coloring, sparsity
+
+    sparsity.require()
+    if _kind(problem) != "real":
+        raise UsageError(
+            "--sparse supports real functions only; this one has complex values",
+            hint="drop --sparse: the dense jacobian supports complex values",
+        )
+    flat = checks.flatten(problem)
+    limit = max(max_bytes // COO_ENTRY_BYTES, 1)
+    try:
+        with guard_user_code(problem.function):
+            try:
+                pattern = sparsity.jacobian_pattern(flat.fn, flat.x, limit)
+            except sparsity.PatternTooLarge as exc:
+                raise ResourceError(
+                    f"the sparsity pattern would hold {exc.entries:,} entries or more, over the "
+                    f"{limit:,} ({COO_ENTRY_BYTES} bytes each) that --max-bytes {max_bytes:,} "
+                    "allows",
+                    hint="the Jacobian is not sparse enough for --sparse; use jvp/vjp for "
+                    "products, or raise --max-bytes",
+                ) from None
+    except FunctionError as exc:
+        if not tracing_failure(exc.__cause__):
+            raise
+        raise FunctionError(
+            exc.message,
+            hint="--sparse reads the pattern from the traced program; "
+            + (exc.hint or "drop --sparse to compute the Jacobian another way"),
+        ) from exc
+    return pattern, coloring.plan(pattern.matrix, mode), flat
+
+
+def _sparsity_fields(pattern: Any, plan: Any) -> dict[str, Any]:
+    return {
+        "nnz": pattern.nnz,
+        "density": pattern.density,
+        "colors": {"forward": plan.forward.count, "reverse": plan.reverse.count},
+        "direction": plan.chosen.direction,
+        "dense_operations": list(pattern.dense_operations),
+    }
+
+
+def _dense_notes(pattern: Any) -> tuple[str, ...]:
+    if not pattern.dense_operations:
+        return ()
+    names = ", ".join(pattern.dense_operations)
+    return (
+        f"the sparsity pattern treats {names} as dense (every element it produces depends on "
+        "all of its inputs), so it may hold more entries and need more colours than necessary",
+    )
+
+
 def _require_scalar(problem: Problem, command: str) -> None:
     if problem.out_shape != ():
         raise ShapeError(
@@ -633,8 +756,13 @@ def _require_real(problem: Problem, command: str) -> None:
         )
 
 
-def grad_at(problem: Problem) -> DerivativeResult:
-    """The gradient of a scalar-valued function: one reverse pass."""
+def grad_at(problem: Problem, value: bool = True) -> DerivativeResult:
+    """The gradient of a scalar-valued function: one reverse pass.
+
+    ``value=False`` leaves the function's value out (``result.value`` is None): for outputs
+    that do not show it (``.npy``, ``.npz``, CSV), where computing it beside a large gradient
+    costs as much again as the gradient.
+    """
     from . import compute
 
     _require_scalar(problem, "grad")
@@ -644,7 +772,10 @@ def grad_at(problem: Problem) -> DerivativeResult:
             "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
         )
     try:
-        derivative = _run(problem, lambda: compute.grad(problem.call, problem.primals, kind))
+        derivative = _run(
+            problem,
+            lambda: compute.grad(problem.call, problem.primals, kind, with_value=value),
+        )
     except FunctionError as exc:
         if not tracing_failure(exc.__cause__) or kind != "real":
             raise
@@ -793,14 +924,20 @@ def vjp_at(problem: Problem, v: Any) -> DerivativeResult:
     )
 
 
-def hvp_at(problem: Problem, v: Any) -> DerivativeResult:
-    """H·v, forward-over-reverse, without forming H; ``v`` is shaped like the input(s)."""
+def hvp_at(problem: Problem, v: Any, value: bool = True) -> DerivativeResult:
+    """H·v, forward-over-reverse, without forming H; ``v`` is shaped like the input(s).
+
+    ``value=False`` leaves the function's value out, as for `grad_at`.
+    """
     from . import compute
 
     _require_scalar(problem, "hvp")
     _require_real(problem, "hvp")
     tangents = _bind_tangent(problem, v, "--v")
-    derivative = _run(problem, lambda: compute.hvp(problem.call, problem.primals, tangents))
+    derivative = _run(
+        problem,
+        lambda: compute.hvp(problem.call, problem.primals, tangents, with_value=value),
+    )
     reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
     return _finish(
         problem,
@@ -813,11 +950,24 @@ def hvp_at(problem: Problem, v: Any) -> DerivativeResult:
     )
 
 
-def info_at(problem: Problem, mode: str = "auto") -> InfoResult:
-    """Shapes, sizes and the mode ``jacobian`` would use, computing no derivative."""
+def info_at(
+    problem: Problem, mode: str = "auto", sparse: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> InfoResult:
+    """Shapes, sizes and the mode ``jacobian`` would use, computing no derivative.
+
+    With ``sparse``, also the sparsity pattern's nnz and density and the colour counts of both
+    directions (the program is traced, nothing is differentiated); the mode is then the sparse
+    choice.
+    """
     from . import compute
 
     choice = compute.choose_mode(problem.n, problem.m, mode)
+    mode_used, reason, sparsity, notes = choice.mode, choice.reason, None, ()
+    if sparse:
+        _check_mode(mode)
+        pattern, plan, _ = _sparse_plan(problem, mode, max_bytes)
+        mode_used, reason = plan.chosen.direction, plan.reason
+        sparsity, notes = _sparsity_fields(pattern, plan), _dense_notes(pattern)
     itemsize = _itemsize(problem)
     jac_shape: Any
     if len(problem.wrt) == 1:
@@ -833,14 +983,15 @@ def info_at(problem: Problem, mode: str = "auto") -> InfoResult:
         wrt=problem.wrt,
         n=problem.n,
         m=problem.m,
-        mode=choice.mode,
-        mode_reason=choice.reason,
+        mode=mode_used,
+        mode_reason=reason,
         jacobian_shape=jac_shape,
         jacobian_bytes=problem.n * problem.m * itemsize,
         hessian_bytes=problem.n * problem.n * problem.m * itemsize,
         dtype=problem.dtype,
         device=problem.device_name,
-        warnings=tuple(problem.warnings),
+        warnings=(*problem.warnings, *notes),
+        sparsity=sparsity,
     )
 
 
@@ -909,6 +1060,7 @@ def jacobian(
     dtype: str = "float64",
     device: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    sparse: bool = False,
 ) -> DerivativeResult:
     """The Jacobian of ``f`` at ``args`` (one per positional parameter).
 
@@ -917,16 +1069,25 @@ def jacobian(
         *args: the point: one array (or dict of arrays) per positional parameter.
         wrt: names (or indices) of the parameters to differentiate; default all.
         mode: ``"auto"`` (the cheaper of forward and reverse), ``"fwd"`` or ``"rev"``.
+        sparse: detect the sparsity pattern and compute one JVP/VJP per colour (real
+            functions; needs SciPy).
 
     Returns:
         a `DerivativeResult`; ``.result`` is ``output_shape + input_shape``, keyed by
-        parameter name when several are differentiated; ``.to_dict()`` is the CLI's JSON.
+        parameter name when several are differentiated — with ``sparse``, a `SparseJacobian`
+        (COO triplets of the flat ``(m, n)`` matrix; ``.to_scipy()``); ``.to_dict()`` is the
+        CLI's JSON.
 
     >>> import jax.numpy as jnp
     >>> jacobian(lambda x: jnp.sin(x), [0.0, 1.0]).result.round(3).tolist()
     [[1.0, 0.0], [0.0, 0.54]]
+    >>> jacobian(lambda x: x[1:] - x[:-1], [0.0, 1.0, 3.0], sparse=True).result.values.tolist()
+    [-1.0, 1.0, -1.0, 1.0]
     """
-    return jacobian_at(_problem(f, args, wrt, dtype, device), mode, max_bytes)
+    problem = _problem(f, args, wrt, dtype, device)
+    if sparse:
+        return sparse_jacobian_at(problem, mode, max_bytes)
+    return jacobian_at(problem, mode, max_bytes)
 
 
 def grad(
@@ -978,9 +1139,11 @@ def info(
     mode: str = "auto",
     dtype: str = "float64",
     device: str = "auto",
+    sparse: bool = False,
 ) -> InfoResult:
-    """Shapes, sizes and the mode a Jacobian would use at ``args``, computing no derivative."""
-    return info_at(_problem(f, args, wrt, dtype, device), mode)
+    """Shapes, sizes and the mode a Jacobian would use at ``args``, computing no derivative;
+    with ``sparse``, also its sparsity (nnz, density, colours of both directions)."""
+    return info_at(_problem(f, args, wrt, dtype, device), mode, sparse=sparse)
 
 
 def check(

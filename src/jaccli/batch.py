@@ -6,6 +6,8 @@ parameters by the rules of single points, and evaluated chunk by chunk with one
 Chunks are sized from ``--max-bytes``. A stream (``--batch -`` or a ``.jsonl`` file) is read line
 by line, and a chunk is evaluated as soon as it is full or its first line has waited ``LATENCY``
 seconds, so a pipeline gets its results while input is still arriving. JAX is imported lazily.
+On several devices or processes (`scaleout`), each call evaluates one chunk per device, sharded
+over a device mesh, and the processes' shares are gathered in input order.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def _tree_map(fn: Callable[..., Any], *trees: Any) -> Any:
 def _stack(points: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
         name: _tree_map(lambda *xs: np.stack(xs), *(p[name] for p in points)) for name in points[0]
+    }
+
+
+def _concatenate(blocks: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        name: _tree_map(lambda *xs: np.concatenate(xs), *(b[name] for b in blocks))
+        for name in blocks[0]
     }
 
 
@@ -245,6 +254,7 @@ def _batch_length(columns: dict[str, Any], where: str) -> int:
 @dataclass
 class _Chunking:
     size: int = 1
+    slots: int = 1
 
 
 def _array_blocks(
@@ -567,6 +577,9 @@ class Evaluator:
 
     A function with Python control flow on values cannot be traced with abstract values; it is
     then evaluated point by point (each point eagerly where needed), and ``compiled`` turns false.
+    With a `scaleout.Spread`, a chunk's batch axis is sharded over a mesh of devices (the
+    compiled call then runs on all of them at once), and in a distributed run each process
+    evaluates its share of the chunk and the shares are gathered in input order.
     """
 
     def __init__(
@@ -576,6 +589,7 @@ class Evaluator:
         on_fallback: Callable[[], None],
         on_done: Callable[[int], None] = lambda count: None,
         values: bool = True,
+        spread: Any = None,
     ) -> None:
         import jax
         import jax.numpy as jnp
@@ -585,6 +599,7 @@ class Evaluator:
         self.plan = plan
         self.compiled = True
         self._on_fallback = on_fallback
+        self.spread = spread
         vectors_axis = 0 if plan.per_point is not None else None
         point_fn = plan.point_fn
         if not values:
@@ -592,17 +607,29 @@ class Evaluator:
             def point_fn(v: Any, e: Any) -> tuple[Any, Any]:
                 return jnp.zeros(()), plan.point_fn(v, e)[1]
 
-        self._batched = jax.jit(jax.vmap(point_fn, in_axes=(0, vectors_axis)))
+        self._shared = plan.extra if plan.per_point is None else None
+        options = {}
+        if spread is not None:
+            # Results stay split like the inputs: no device waits for another's rows.
+            options["out_shardings"] = spread.sharded
+            if self._shared is not None:
+                self._shared = jax.device_put(self._shared, spread.replicated)
+        self._batched = jax.jit(jax.vmap(point_fn, in_axes=(0, vectors_axis)), **options)
 
-    def _cast(self, columns: dict[str, Any]) -> tuple[Any, ...]:
+    def _cast(self, columns: dict[str, Any], sharded: bool) -> tuple[Any, ...]:
         import jax
         import jax.numpy as jnp
+
+        target = self.spread.sharded if sharded else self.problem.device
 
         def cast(batch: Any, like: Any) -> Any:
             array = np.asarray(batch)
             if array.dtype.kind == "c" and not jnp.iscomplexobj(like):
                 raise ShapeError("a point of the batch is complex but the first point is real")
-            return jax.device_put(jnp.asarray(array, dtype=like.dtype), self.problem.device)
+            if sharded:
+                # Straight from the host to each device's rows, not through one device first.
+                return jax.device_put(np.asarray(array, dtype=like.dtype), target)
+            return jax.device_put(jnp.asarray(array, dtype=like.dtype), target)
 
         return tuple(
             jax.tree_util.tree_map(cast, columns[name], like)
@@ -614,36 +641,67 @@ class Evaluator:
     ) -> tuple[Any, Any]:
         """``(values, raw results)`` as NumPy arrays with a leading axis of ``count`` points.
 
-        ``start`` is the index of the chunk's first point in the batch (for per-point vectors).
+        ``columns`` holds the chunk's ``count`` points, evaluated as ``padded`` rows (the last
+        point repeated). ``start`` is the index of the chunk's first point in the batch (for
+        per-point vectors).
         """
         import jax
-        import jax.numpy as jnp
+
+        if self.spread is None:
+            out = self._evaluate(columns, count, padded, start, report=True)
+        else:
+            rows = self.spread.share(padded)
+            mine = max(0, min(count, rows.stop) - rows.start)
+            if mine:
+                part = slice(rows.start, rows.start + mine)
+                first = start + rows.start
+            else:
+                # This process's rows are all padding: it evaluates stand-ins for them.
+                part, first, mine = slice(0, 1), start, 1
+            local = {name: _tree_map(lambda a, p=part: a[p], col) for name, col in columns.items()}
+            out = self.spread.gather(
+                self._evaluate(local, mine, rows.stop - rows.start, first, report=False)
+            )
+            self._on_done(count)
+        return jax.tree_util.tree_map(lambda a: np.asarray(a)[:count], out)
+
+    def _evaluate(
+        self, columns: dict[str, Any], count: int, padded: int, start: int, report: bool
+    ) -> Any:
+        """The chunk's results on this process's devices, as NumPy arrays of ``padded`` rows."""
+        import jax
 
         from . import api
 
         def pad(a: Any) -> Any:
             return np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)])
 
+        per_point = self.plan.per_point is not None
         extra = self.plan.extra
-        if self.plan.per_point is not None:
+        if per_point:
             extra = _tree_map(lambda a: a[start : start + count], extra)
         if padded > count:
             columns = {name: _tree_map(pad, col) for name, col in columns.items()}
-            if self.plan.per_point is not None:
+            if per_point:
                 extra = _tree_map(pad, extra)
-        if self.plan.per_point is not None:
-            extra = _tree_map(lambda a: jax.device_put(a, self.problem.device), extra)
-        values = self._cast(columns)
+        sharded = self.spread is not None
         out = None
         with api.guard_user_code(self.problem.function), jax.default_device(self.problem.device):
             if self.compiled:
+                shared = self._shared
+                if per_point:
+                    target = self.spread.sharded if sharded else self.problem.device
+                    shared = _tree_map(lambda a: jax.device_put(a, target), extra)
                 try:
-                    out = self._batched(values, extra)
+                    out = self._batched(self._cast(columns, sharded), shared)
                 except jax.errors.ConcretizationTypeError:
                     self.compiled = False
                     self._on_fallback()
             if out is None:
-                per_point = self.plan.per_point is not None
+                # Point by point, on the problem's own device.
+                values = self._cast(columns, False)
+                if per_point:
+                    extra = _tree_map(lambda a: jax.device_put(a, self.problem.device), extra)
                 each = []
                 for i in range(count):
                     each.append(
@@ -652,16 +710,21 @@ class Evaluator:
                             _tree_map(lambda a, i=i: a[i], extra) if per_point else extra,
                         )
                     )
-                    self._on_done(1)
-                out = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *each)
+                    if report:
+                        self._on_done(1)
+                out = jax.tree_util.tree_map(
+                    lambda *xs: pad(np.stack([np.asarray(x) for x in xs])), *each
+                )
             else:
                 jax.block_until_ready(out)
-                self._on_done(count)
-        return jax.tree_util.tree_map(lambda a: np.asarray(a)[:count], out)
+                if report:
+                    self._on_done(count)
+        return jax.tree_util.tree_map(np.asarray, out)
 
 
 def chunk_size(problem: Any, plan: Plan, max_bytes: int) -> int:
-    """Points per chunk: results, values and inputs of a chunk fit in ``max_bytes``."""
+    """Points per chunk (of one device): results, values and inputs of a chunk fit in
+    ``max_bytes``."""
     import jax
 
     from . import api
@@ -703,9 +766,31 @@ def _vector_count_message(vectors: int, points: int) -> str:
     return f"--v holds {vectors} vectors (one per point) but the batch has {points} points"
 
 
-def padded(count: int, chunk: int) -> int:
-    """Round a chunk up to a power of two (at most ``chunk``) so few shapes are compiled."""
-    return max(count, min(chunk, 1 << max(count - 1, 0).bit_length()))
+def padded(count: int, chunk: int, slots: int = 1) -> int:
+    """Round a chunk up to a power of two (at most ``chunk``) so few shapes are compiled; spread
+    over ``slots`` devices, each device's share is rounded so (``count`` ≤ ``slots · chunk``).
+
+    >>> padded(5, 64), padded(5, 64, slots=3), padded(40, 16, slots=3)
+    (8, 6, 48)
+    """
+    share = -(-count // slots)
+    return slots * max(share, min(chunk, 1 << max(share - 1, 0).bit_length()))
+
+
+def chunks(count: int, chunk: int, slots: int = 1) -> Iterator[tuple[int, int, int]]:
+    """``(start, points, rows)`` of the calls that evaluate ``count`` points in chunks of at most
+    ``chunk`` points, ``slots`` chunks per call (one per device; the rows of a call split evenly
+    over the devices). Each chunk is padded as one device alone would pad it, so every point is
+    computed by the same program whatever the number of devices.
+
+    >>> list(chunks(10, 4)), list(chunks(10, 4, slots=2))
+    ([(0, 4, 4), (4, 4, 4), (8, 2, 2)], [(0, 8, 8), (8, 2, 4)])
+    """
+    whole = count - count % chunk
+    for start in range(0, whole, slots * chunk):
+        yield start, min(slots * chunk, whole - start), slots * chunk
+    if whole < count:
+        yield whole, count - whole, slots * padded(count - whole, chunk)
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -736,13 +821,18 @@ def run(
     output: str | None = None,
     quiet: bool = False,
     allow_nonfinite: bool = False,
+    scale: Any = None,
 ) -> None:
     """Evaluate ``command`` at every point of ``batch`` and write JSON Lines, a table or a file.
+
+    ``scale`` (a `scaleout.ScaleOut`) spreads the chunks over devices and processes; in a
+    distributed run every process reads the batch and computes its share, and process 0 alone
+    writes.
 
     JSON Lines from stdin to stdout are written chunk by chunk as they are computed; every other
     output is written once, when the whole batch is done (files atomically).
     """
-    from . import api, fileio, render, runtime
+    from . import api, fileio, render, runtime, scaleout
     from .results import DerivativeResult, count_nonfinite
 
     if fmt is None:
@@ -764,6 +854,12 @@ def run(
     params = function.params
     if not params:
         raise UsageError(f"{function.source} takes no arguments; there is nothing to differentiate")
+    distributed = scale is not None and scale.distributed
+    if distributed and batch == "-":
+        raise UsageError(
+            "--distributed splits a batch that every process reads; stdin is one process's",
+            hint="write the points to a file that every process can read: --batch points.jsonl",
+        )
     chunking = _Chunking()
     total: int | None = None  # known in advance for array files, not for streams
     if batch == "-" or batch.lower().endswith((".jsonl", ".ndjson")):
@@ -784,6 +880,12 @@ def run(
         )
     else:
         columns = read_arrays(batch, params, function.source)
+        total = _batch_length(columns, f"--batch file {batch!r}")
+        blocks = _array_blocks(columns, total, chunking)
+    if distributed and total is None:
+        # The processes evaluate the same chunks in step: read the whole file first.
+        chunking.size = MAX_CHUNK
+        columns = _concatenate(list(blocks))
         total = _batch_length(columns, f"--batch file {batch!r}")
         blocks = _array_blocks(columns, total, chunking)
 
@@ -815,18 +917,29 @@ def run(
             nonlocal problem, the_plan, evaluator, info
             problem = api.prepare(function, first, wrt, dtype=dtype, device=device)
             the_plan = plan(problem, command, mode, max_bytes, vector(problem) if vector else None)
+            spread = scaleout.spread(problem.device, scale)
             evaluator = Evaluator(
-                problem, the_plan, fallback, progress.advance, values=fmt in ("json", "table")
+                problem,
+                the_plan,
+                fallback,
+                progress.advance,
+                # The same on every process of a distributed run: a terminal on one process's
+                # stdout and not on another's changes the format between JSON and a table only.
+                values=fmt in ("json", "table"),
+                spread=spread,
             )
             chunking.size = chunk_size(problem, the_plan, max_bytes)
             info = problem.info()
-            if total is None:
-                return
-            if the_plan.per_point is not None and total != the_plan.per_point:
-                raise ShapeError(_vector_count_message(the_plan.per_point, total))
-            # Equal chunks, the last one padded to the same size: one compiled shape.
-            pieces = -(-total // chunking.size)
-            chunking.size = -(-total // pieces)
+            if total is not None:
+                if the_plan.per_point is not None and total != the_plan.per_point:
+                    raise ShapeError(_vector_count_message(the_plan.per_point, total))
+                # Equal chunks, the last one padded to the same size: one compiled shape.
+                pieces = -(-total // chunking.size)
+                chunking.size = -(-total // pieces)
+            # A block holds one chunk for each device (of every process), of the size one device
+            # alone would evaluate, so that the results do not depend on the split.
+            chunking.slots = 1 if spread is None else spread.multiple
+            chunking.size *= chunking.slots
 
         if total is not None:
             setup(_row(columns, 0))
@@ -846,11 +959,17 @@ def run(
                 block = {
                     name: _tree_map(lambda a, k=count: a[:k], col) for name, col in block.items()
                 }
-            size = chunking.size if total is not None else padded(count, chunking.size)
+            size = (
+                chunking.size
+                if total is not None
+                else padded(count, chunking.size // chunking.slots, chunking.slots)
+            )
             value, raw = evaluator(block, count, size, got.count)
             result = the_plan.shape(raw)
             got.nonfinite += count_nonfinite(value) + count_nonfinite(result)
-            if fmt in ("json", "table"):
+            if not scaleout.writes():
+                pass  # a distributed run's results are written by process 0
+            elif fmt in ("json", "table"):
                 lines = []
                 for i in range(count):
                     if fmt == "table" and len(got.rows) >= TABLE_ROWS:
@@ -906,11 +1025,14 @@ def run(
             if overflow is not None:
                 break
 
+    scaleout.finish()
     assert problem is not None and the_plan is not None
     if overflow is not None:
         raise overflow
     if overflow is None and the_plan.per_point is not None and got.count != the_plan.per_point:
         raise ShapeError(_vector_count_message(the_plan.per_point, got.count))
+    if not scaleout.writes():
+        return
     if npy_file:
         data: str | bytes = b""
     elif fmt == "json":

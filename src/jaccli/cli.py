@@ -47,6 +47,12 @@ class Common:
     max_bytes: int
     no_cache: bool
     allow_nonfinite: bool
+    devices: str | None = None
+    distributed: bool = False
+    coordinator: str | None = None
+    num_processes: int | None = None
+    process_id: int | None = None
+    distributed_timeout: float | None = None
 
 
 _COMMON_OPTIONS: list[inspect.Parameter] = [
@@ -129,6 +135,71 @@ _COMMON_OPTIONS: list[inspect.Parameter] = [
             ],
             False,
         ),
+        (
+            "devices",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--devices",
+                    metavar="all|N",
+                    help="batch, global sensitivity: spread the points over all (default) or N "
+                    "of this process's devices",
+                ),
+            ],
+            None,
+        ),
+        (
+            "distributed",
+            Annotated[
+                bool,
+                typer.Option(
+                    "--distributed",
+                    help="batch, global sensitivity: be one process of a run over several "
+                    "processes or hosts (jax.distributed; detects SLURM and Open MPI)",
+                ),
+            ],
+            False,
+        ),
+        (
+            "coordinator",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--coordinator",
+                    metavar="HOST:PORT",
+                    help="with --distributed: the address of process 0",
+                ),
+            ],
+            None,
+        ),
+        (
+            "num_processes",
+            Annotated[
+                int | None,
+                typer.Option("--num-processes", help="with --distributed: how many processes"),
+            ],
+            None,
+        ),
+        (
+            "process_id",
+            Annotated[
+                int | None,
+                typer.Option("--process-id", help="with --distributed: this process's rank, 0…N-1"),
+            ],
+            None,
+        ),
+        (
+            "distributed_timeout",
+            Annotated[
+                float | None,
+                typer.Option(
+                    "--distributed-timeout",
+                    help="with --distributed: seconds to wait for every process to join, and for "
+                    "a silent one, before giving up with exit 4 (default 120)",
+                ),
+            ],
+            None,
+        ),
     ]
 ]
 
@@ -148,7 +219,15 @@ def command(fn: Callable[..., None]) -> Callable[..., None]:
     def wrapper(**kwargs: Any) -> None:
         common = Common(**{name: kwargs.pop(name) for name in names})
         _STATE["common"] = common
-        fn(common=common, **kwargs)
+        _require_spreadable(common, kwargs)
+        try:
+            fn(common=common, **kwargs)
+        except BaseException as exc:
+            if common.distributed:
+                from . import supervisor
+
+                supervisor.failed(exc)
+            raise
 
     wrapper.__signature__ = signature.replace(parameters=own + _COMMON_OPTIONS)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in own + _COMMON_OPTIONS}
@@ -156,6 +235,49 @@ def command(fn: Callable[..., None]) -> Callable[..., None]:
 
 
 _STATE: dict[str, Any] = {}
+
+
+def _require_spreadable(common: Common, kwargs: dict[str, Any]) -> None:
+    """Refuse the scale-out options where there is nothing to spread: they apply to a batch
+    (--batch) and to a global sensitivity analysis (--bounds)."""
+    given = [
+        option
+        for option, value in (
+            ("--devices", common.devices),
+            ("--distributed", common.distributed or None),
+            ("--coordinator", common.coordinator),
+            ("--num-processes", common.num_processes),
+            ("--process-id", common.process_id),
+            ("--distributed-timeout", common.distributed_timeout),
+        )
+        if value is not None
+    ]
+    if given and kwargs.get("batch") is None and kwargs.get("bounds") is None:
+        raise UsageError(
+            f"{given[0]} spreads many points over devices and processes: it applies to --batch "
+            "and to a global sensitivity analysis (--bounds)",
+            hint="one point (--at) runs on one device",
+        )
+
+
+def _scale_out(common: Common) -> Any:
+    """Check the scale-out options and, with --distributed, join the run. Returns them, or ends
+    the command with the worker's exit code in the process that only supervised it."""
+    from . import scaleout
+
+    scale = scaleout.from_options(
+        common.devices,
+        common.distributed,
+        common.coordinator,
+        common.num_processes,
+        common.process_id,
+        common.distributed_timeout,
+    )
+    code = scaleout.begin(scale, show_log=common.traceback)
+    if code is not None:
+        raise typer.Exit(code)
+    return scale
+
 
 Func = Annotated[
     str | None, typer.Argument(help="FILE.py or FILE.py:NAME (omit with -e)", show_default=False)
@@ -200,6 +322,13 @@ Plot = Annotated[
 Against = Annotated[
     str | None,
     typer.Option("--against", help="references: sympy,fd,complex (default: all of them)"),
+]
+Sparse = Annotated[
+    bool,
+    typer.Option(
+        "--sparse",
+        help="detect the sparsity pattern and compute one JVP/VJP per colour (needs jaccli[sparse])",
+    ),
 ]
 
 
@@ -295,7 +424,9 @@ def _batch(
             hint="check a representative point: --at ... --check",
         )
     from . import batch as batches
+    from . import scaleout
 
+    scale = _scale_out(common)
     batches.run(
         _load(*source),
         command,
@@ -308,8 +439,10 @@ def _batch(
         max_bytes=common.max_bytes,
         fmt=common.format,
         output=common.output,
-        quiet=common.quiet,
+        # The other processes of a distributed run leave the notes to process 0.
+        quiet=common.quiet or not scaleout.writes(),
         allow_nonfinite=common.allow_nonfinite,
+        scale=scale,
     )
     return True
 
@@ -348,6 +481,12 @@ def _format(common: Common) -> str:
         else:
             fmt = "table" if runtime.stdout_is_terminal() else "json"
     return fmt
+
+
+def _shows_value(common: Common) -> bool:
+    """Whether the output shows the function's value: array files and CSV hold the derivative
+    only, and at scale computing the value beside it costs as much again."""
+    return _format(common) not in ("npy", "npz", "csv")
 
 
 def _emit(common: Common, result: Any, plot: str | None = None) -> None:
@@ -425,10 +564,17 @@ def jacobian(
     atol: Atol = None,
     against: Against = None,
     plot: Plot = None,
+    sparse: Sparse = False,
 ) -> None:
     """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
     from . import api
 
+    if sparse and (batch is not None or check or plot):
+        option = "--batch" if batch is not None else "--check" if check else "--plot"
+        raise UsageError(
+            f"--sparse computes one sparse Jacobian at --at and does not combine with {option}",
+            hint=f"drop --sparse for a dense Jacobian, which takes {option}",
+        )
     if plot:
         if batch is not None:
             raise UsageError("--plot draws one Jacobian (--at), not a batch")
@@ -436,7 +582,10 @@ def jacobian(
     if _batch(common, "jacobian", (func, expr, variables), at, batch, wrt, mode=mode, check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    result = api.jacobian_at(problem, mode, common.max_bytes)
+    if sparse:
+        result = api.sparse_jacobian_at(problem, mode, common.max_bytes)
+    else:
+        result = api.jacobian_at(problem, mode, common.max_bytes)
     _emit(common, _checked(problem, result, check, rtol, atol, against), plot=plot)
 
 
@@ -512,7 +661,8 @@ def grad(
     if _batch(common, "grad", (func, expr, variables), at, batch, wrt, check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    _emit(common, _checked(problem, api.grad_at(problem), check, rtol, atol, against))
+    result = api.grad_at(problem, value=_shows_value(common))
+    _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
 @command
@@ -561,7 +711,7 @@ def hvp(
     if _batch(common, "hvp", source, at, batch, wrt, vector=(v, "input"), check=check):
         return
     problem = _problem(common, func, expr, variables, at, wrt)
-    result = api.hvp_at(problem, _vector(problem, v, "input"))
+    result = api.hvp_at(problem, _vector(problem, v, "input"), value=_shows_value(common))
     _emit(common, _checked(problem, result, check, rtol, atol, against))
 
 
@@ -690,12 +840,15 @@ def sensitivity(
                 f"--method {method} needs --bounds: the range of every input",
                 hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
             )
+        from . import scaleout
+
+        scale = _scale_out(common)
         function = _load(func, expr, variables)
         point = _point(function, at) if at is not None else None
         problem, distributions = sensitivities.prepare_global(
             function, bounds, point, _split_names(wrt), dtype=common.dtype, device=common.device
         )
-        progress = _progress(common, f"{method} sample")
+        progress = _progress(common, f"{method} sample") if scaleout.writes() else None
         try:
             result = sensitivities.global_at(
                 problem,
@@ -705,10 +858,15 @@ def sensitivity(
                 seed if seed is not None else 0,
                 top=top,
                 max_bytes=common.max_bytes,
-                on_progress=progress.advance,
+                on_progress=progress.advance if progress else lambda count: None,
+                scale=scale,
             )
         finally:
-            progress.close()
+            if progress:
+                progress.close()
+        scaleout.finish()
+        if not scaleout.writes():
+            return  # process 0 writes a distributed run's result
     _emit(common, result, plot=plot)
 
 
@@ -778,11 +936,14 @@ def info(
     at: At = None,
     wrt: Wrt = None,
     mode: Mode = "auto",
+    sparse: Sparse = False,
 ) -> None:
-    """Shapes, n and m, the mode a Jacobian would use and why, and its size; computes nothing."""
+    """Shapes, n and m, the mode a Jacobian would use and why, and its size; computes nothing
+    (with --sparse: also the sparsity pattern's nnz, density and colours of both directions)."""
     from . import api
 
-    _emit(common, api.info_at(_problem(common, func, expr, variables, at, wrt), mode))
+    problem = _problem(common, func, expr, variables, at, wrt)
+    _emit(common, api.info_at(problem, mode, sparse=sparse, max_bytes=common.max_bytes))
 
 
 # --- the program with error handling -----------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # float64 is the default everywhere; this must run before any array exists.
 jax.config.update("jax_enable_x64", True)
@@ -45,10 +46,31 @@ class Derivative:
     compiled: bool
 
 
+# Jacobians larger than this get their value from a program of their own (see `jacobian`).
+VALUE_APART_ENTRIES = 1 << 20
+
+# A VJP costs more than a JVP of the same function: it runs the program backwards over values
+# stored on the way forward, and XLA fuses it less well. Measured with jax.jacrev against
+# jax.jacfwd at n = m = 2000 on one CPU (see BENCHMARKS.md, "Modes"), a VJP took 0.7–1.1× a
+# JVP where a matrix product dominates and 2–100× in elementwise code, 2.4× on the median.
+# Reverse mode is therefore picked only when it needs fewer than 1/REVERSE_COST as many
+# passes, which keeps n > m problems with a few outputs fewer (near-square ones) in forward mode.
+REVERSE_COST = 1.5
+
+
 def choose_mode(n: int, m: int, requested: str = "auto") -> ModeChoice:
-    """Pick forward mode when n <= m (one JVP per input), else reverse (one VJP per output).
+    """Pick the cheaper mode: forward (one JVP per input) unless reverse mode needs fewer than
+    ``1 / REVERSE_COST`` as many passes (one VJP per output), i.e. unless n > 1.5·m.
+
+    The passes are vectorised, so their number also sets the memory: one row of intermediates
+    per pass, and a basis of n × n (forward) or m × m (reverse) seeds, at most 1.5× the
+    Jacobian's own size under this rule.
 
     >>> choose_mode(2, 100).mode
+    'forward'
+    >>> choose_mode(100, 2).mode
+    'reverse'
+    >>> choose_mode(4000, 3998).mode  # near-square: a VJP costs more than a JVP
     'forward'
     """
     fwd = f"forward mode needs {n} JVP{_s(n)} (one per input)"
@@ -59,6 +81,13 @@ def choose_mode(n: int, m: int, requested: str = "auto") -> ModeChoice:
         return ModeChoice("reverse", f"n={n}, m={m}: reverse mode requested; {rev}, {fwd}")
     if n <= m:
         return ModeChoice("forward", f"n={n}, m={m}: n <= m, so {fwd}; {rev}")
+    if n <= REVERSE_COST * m:
+        return ModeChoice(
+            "forward",
+            f"n={n}, m={m}: {fwd}; {rev}, but a VJP costs about {REVERSE_COST:g}× a JVP or more "
+            f"(it runs the program backwards over stored values), so forward mode is cheaper "
+            f"unless n > {REVERSE_COST:g}·m",
+        )
     return ModeChoice("reverse", f"n={n}, m={m}: n > m, so {rev}; {fwd}")
 
 
@@ -94,6 +123,16 @@ def run_compiled(transform: Callable[..., Any], *args: Any) -> tuple[Any, bool]:
         return transform(*args), False
 
 
+def _with_value(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` returning its output twice: the second is the ``has_aux`` value of a transform."""
+
+    def both(*p: Any) -> Any:
+        out = fn(*p)
+        return out, out
+
+    return both
+
+
 def _argnums(primals: tuple[Any, ...]) -> tuple[int, ...]:
     return tuple(range(len(primals)))
 
@@ -103,10 +142,20 @@ def _to_complex(primals: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def jacobian(
-    fn: Callable[..., Any], primals: tuple[Any, ...], mode: str, kind: str = "real"
+    fn: Callable[..., Any],
+    primals: tuple[Any, ...],
+    mode: str,
+    kind: str = "real",
+    *,
+    with_value: bool = True,
 ) -> Derivative:
     """The Jacobian of ``fn`` at ``primals``: a tuple, one entry per primal, of
     ``output_shape + input_shape`` arrays (pytrees for pytree primals).
+
+    The value comes out of the Jacobian's own program (the function is traced once), except
+    for a large Jacobian (more than `VALUE_APART_ENTRIES` entries): there XLA lays the
+    Jacobian out for the two outputs and then copies it (4× slower at 4000 × 3998), so the
+    value is a second, small program. ``with_value=False`` leaves it out (``value`` is None).
 
     >>> import jax.numpy as jnp
     >>> d = jacobian(lambda x: x ** 2, (jnp.array([1.0, 3.0]),), "forward")
@@ -119,39 +168,49 @@ def jacobian(
     if kind == "holomorphic":
         primals = _to_complex(primals)
 
-        def transform(*p: Any) -> Any:
-            return jac_transform(fn, argnums=argnums, holomorphic=True)(*p), fn(*p)
+        def derivative(*p: Any) -> Any:
+            return jac_transform(_with_value(fn), argnums, holomorphic=True, has_aux=True)(*p)
 
     elif kind == "complex_input":
         k = len(primals)
 
         def realified(*parts: Any) -> Any:
             z = jax.tree_util.tree_map(lambda re, im: re + 1j * im, parts[:k], parts[k:])
-            return fn(*z)
+            out = fn(*z)
+            return out, out
 
-        def transform(*p: Any) -> Any:
+        def derivative(*p: Any) -> Any:
             re = jax.tree_util.tree_map(jnp.real, p)
             im = jax.tree_util.tree_map(jnp.imag, p)
-            blocks = jac_transform(realified, argnums=tuple(range(2 * k)))(*re, *im)
+            blocks, value = jac_transform(realified, tuple(range(2 * k)), has_aux=True)(*re, *im)
             combined = jax.tree_util.tree_map(lambda a, b: a + 1j * b, blocks[:k], blocks[k:])
-            return combined, fn(*p)
+            return combined, value
 
     elif kind == "complex_output":
 
         def split(*p: Any) -> Any:
             out = fn(*p)
-            return jnp.stack([jnp.real(out), jnp.imag(out)])
+            return jnp.stack([jnp.real(out), jnp.imag(out)]), out
 
-        def transform(*p: Any) -> Any:
-            blocks = jac_transform(split, argnums=argnums)(*p)
-            return jax.tree_util.tree_map(lambda b: b[0] + 1j * b[1], blocks), fn(*p)
+        def derivative(*p: Any) -> Any:
+            blocks, value = jac_transform(split, argnums=argnums, has_aux=True)(*p)
+            return jax.tree_util.tree_map(lambda b: b[0] + 1j * b[1], blocks), value
 
     else:
 
-        def transform(*p: Any) -> Any:
-            return jac_transform(fn, argnums=argnums)(*p), fn(*p)
+        def derivative(*p: Any) -> Any:
+            return jac_transform(_with_value(fn), argnums=argnums, has_aux=True)(*p)
+
+    def transform(*p: Any) -> Any:
+        result, value = derivative(*p)
+        entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(result))
+        # An output left out here is never computed: XLA drops what the program does not return.
+        keep = with_value and entries <= VALUE_APART_ENTRIES
+        return result, value if keep else None
 
     (result, value), compiled = run_compiled(transform, *primals)
+    if value is None and with_value:
+        value, _ = run_compiled(fn, *primals)
     return Derivative(value=value, result=tuple(result), compiled=compiled)
 
 
@@ -176,14 +235,27 @@ def vjp(fn: Callable[..., Any], primals: tuple[Any, ...], cotangent: Any) -> Der
     return Derivative(value=value, result=tuple(out), compiled=compiled)
 
 
-def grad(fn: Callable[..., Any], primals: tuple[Any, ...], kind: str = "real") -> Derivative:
-    """The gradient of a scalar-valued ``fn``: one reverse pass."""
+def grad(
+    fn: Callable[..., Any],
+    primals: tuple[Any, ...],
+    kind: str = "real",
+    *,
+    with_value: bool = True,
+) -> Derivative:
+    """The gradient of a scalar-valued ``fn``: one reverse pass.
+
+    With ``with_value=False`` the value is not computed (``Derivative.value`` is None): the
+    compiled program is then the gradient alone, which XLA fuses better. For 10⁷ inputs the
+    value beside the gradient took as long again as the gradient itself.
+    """
     argnums = _argnums(primals)
     holomorphic = kind == "holomorphic"
     if holomorphic:
         primals = _to_complex(primals)
 
     def transform(*p: Any) -> Any:
+        if not with_value:
+            return None, jax.grad(fn, argnums=argnums, holomorphic=holomorphic)(*p)
         return jax.value_and_grad(fn, argnums=argnums, holomorphic=holomorphic)(*p)
 
     (value, out), compiled = run_compiled(transform, *primals)
@@ -198,9 +270,14 @@ def hessian(fn: Callable[..., Any], primals: tuple[Any, ...]) -> Derivative:
     argnums = _argnums(primals)
 
     def transform(*p: Any) -> Any:
-        return jax.jacfwd(jax.jacrev(fn, argnums=argnums), argnums=argnums)(*p), fn(*p)
+        inner = jax.jacrev(_with_value(fn), argnums=argnums, has_aux=True)
+        result, value = jax.jacfwd(inner, argnums=argnums, has_aux=True)(*p)
+        entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(result))
+        return result, value if entries <= VALUE_APART_ENTRIES else None  # as in `jacobian`
 
     (result, value), compiled = run_compiled(transform, *primals)
+    if value is None:
+        value, _ = run_compiled(fn, *primals)
     # jacfwd puts the tuple over inner arguments at each leaf of the outer argument's pytree;
     # regroup so that block [i][j] is arg i's pytree whose leaves are arg j's pytrees.
     blocks = tuple(
@@ -215,16 +292,35 @@ def hessian(fn: Callable[..., Any], primals: tuple[Any, ...]) -> Derivative:
     return Derivative(value=value, result=blocks, compiled=compiled)
 
 
-def hvp(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Derivative:
-    """The Hessian-vector product H·v, forward-over-reverse, never forming H."""
+def hvp(
+    fn: Callable[..., Any],
+    primals: tuple[Any, ...],
+    tangents: tuple[Any, ...],
+    *,
+    with_value: bool = True,
+) -> Derivative:
+    """The Hessian-vector product H·v, forward-over-reverse, never forming H.
+
+    With ``with_value=False`` the value is not computed (``Derivative.value`` is None), as
+    for `grad`.
+    """
     argnums = _argnums(primals)
 
     def transform(p: tuple[Any, ...], t: tuple[Any, ...]) -> Any:
-        def gradient(*q: Any) -> Any:
-            return jax.grad(fn, argnums=argnums)(*q)
+        if not with_value:
 
-        _, out = jax.jvp(gradient, p, t)
-        return fn(*p), out
+            def gradient(*q: Any) -> Any:
+                return jax.grad(fn, argnums=argnums)(*q)
+
+            return None, jax.jvp(gradient, p, t)[1]
+
+        def gradient_and_value(*q: Any) -> Any:
+            value, g = jax.value_and_grad(fn, argnums=argnums)(*q)
+            return g, value
+
+        # The value rides along as the JVP's auxiliary output: one trace of the function.
+        _, out, value = jax.jvp(gradient_and_value, p, t, has_aux=True)
+        return value, out
 
     (value, out), compiled = run_compiled(transform, primals, tangents)
     return Derivative(value=value, result=tuple(out), compiled=compiled)

@@ -83,3 +83,9 @@ class NotCleanError(JaccliError):
 
     exit_code = 1
     kind = "not_clean"
+
+
+class DistributedError(ResourceError):
+    """A distributed run lost a process or could not bring its processes together (exit 4)."""
+
+    kind = "distributed"

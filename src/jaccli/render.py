@@ -1,4 +1,5 @@
-"""Render results: rich tables for people; JSON, CSV, LaTeX, .npy and .npz for programs.
+"""Render results: rich tables for people; JSON, CSV, LaTeX, .npy, .npz and Matrix Market for
+programs.
 
 Every renderer returns the whole output as text or bytes, so nothing reaches stdout or a file
 until it is complete. This is the only module that uses rich, and it imports it inside functions
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -24,13 +24,14 @@ from .results import (
     DerivativeResult,
     InfoResult,
     SensitivityResult,
+    SparseJacobian,
     SymbolicResult,
     input_labels,
     input_leaves,
     output_labels,
 )
 
-FORMATS = ("table", "json", "csv", "npy", "npz", "latex")
+FORMATS = ("table", "json", "csv", "npy", "npz", "latex", "mtx")
 SUFFIX_FORMATS = {
     ".json": "json",
     ".csv": "csv",
@@ -38,6 +39,7 @@ SUFFIX_FORMATS = {
     ".npz": "npz",
     ".tex": "latex",
     ".txt": "table",
+    ".mtx": "mtx",
 }
 BINARY_FORMATS = ("npy", "npz")
 
@@ -227,6 +229,8 @@ def render(
         return to_sensitivity_text(result, fmt, color=color, width=width)
     if isinstance(result, SymbolicResult):
         return to_symbolic_text(result, fmt, color=color, width=width)
+    if isinstance(result, DerivativeResult) and isinstance(result.result, SparseJacobian):
+        return render_sparse(result, fmt, color=color, width=width)
     if fmt == "table":
         return to_table_text(result, color=color, width=width)
     if isinstance(result, InfoResult):
@@ -239,6 +243,9 @@ def render(
         return to_npy_bytes(result)
     if fmt == "npz":
         return to_npz_bytes(result)
+    if fmt == "mtx":
+        view = matrix_view(result)
+        return to_matrix_market_text(view.data, _matrix_market_comment(result))
     raise UsageError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))
 
 
@@ -408,7 +415,8 @@ def _table_width(view: Matrix) -> int:
     return label_width + sum(widths) + 2 * len(widths)
 
 
-def _full_table(view: Matrix) -> Any:
+def _full_table(view: Matrix, structural: np.ndarray | None = None) -> Any:
+    """Every cell, labelled; with a ``structural`` mask, cells outside it are shown as ·."""
     from rich.table import Table
     from rich.text import Text
 
@@ -416,8 +424,13 @@ def _full_table(view: Matrix) -> Any:
     table.add_column("", style="bold", no_wrap=True)
     for label in view.columns:
         table.add_column(Text(escape(label)), justify="right", no_wrap=True)
-    for label, row in zip(view.rows, view.data, strict=True):
-        cells = [Text(_fmt_number(x), style="dim" if x == 0 else "") for x in row]
+    for i, (label, row) in enumerate(zip(view.rows, view.data, strict=True)):
+        cells = [
+            Text("·", style="dim")
+            if structural is not None and not structural[i, j]
+            else Text(_fmt_number(x), style="dim" if x == 0 else "")
+            for j, x in enumerate(row)
+        ]
         table.add_row(Text(escape(label)), *cells)
     return table
 
@@ -454,19 +467,21 @@ def _summary(view: Matrix) -> Iterator[Any]:
 
 
 def _sparsity_picture(data: np.ndarray) -> str:
-    rows, cols = data.shape
-    h, w = min(rows, PICTURE_HEIGHT), min(cols, PICTURE_WIDTH)
-    row_edges = np.linspace(0, rows, h + 1).astype(int)
-    col_edges = np.linspace(0, cols, w + 1).astype(int)
-    nonzero = data != 0
-    lines = []
-    for r0, r1 in itertools.pairwise(row_edges):
-        band = nonzero[r0:r1].any(axis=0)
-        line = "".join(
-            "█" if band[c0:c1].any() else "·" for c0, c1 in itertools.pairwise(col_edges)
-        )
-        lines.append(line)
-    return "\n".join(lines)
+    return _coordinate_picture(*np.nonzero(data), data.shape)
+
+
+def _coordinate_picture(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> str:
+    """At most PICTURE_HEIGHT × PICTURE_WIDTH cells, each █ when its block holds an entry."""
+    m, n = shape
+    h, w = min(m, PICTURE_HEIGHT), min(n, PICTURE_WIDTH)
+    row_edges = np.linspace(0, m, h + 1).astype(int)
+    col_edges = np.linspace(0, n, w + 1).astype(int)
+    grid = np.zeros((h, w), dtype=bool)
+    grid[
+        np.searchsorted(row_edges, rows, side="right") - 1,
+        np.searchsorted(col_edges, cols, side="right") - 1,
+    ] = True
+    return "\n".join("".join("█" if cell else "·" for cell in line) for line in grid)
 
 
 def _info_table(result: InfoResult) -> Any:
@@ -493,9 +508,165 @@ def _info_table(result: InfoResult) -> Any:
     )
     if result.hessian_bytes is not None:
         table.add_row("Hessian", f"{result.hessian_bytes:,} bytes")
+    if result.sparsity is not None:
+        sparsity = result.sparsity
+        colors = sparsity["colors"]
+        table.add_row(
+            "sparsity",
+            f"{sparsity['nnz']:,} structural nonzeros ({100.0 * sparsity['density']:.3g}%)",
+        )
+        table.add_row(
+            "colours",
+            f"forward {colors['forward']:,} (columns), reverse {colors['reverse']:,} (rows)",
+        )
     table.add_row("mode", f"{result.mode}: {result.mode_reason}")
     table.add_row("dtype / device", f"{result.dtype} / {result.device}")
     return table
+
+
+# --- sparse Jacobians (--sparse) and Matrix Market ----------------------------------------------
+
+# A sparse table lists at most this many entries; the files and JSON have them all.
+MAX_SPARSE_ENTRIES = 12
+
+
+def render_sparse(
+    result: DerivativeResult, fmt: str, color: bool = False, width: int = 100
+) -> str | bytes:
+    """A sparse Jacobian: a summary table, COO as CSV (``row,col,value``), SciPy's ``.npz`` or
+    Matrix Market. There is no ``.npy`` form: a dense copy of a matrix worth --sparse could be
+    far larger than the limit that guarded its computation."""
+    sparse: SparseJacobian = result.result
+    if fmt == "table":
+        return to_sparse_table_text(result, color=color, width=width)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["row", "col", "value"])
+        writer.writerows(
+            zip(
+                sparse.rows.tolist(),
+                sparse.cols.tolist(),
+                map(repr, sparse.values.tolist()),
+                strict=True,
+            )
+        )
+        return buffer.getvalue()
+    if fmt == "npz":
+        import scipy.sparse as sp
+
+        buffer = io.BytesIO()
+        sp.save_npz(buffer, sparse.to_scipy())
+        return buffer.getvalue()
+    if fmt == "mtx":
+        return to_matrix_market_text(sparse.to_scipy(), _matrix_market_comment(result))
+    if fmt in ("npy", "latex"):
+        holds = ".npy, which holds one dense array" if fmt == "npy" else "LaTeX, a dense matrix"
+        raise UsageError(
+            f"a sparse Jacobian is not written as {holds}",
+            hint="write --output J.npz (SciPy sparse) or J.mtx (Matrix Market), or --format "
+            "json or csv; drop --sparse for a dense result",
+        )
+    raise UsageError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))
+
+
+def to_matrix_market_text(matrix: Any, comment: str = "") -> str:
+    """A matrix (dense or SciPy sparse) in Matrix Market coordinate form; values round-trip."""
+    import scipy.io
+    import scipy.sparse as sp
+
+    buffer = io.BytesIO()
+    scipy.io.mmwrite(buffer, sp.coo_array(matrix), comment=comment)
+    return buffer.getvalue().decode("ascii")
+
+
+def _matrix_market_comment(result: DerivativeResult) -> str:
+    title = TITLES.get(_checked_derivative(result).command, result.command)
+    return (
+        f"jaccli: {title} of {escape(result.function.source)}; rows are the outputs, columns "
+        "the inputs, both flat in row-major order (see jaccli's README)"
+    )
+
+
+def _entry_label(base: str, shape: tuple[int, ...], flat: int) -> str:
+    if not shape:
+        return base
+    return base + "[" + ",".join(map(str, np.unravel_index(flat, shape))) + "]"
+
+
+def _column_label(sparse: SparseJacobian, column: int) -> str:
+    offsets = [offset for _, _, offset in sparse.blocks]
+    k = int(np.searchsorted(offsets, column, side="right")) - 1
+    name, shape, offset = sparse.blocks[k]
+    return _entry_label(name, tuple(shape), column - offset)
+
+
+def to_sparse_table_text(result: DerivativeResult, color: bool = False, width: int = 100) -> str:
+    """The summary of a sparse Jacobian: shape, nnz, density and colours; the whole matrix when
+    it is small, else its sparsity picture and the first entries."""
+    from rich.table import Table
+    from rich.text import Text
+
+    sparse: SparseJacobian = result.result
+    sparsity = result.extra["sparsity"]
+    m, n = sparse.shape
+    buffer = io.StringIO()
+    console = _console(buffer, color, width)
+    for style, line in _header_lines(result):
+        console.print(Text(line, style=style or ""))
+    magnitude = np.abs(sparse.values)
+    finite = np.isfinite(magnitude)
+    largest = ""
+    if sparse.nnz:
+        largest = f", max |entry| {_fmt_number(magnitude[finite].max()) if finite.any() else 'nan'}"
+    console.print(
+        Text(
+            f"{m:,} × {n:,} sparse matrix (outputs × inputs), {sparse.nnz:,} structural "
+            f"nonzeros ({100.0 * sparsity['density']:.3g}%){largest}"
+        )
+    )
+    colors = sparsity["colors"]
+    console.print(
+        Text(
+            f"colours: {colors['forward']:,} column (forward), {colors['reverse']:,} row "
+            f"(reverse); used {sparsity['direction']}"
+        )
+    )
+    if m * n <= MAX_TABLE_CELLS:
+        dense = np.zeros(sparse.shape, dtype=sparse.values.dtype)
+        dense[sparse.rows, sparse.cols] = sparse.values
+        structural = np.zeros(sparse.shape, dtype=bool)
+        structural[sparse.rows, sparse.cols] = True
+        view = Matrix(
+            output_labels(sparse.output_shape), input_labels(result.wrt, result.at), dense
+        )
+        if _table_width(view) <= console.width:
+            console.print(_full_table(view, structural))
+            return _strip_padding(buffer.getvalue())
+    console.print(Text("sparsity (█ structural nonzero, · zero):", style="dim"))
+    console.print(Text(_coordinate_picture(sparse.rows, sparse.cols, sparse.shape)))
+    shown = min(sparse.nnz, MAX_SPARSE_ENTRIES)
+    console.print(Text(f"first {shown} of {sparse.nnz:,} entries:", style="dim"))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for title in ("row", "column", "value"):
+        table.add_column(title, justify="right" if title == "value" else "left")
+    for i, j, value in zip(
+        sparse.rows[:shown].tolist(),
+        sparse.cols[:shown].tolist(),
+        sparse.values[:shown].tolist(),
+        strict=True,
+    ):
+        table.add_row(
+            Text(escape(_entry_label("f", sparse.output_shape, i))),
+            Text(escape(_column_label(sparse, j))),
+            _fmt_number(value),
+        )
+    console.print(table)
+    if sparse.nnz > shown:
+        console.print(
+            Text("all entries: --format json or csv, or --output J.npz or J.mtx", style="dim")
+        )
+    return _strip_padding(buffer.getvalue())
 
 
 # --- sensitivity: a table per output with a bar chart beside it ---------------------------------

@@ -101,6 +101,49 @@ class DerivativeResult:
 
 
 @dataclass(frozen=True)
+class SparseJacobian:
+    """A Jacobian as COO triplets of the flat ``(m, n)`` matrix, with ``--sparse``.
+
+    Row ``i`` is the output entry at flat (row-major) index ``i`` of ``output_shape``; column
+    ``j`` is entry ``j`` of the differentiated arguments flattened one after another, each in
+    row-major order (dict arguments by sorted key): the order of `input_labels`. ``blocks``
+    gives, for each array of the arguments, its label, shape and first column. The triplets are
+    the structural nonzeros, sorted by row then column; an entry may still be zero at this point.
+    """
+
+    shape: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    output_shape: tuple[int, ...]
+    blocks: tuple[tuple[str, tuple[int, ...], int], ...]
+
+    @property
+    def nnz(self) -> int:
+        return int(self.values.size)
+
+    def to_scipy(self) -> Any:
+        """The matrix as a SciPy CSR array (explicit zeros kept, so the pattern survives)."""
+        import scipy.sparse as sp
+
+        return sp.csr_array((self.values, (self.rows, self.cols)), shape=self.shape)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "coo",
+            "shape": list(self.shape),
+            "output_shape": list(self.output_shape),
+            "blocks": [
+                {"name": name, "shape": list(shape), "offset": offset}
+                for name, shape, offset in self.blocks
+            ],
+            "rows": self.rows.tolist(),
+            "cols": self.cols.tolist(),
+            "values": to_json(self.values),
+        }
+
+
+@dataclass(frozen=True)
 class InfoResult:
     """Shapes, sizes and the mode that would be used, without computing any derivative."""
 
@@ -117,10 +160,11 @@ class InfoResult:
     dtype: str
     device: str
     warnings: tuple[str, ...] = ()
+    sparsity: dict[str, Any] | None = None
     command: str = "info"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "jaccli": SCHEMA_VERSION,
             "command": self.command,
             "function": self.function.to_dict(),
@@ -133,10 +177,11 @@ class InfoResult:
             "jacobian_shape": _shape_json(self.jacobian_shape),
             "jacobian_bytes": self.jacobian_bytes,
             "hessian_bytes": self.hessian_bytes,
-            "dtype": self.dtype,
-            "device": self.device,
-            "warnings": list(self.warnings),
         }
+        if self.sparsity is not None:
+            out["sparsity"] = to_json(self.sparsity)
+        out.update({"dtype": self.dtype, "device": self.device, "warnings": list(self.warnings)})
+        return out
 
 
 @dataclass(frozen=True)
@@ -294,6 +339,8 @@ def to_json(value: Any) -> Any:
     """
     if value is None or isinstance(value, (str, bool)):
         return value
+    if isinstance(value, SparseJacobian):
+        return value.to_dict()
     if isinstance(value, dict):
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -326,6 +373,8 @@ def count_nonfinite(value: Any) -> int:
     """The number of NaN or infinite entries in an array or a dict of arrays."""
     if value is None:
         return 0
+    if isinstance(value, SparseJacobian):
+        return count_nonfinite(value.values)
     if isinstance(value, dict):
         return sum(count_nonfinite(item) for item in value.values())
     if isinstance(value, (list, tuple)):

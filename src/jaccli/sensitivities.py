@@ -25,6 +25,7 @@ from . import api, checks
 from .bounds import Distribution
 from .errors import MissingExtraError, ShapeError, UsageError
 from .results import Chart, SensitivityResult, count_nonfinite, input_labels, output_labels
+from .scaleout import ScaleOut
 
 METHODS = ("local", "dgsm", "sobol", "morris")
 DEFAULT_SAMPLES = {"dgsm": 4096, "sobol": 1024, "morris": 100}
@@ -362,11 +363,14 @@ def sweep(
     max_bytes: int,
     on_progress: Callable[[int], None] = lambda count: None,
     on_fallback: Callable[[], None] = lambda: None,
+    scale: ScaleOut | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The function (``command="value"``) or its values and Jacobians (``"jacobian"``) at every
     row of ``points`` (``(N, n)`` flat inputs), by the batch evaluator: one compiled, vmapped
-    call per chunk. Returns ``(values (N, m), Jacobians (N, m, n) or None)``."""
-    from . import batch
+    call per chunk, spread over devices and processes by ``scale`` (every process of a
+    distributed run passes the same points and gets all the results).
+    Returns ``(values (N, m), Jacobians (N, m, n) or None)``."""
+    from . import batch, scaleout
 
     flat = checks.flatten(problem)
     function = dataclasses.replace(problem.function, fn=flat.fn, params=("x",))
@@ -380,14 +384,16 @@ def sweep(
         warnings=[],
     )
     plan = batch.plan(as_flat, command, "auto", max_bytes)
-    evaluator = batch.Evaluator(as_flat, plan, on_fallback, on_progress)
+    spread = scaleout.spread(problem.device, scale)
+    evaluator = batch.Evaluator(as_flat, plan, on_fallback, on_progress, spread=spread)
     chunk = batch.chunk_size(as_flat, plan, max_bytes)
+    slots = 1 if spread is None else spread.multiple
     count = len(points)
     values = np.empty((count, flat.m))
     jacobians = np.empty((count, flat.m, flat.n)) if command == "jacobian" else None
-    for start in range(0, count, chunk):
-        block = points[start : start + chunk]
-        value, raw = evaluator({"x": block}, len(block), batch.padded(len(block), chunk))
+    for start, size, rows in batch.chunks(count, chunk, slots):
+        block = points[start : start + size]
+        value, raw = evaluator({"x": block}, len(block), rows, start)
         values[start : start + len(block)] = np.asarray(value).reshape(len(block), flat.m)
         if jacobians is not None:
             jacobians[start : start + len(block)] = np.asarray(raw[0]).reshape(
@@ -483,12 +489,15 @@ def global_at(
     top: int | None = None,
     max_bytes: int = api.DEFAULT_MAX_BYTES,
     on_progress: Callable[[int], None] = lambda count: None,
+    scale: ScaleOut | None = None,
 ) -> SensitivityResult:
     """Global sensitivity indices of every output over the input distributions.
 
     ``samples`` is the base sample: DGSM evaluates the gradient at that many points; Sobol'
     evaluates the function at ``samples·(n+2)`` points (Saltelli's scheme); Morris follows
-    ``samples`` trajectories of ``n+1`` points each.
+    ``samples`` trajectories of ``n+1`` points each. The whole sample is drawn from ``seed``
+    before ``scale`` splits its evaluation over devices and processes, so the indices do not
+    depend on the split.
     """
     api._require_real(problem, "sensitivity")
     if method not in INDEX_KEYS:
@@ -514,7 +523,9 @@ def global_at(
         evaluations = samples
         api.guard_size(samples * m * n, 8, "sample of Jacobians", max_bytes)
         points = _from_unit(sobol_points(samples, n, seed), distributions)
-        values, jacobians = sweep(problem, "jacobian", points, max_bytes, on_progress, fallback)
+        values, jacobians = sweep(
+            problem, "jacobian", points, max_bytes, on_progress, fallback, scale
+        )
         indices = _dgsm(values, jacobians, distributions, seed)
         sampling = "scrambled Sobol' sequence; gradients by AD"
     else:
@@ -539,7 +550,7 @@ def global_at(
         evaluations = len(unit)
         api.guard_size(evaluations * (n + m), 8, "sample", max_bytes)
         points = _from_unit(unit, distributions)
-        values, _ = sweep(problem, "value", points, max_bytes, on_progress, fallback)
+        values, _ = sweep(problem, "value", points, max_bytes, on_progress, fallback, scale)
         indices = _salib_indices(salib, method, spec, unit, values, seed, notes)
         sampling = (
             "Saltelli's scheme on a scrambled Sobol' sequence (SALib)"
