@@ -4,20 +4,23 @@ A `Suite` is one benchmark: a problem, the input file, the tools, and the goals.
 runs every tool ``repeat`` times end to end, interleaved (one run of each tool, then the next
 round, each round in a rotated order) so that a slow spell of a noisy machine is spread over all
 tools instead of landing on one. Each run is a fresh process timed from outside, imports and
-file I/O included. Then one more process per tool times warm, compute-only calls in process.
+file I/O included (started through `bench/tools/spawn.py`, so that its peak memory is its own). Then one more process per tool times warm, compute-only calls in process.
 The outputs of the last round are compared with the exact Jacobian and with one another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,6 +177,79 @@ def installed(modules: Sequence[str]) -> bool:
         return False
 
 
+@dataclass
+class Spawned:
+    """One finished process, as `bench/tools/spawn.py` saw it."""
+
+    wall: float
+    cpu: float  # user + system seconds, all threads
+    max_rss_mib: float
+    returncode: int
+    stderr: str
+    timed_out: bool
+
+
+SPAWN = ROOT / "bench" / "tools" / "spawn.py"
+
+
+def spawn(
+    argv: Sequence[str],
+    env: dict[str, str],
+    stdout: Path | None = None,
+    timeout: float | None = None,
+) -> Spawned:
+    """Run one command to completion (or, past ``timeout``, stop it): wall, CPU, peak memory.
+
+    The command is started by `bench/tools/spawn.py`, a small process of its own, so that its
+    peak memory is its own and not this process's (see that script). Its standard output is
+    discarded, or written to ``stdout``.
+    """
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        tempfile.TemporaryFile() as err,
+        open(stdout, "wb") if stdout else open(os.devnull, "wb") as out,
+    ):
+        report = Path(folder) / "spawned.json"
+        helper = [sys.executable, "-I", "-S", str(SPAWN), str(report), *map(str, argv)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            helper, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True
+        )
+        stopped = threading.Event()
+
+        def stop() -> None:
+            # SIGABRT first: Python's fault handler (PYTHONFAULTHANDLER) writes every thread's
+            # stack to stderr; then SIGKILL to whatever is left of the run.
+            stopped.set()
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGABRT)  # the helper passes it on
+                time.sleep(5)
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, stop) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            proc.wait()
+        finally:
+            if timer:
+                timer.cancel()
+        outside = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+        seen = json.loads(report.read_text()) if report.exists() else None
+    if seen is None:  # the helper itself was killed
+        return Spawned(outside, 0.0, 0.0, proc.returncode or -9, stderr, stopped.is_set())
+    return Spawned(
+        seen["wall"],
+        seen["cpu"],
+        seen["maxrss_kib"] / 1024,
+        seen["returncode"],
+        stderr,
+        stopped.is_set(),
+    )
+
+
 def run_process(argv: Sequence[str], timings: Path, stdout: Path | None = None) -> Run:
     """Run one command to completion; wall time from start to exit, and its peak memory.
 
@@ -184,20 +260,9 @@ def run_process(argv: Sequence[str], timings: Path, stdout: Path | None = None) 
         os.environ,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
-    with (
-        tempfile.TemporaryFile() as err,
-        open(stdout, "wb") if stdout else open(os.devnull, "wb") as out,
-    ):
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
+    done = spawn(argv, env, stdout)
     data = json.loads(timings.read_text()) if timings.exists() else None
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(wall, cpu, proc.returncode, usage.ru_maxrss / 1024, stderr, data)
+    return Run(done.wall, done.cpu, done.returncode, done.max_rss_mib, done.stderr, data)
 
 
 def _failure(run: Run) -> str:

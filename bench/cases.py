@@ -1,0 +1,534 @@
+"""Run benchmark cases: the same problem through several tools, each in fresh processes.
+
+A `Case` is one problem at one size (a wide Jacobian, a gradient of 10⁷ inputs, …) and the
+`Row`s that compute it: a jaccli command, a raw JAX script, PyTorch, SciPy, numdifftools. A row
+is a command line, or a reason it is skipped ("numdifftools at 10⁷ inputs: …"), so a tool that
+cannot do a problem in reasonable time still has its line in the table.
+
+How the numbers are taken, as in `bench.harness`: every run is a fresh process timed from
+outside (interpreter start-up, imports, reading, compiling, computing, writing, exit); *cpu* is
+its user + system time, *peak* its maximum resident set size (``getrusage`` of the child).
+One untimed run of each tool comes first (it fills the OS's file cache), and of every row that
+uses a compilation cache (to fill it); then the timed rounds are interleaved, one run of every row per
+round in a rotated order, so that a slow spell of a busy machine lands on all rows. Figures are
+medians; the results file keeps every sample. The output of the last run of each row is
+compared with the exact answer.
+"""
+
+from __future__ import annotations
+
+import compileall
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import machine, report
+from bench.harness import ROOT, installed, spawn
+
+# Settings of the environment that change what a run does; each row sets its own.
+_CLEARED = (
+    "JACCLI_NO_CACHE",
+    "JACCLI_CACHE_DIR",
+    "JAX_COMPILATION_CACHE_DIR",
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+    "JAX_COMPILATION_CACHE_MAX_SIZE",
+)
+
+Reader = Callable[[Path], Any]  # an output file -> an ndarray or a SciPy sparse matrix
+
+
+@dataclass(frozen=True)
+class ToolKey:
+    """A tool's name for ``--tools`` (a row belongs to the tool its key starts with)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One tool computing one case.
+
+    Attributes:
+        key: short name, unique in the case (``--tools`` selects rows by the part before ``-``).
+        label: the name in the table.
+        argv: the command; empty for a skipped row.
+        skip: why the row is not run (printed as "skipped: ..."), or None.
+        requires: modules that must be importable, else the row says "not installed".
+        output: the file the command writes, compared with the case's exact answer.
+        stdout: the command prints its answer: its standard output goes to ``output``.
+        read: turns ``output`` into an array (or sparse matrix); None: nothing to compare.
+        env: environment settings for this row (the cache settings are cleared otherwise).
+        prime: run once before the rounds even when warm-up runs are off (a cache to fill).
+        rtol: the largest error, relative to the largest exact entry, that counts as correct.
+    """
+
+    key: str
+    label: str
+    argv: Sequence[str] = ()
+    skip: str | None = None
+    requires: tuple[str, ...] = ()
+    output: Path | None = None
+    stdout: bool = False
+    read: Reader | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    prime: bool = False
+    rtol: float = 1e-10
+
+    @property
+    def tool(self) -> str:
+        """The tool this row belongs to (``jaccli`` for ``jaccli-fwd``)."""
+        return self.key.split("-")[0]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One problem at one size, the rows that compute it, and the row the ratios divide by."""
+
+    key: str
+    title: str
+    rows: Sequence[Row]
+    floor: str
+    exact: Any = None  # ndarray or SciPy sparse matrix, compared with every row's output
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``metric`` of row ``numerator`` in ``case``, divided by the smallest of ``denominator``
+    (or, with no denominator, the value itself), at most ``bound`` (None: only measured)."""
+
+    text: str
+    case: str
+    metric: str  # "wall", "cpu" or "peak"
+    numerator: str
+    denominator: tuple[str, ...] = ()
+    bound: float | None = 1.0
+
+
+@dataclass
+class Measured:
+    """Everything measured for one row; seconds and MiB."""
+
+    case: str
+    key: str
+    label: str
+    status: str = "ok"  # "ok", "skipped: ...", "not installed", "failed: ..."
+    walls: list[float] = dataclasses.field(default_factory=list)
+    cpus: list[float] = dataclasses.field(default_factory=list)
+    peaks: list[float] = dataclasses.field(default_factory=list)
+    max_error: float | None = None
+    correct: bool | None = None
+
+    def median(self, metric: str) -> float | None:
+        samples = {"wall": self.walls, "cpu": self.cpus, "peak": self.peaks}[metric]
+        return statistics.median(samples) if samples and self.status == "ok" else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for metric in ("wall", "cpu", "peak"):
+            data[f"median_{metric}"] = self.median(metric)
+        return data
+
+
+@dataclass
+class Run:
+    """One finished process."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+    returncode: int
+    stderr: str
+    timed_out: bool
+
+
+def environment(extra: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without cache settings, ``bench`` importable, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env["PYTHONFAULTHANDLER"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_process(
+    argv: Sequence[str], env: Mapping[str, str], stdout: Path | None, timeout: float
+) -> Run:
+    """Run one command to completion (or until ``timeout``): wall, CPU time and peak memory."""
+    done = spawn(argv, dict(env), stdout, timeout)
+    return Run(done.wall, done.cpu, done.max_rss_mib, done.returncode, done.stderr, done.timed_out)
+
+
+def _failure(run: Run, timeout: float) -> str:
+    if run.timed_out:
+        return f"failed: still running after {timeout:g} s (stopped; its stacks are in the log)"
+    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+    return f"failed: exit {run.returncode}: {lines[-1] if lines else 'no message'}"
+
+
+def _errors(found: Any, exact: Any) -> tuple[float, float]:
+    """The largest absolute difference, and the largest exact entry (for the relative bound)."""
+    if hasattr(found, "tocsr") or hasattr(exact, "tocsr"):
+        from scipy import sparse
+
+        a, b = sparse.csr_matrix(found), sparse.csr_matrix(exact)
+        if a.shape != b.shape:
+            raise ValueError(f"shape {a.shape}, expected {b.shape}")
+        return float(abs(a - b).max()), float(abs(b).max())
+    a, b = np.asarray(found), np.asarray(exact)
+    if a.shape != b.shape:
+        raise ValueError(f"shape {a.shape}, expected {b.shape}")
+    return float(np.max(np.abs(a - b))), float(np.max(np.abs(b)))
+
+
+def _check(case: Case, row: Row, got: Measured) -> None:
+    if row.read is None or row.output is None or case.exact is None:
+        return
+    try:
+        found = row.read(row.output)
+        if isinstance(found, float):  # the tool reports its own error (jaccli check)
+            got.max_error, got.correct = found, True
+            return
+        error, scale = _errors(found, case.exact)
+    except Exception as exc:
+        got.status = f"failed: unreadable or wrong output: {exc}"
+        got.correct = False
+        return
+    got.max_error = error
+    got.correct = error <= row.rtol * max(scale, 1.0)
+
+
+def measure(
+    cases: Sequence[Case],
+    repeat: int,
+    wanted: set[str],
+    log: Callable[[str], None],
+    warmup: bool = True,
+    timeout: float = 600.0,
+) -> list[Measured]:
+    """Run every row of every case ``repeat`` times, interleaved within each case."""
+    results: list[Measured] = []
+    warmed: set[str] = set()  # tools whose files are in the OS's cache already
+    for case in cases:
+        rows = [row for row in case.rows if row.tool in wanted]
+        measured = {row.key: Measured(case.key, row.key, row.label) for row in rows}
+        active = []
+        for row in rows:
+            if row.skip:
+                measured[row.key].status = f"skipped: {row.skip}"
+            elif not installed(row.requires):
+                measured[row.key].status = "not installed"
+            else:
+                active.append(row)
+        log(f"{case.title}")
+        for row in active:
+            if not (row.prime or (warmup and row.tool not in warmed)):
+                continue
+            warmed.add(row.tool)
+            got = measured[row.key]
+            run = run_process(row.argv, environment(row.env), _stdout(row), timeout)
+            if run.returncode != 0:
+                got.status = _failure(run, timeout)
+                log(f"  {row.label}: {got.status}")
+            else:
+                log(f"  warm-up     {row.label:<40} {run.wall:8.3f} s")
+        for round_ in range(repeat):
+            ready = [row for row in active if measured[row.key].status == "ok"]
+            shift = round_ % max(len(ready), 1)
+            for row in ready[shift:] + ready[:shift]:
+                got = measured[row.key]
+                run = run_process(row.argv, environment(row.env), _stdout(row), timeout)
+                if run.returncode != 0:
+                    got.status = _failure(run, timeout)
+                    log(f"  {row.label}: {got.status}")
+                    if run.timed_out:
+                        log(run.stderr[-20000:])
+                    continue
+                got.walls.append(run.wall)
+                got.cpus.append(run.cpu)
+                got.peaks.append(run.peak_mib)
+                log(
+                    f"  round {round_ + 1}/{repeat}  {row.label:<40} {run.wall:8.3f} s  "
+                    f"cpu {run.cpu:.3f} s  peak {run.peak_mib:.0f} MiB"
+                )
+        for row in active:
+            if measured[row.key].status == "ok":
+                _check(case, row, measured[row.key])
+        results += [measured[row.key] for row in rows]
+    return results
+
+
+def _stdout(row: Row) -> Path | None:
+    return row.output if row.stdout else None
+
+
+def evaluate(goal: Goal, measured: Sequence[Measured]) -> dict[str, Any]:
+    """The goal's ratio (or value) and whether it is met; None where a side was not measured."""
+    by_key = {(got.case, got.key): got for got in measured}
+    top_row = by_key.get((goal.case, goal.numerator))
+    top = top_row.median(goal.metric) if top_row else None
+    bottom: float | None = 1.0
+    if goal.denominator:
+        values = [
+            by_key[(goal.case, key)].median(goal.metric)
+            for key in goal.denominator
+            if (goal.case, key) in by_key
+        ]
+        bottom = min(values) if values and None not in values else None
+    ratio = top / bottom if top is not None and bottom else None
+    return {
+        "goal": goal.text,
+        "case": goal.case,
+        "metric": goal.metric,
+        "ratio": ratio,
+        "bound": goal.bound,
+        "unit": "×" if goal.denominator else (" MiB" if goal.metric == "peak" else " s"),
+        "met": None if ratio is None or goal.bound is None else ratio <= goal.bound,
+    }
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+HEADER = (
+    "tool",
+    "wall s",
+    "wall range s",
+    "cpu s",
+    "peak MiB",
+    "wall ÷ floor",
+    "cpu ÷ floor",
+    "peak ÷ floor",
+    "max error",
+)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.{3 if value >= 0.1 else 4}f}"
+
+
+def _ratio(value: float | None, floor: float | None) -> str:
+    if value is None or not floor:
+        return "–"
+    ratio = value / floor
+    return f"{ratio:,.{2 if ratio < 100 else 0}f}×"
+
+
+def rows(case: Case, measured: Sequence[Measured]) -> list[tuple[str, ...]]:
+    """One row of strings per tool of ``case``."""
+    mine = [got for got in measured if got.case == case.key]
+    floor = next((got for got in mine if got.key == case.floor), None)
+    table = []
+    for got in mine:
+        if got.status != "ok":
+            table.append((got.label, got.status, *("–",) * (len(HEADER) - 2)))
+            continue
+        error = "–" if got.max_error is None else f"{got.max_error:.1e}"
+        if got.correct is False:
+            error += " WRONG"
+        table.append(
+            (
+                got.label,
+                _seconds(got.median("wall")),
+                f"{min(got.walls):.3f}–{max(got.walls):.3f}",
+                _seconds(got.median("cpu")),
+                f"{got.median('peak'):.0f}",
+                *(
+                    _ratio(got.median(metric), floor.median(metric) if floor else None)
+                    for metric in ("wall", "cpu", "peak")
+                ),
+                error,
+            )
+        )
+    return table
+
+
+def goals_text(goals: Sequence[dict[str, Any]]) -> str:
+    """One line per goal: the measured figure and whether it is met."""
+    lines = []
+    for goal in goals:
+        if goal["ratio"] is None:
+            lines.append(f"- {goal['goal']}: not measured")
+            continue
+        verdict = "measured" if goal["met"] is None else ("met" if goal["met"] else "MISSED")
+        figure = goal.get("figure") or f"{goal['ratio']:.2f}{goal.get('unit', '×')}"
+        lines.append(f"- {goal['goal']}: {figure} — {verdict}")
+    return "\n".join(lines)
+
+
+def text(record: dict[str, Any], cases: Sequence[Case], measured: Sequence[Measured]) -> str:
+    """The whole report: context lines, one table per case, then the goals."""
+    source = record["source"]
+    changed = source["src_changed"]
+    parts = [
+        record["title"],
+        machine.summary(record["machine"]),
+        f"jaccli at {source['commit']}"
+        + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
+        + f"; load average before {record['machine']['load_average']}, "
+        f"after {record['load_average_after']}",
+        f"medians of {record['options']['repeat']} fresh processes per tool, interleaved; "
+        "wall = the whole process; cpu = its user + system time; peak = its largest resident "
+        "memory; ratios ÷ the floor of each table; max error = largest absolute difference "
+        "from the exact answer",
+    ]
+    for case in cases:
+        floor = next((row.label for row in case.rows if row.key == case.floor), case.floor)
+        parts += ["", f"{case.title} (floor: {floor})", ""]
+        parts.append(report.markdown(HEADER, rows(case, measured)))
+    for extra in record.get("extra_text", ()):
+        parts += ["", extra]
+    parts += ["", "goals", "", goals_text(record["goals"])]
+    return "\n".join(parts)
+
+
+# --- one benchmark, start to finish ---------------------------------------------------------
+
+
+def compile_sources() -> None:
+    """Byte-compile jaccli and the benchmark scripts, as an installation does.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set and an editable install, every run would otherwise
+    compile jaccli's modules from source again (about 0.05 s), a cost no installed copy pays.
+    """
+    import jaccli
+
+    for folder in (Path(jaccli.__file__).parent, ROOT / "bench"):
+        compileall.compile_dir(folder, quiet=1)
+
+
+def run_benchmark(
+    name: str,
+    title: str,
+    args: Any,
+    build: Callable[[Path], Sequence[Case]],
+    goals: Sequence[Goal],
+    results: Path,
+    log: Callable[[str], None],
+    extra: Callable[[Path, Sequence[Case]], dict[str, Any]] | None = None,
+) -> int:
+    """Build the cases in a work folder, measure them, print the report, write the JSON.
+
+    ``extra`` may add fields to the record (and ``extra_text`` lines to the report). Returns 1
+    when a row failed or computed a wrong answer, else 0.
+    """
+    compile_sources()
+    about = machine.describe()
+    source = machine.checkout(ROOT)
+    workdir = Path(tempfile.mkdtemp(prefix=f"jaccli-bench-{name}-"))
+    started = time.perf_counter()
+    wanted = {key.strip() for key in args.tools.split(",") if key.strip()}
+    try:
+        cases = build(workdir)
+        log(f"{title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
+        added = extra(workdir, cases) if extra else {}
+        measured = measure(
+            cases, args.repeat, wanted, log, warmup=not args.quick, timeout=args.timeout
+        )
+    finally:
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
+    record: dict[str, Any] = {
+        "benchmark": name,
+        "title": title,
+        "options": {k: v for k, v in vars(args).items() if k != "results"},
+        "machine": about,
+        "load_average_after": machine.describe()["load_average"],
+        "source": source,
+        "seconds": round(time.perf_counter() - started, 1),
+        "cases": [
+            {"key": case.key, "title": case.title, "floor": case.floor, "rows": _describe(case)}
+            for case in cases
+        ],
+        "tools": [got.to_dict() for got in measured],
+        **added,
+    }
+    record["goals"] = [evaluate(goal, measured) for goal in goals] + list(added.get("goals", []))
+    print(text(record, cases, measured))
+    record.pop("extra_text", None)
+    report.write_json(results, record)
+    log(f"\nwrote {results}")
+    broken = [got for got in measured if got.status.startswith("failed") or got.correct is False]
+    return 1 if broken or added.get("failed") else 0
+
+
+def _describe(case: Case) -> list[dict[str, Any]]:
+    return [
+        {"key": row.key, "label": row.label, "argv": [str(a) for a in row.argv], "skip": row.skip}
+        for row in case.rows
+    ]
+
+
+def jaccli_command() -> list[str]:
+    """The installed console script (beside this interpreter), else ``python -m jaccli``."""
+    beside = Path(sys.executable).with_name("jaccli")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "jaccli"]
+
+
+def script(module: str, *args: Any) -> list[str]:
+    """The command of a `bench.tools` script."""
+    return [sys.executable, "-m", f"bench.tools.{module}", *(str(a) for a in args)]
+
+
+def read_npy(path: Path) -> np.ndarray:
+    return np.load(path)
+
+
+def read_json_result(path: Path) -> np.ndarray:
+    """The ``result`` of jaccli's JSON, or a bare JSON array a script printed."""
+    data = json.loads(path.read_text())
+    return np.asarray(data["result"] if isinstance(data, dict) else data, dtype=np.float64)
+
+
+def read_sparse(path: Path) -> Any:
+    """A sparse matrix saved by ``scipy.sparse.save_npz`` (or in its layout), or a dense array."""
+    with np.load(path, allow_pickle=False) as data:
+        names = set(data.files)
+        if "format" not in names:
+            if len(names) == 1:
+                return data[next(iter(names))]
+            raise ValueError(f"an .npz with {sorted(names)}, not a sparse matrix")
+        from scipy import sparse
+
+        kind = data["format"].item()
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        shape = tuple(int(s) for s in data["shape"])
+        if kind in ("csr", "csc"):
+            build = sparse.csr_matrix if kind == "csr" else sparse.csc_matrix
+            return build((data["data"], data["indices"], data["indptr"]), shape=shape)
+        if kind == "coo":
+            return sparse.coo_matrix((data["data"], (data["row"], data["col"])), shape=shape)
+        raise ValueError(f"sparse format {kind!r}")
+
+
+def size_text(nbytes: float) -> str:
+    """``8e10`` → ``"80 GB"``: a byte count for a sentence."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:,.3g} {unit}"
+    return f"{nbytes:.0f} bytes"
+
+
+def add_common_arguments(parser: Any) -> None:
+    """Options every case benchmark takes besides ``--repeat``, ``--tools``, ``--keep``."""
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: small sizes, one round, no warm-up runs",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="stop a run after this many seconds (600)"
+    )
