@@ -69,8 +69,7 @@ def use_compilation_cache(enabled: bool = True) -> str | None:
     if _installed("filelock"):
         # JAX bounds the cache only with filelock installed; without it, a bound is an error.
         os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(CACHE_BYTES))
-    # Mended with or without filelock: the same directory may be used by a jaccli that has it.
-    _mend_cache_entries(directory)
+        _mend_cache_entries(directory)
     # The cache only saves time: a failed read or write (another jaccli evicting the same entry
     # at the same moment) costs a compile, and is not worth a warning on every run.
     warnings.filterwarnings(
