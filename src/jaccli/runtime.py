@@ -25,6 +25,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
@@ -185,14 +186,58 @@ def supervise(seconds: float, on_expire: Callable[[list[str]], None]) -> int | N
     ``on_expire`` is called with the files the child was still writing, to remove them and
     report. Returns None without forking where fork is missing or unsafe (JAX already loaded,
     with its threads).
-
-    In the parent, SIGTERM is passed on to the child, and SIGINT is ignored: Ctrl-C reaches
-    the whole foreground process group, the child included (as ``system()`` does).
     """
-    global _ANNOUNCE_FD
-
     if not hasattr(os, "fork") or "jax" in sys.modules:
         return None
+    writing: set[str] = set()
+    pending = bytearray()
+
+    def announce_to(fd: int) -> None:
+        global _ANNOUNCE_FD
+        _ANNOUNCE_FD = fd
+
+    def read_records(chunk: bytes) -> None:
+        pending.extend(chunk)
+        *records, rest = bytes(pending).split(b"\0")
+        pending[:] = rest
+        for record in records:
+            path = os.fsdecode(record[1:])
+            (writing.add if record[:1] == b"+" else writing.discard)(path)
+
+    ended = fork_watched(
+        announce_to, read_records, time.monotonic() + seconds + SUPERVISOR_GRACE_SECONDS
+    )
+    if ended is None:
+        return None
+    if ended.expired:
+        on_expire(sorted(writing))
+        return 4
+    code = os.waitstatus_to_exitcode(ended.status)
+    return code if code >= 0 else 128 - code
+
+
+@dataclass(frozen=True)
+class ChildEnd:
+    """How a child of `fork_watched` ended: its wait status, and whether the deadline did it."""
+
+    status: int
+    expired: bool
+
+
+def fork_watched(
+    in_child: Callable[[int], None],
+    on_data: Callable[[bytes], None],
+    deadline: float | None = None,
+) -> ChildEnd | None:
+    """Fork, with a pipe from the child to the parent; the parent only watches the child.
+
+    In the child, ``in_child`` gets the pipe's write end, and None is returned: the child goes
+    on with the program. The parent passes whatever arrives on the pipe to ``on_data`` until the
+    child has ended, and returns how it ended; past ``deadline`` (a `time.monotonic` time) it
+    ends the child with SIGKILL first. While it waits, SIGTERM is passed on to the child and
+    SIGINT is ignored: Ctrl-C reaches the whole foreground process group, the child included
+    (as ``system()`` does).
+    """
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -200,52 +245,71 @@ def supervise(seconds: float, on_expire: Callable[[list[str]], None]) -> int | N
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _ANNOUNCE_FD = write_fd
+        in_child(write_fd)
         return None
     os.close(write_fd)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def pass_on(signum: int, frame: Any) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
 
-    signal.signal(signal.SIGTERM, pass_on)
-    ends = time.monotonic() + seconds + SUPERVISOR_GRACE_SECONDS
-    writing: set[str] = set()
-    pending = b""
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, pass_on),
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    }
     exited = _exit_watch(pid)
-    watched = [read_fd] + ([exited] if exited is not None else [])
-    status = None
-    while status is None:
-        left = ends - time.monotonic()
-        if left <= 0:
+    try:
+        return _watch(pid, read_fd, exited, on_data, deadline)
+    finally:
+        for fd in (read_fd, exited):
+            if fd is not None:
+                os.close(fd)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _watch(
+    pid: int,
+    read_fd: int,
+    exited: int | None,
+    on_data: Callable[[bytes], None],
+    deadline: float | None,
+) -> ChildEnd:
+    reading = True
+    while True:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            on_expire(sorted(writing))
-            return 4
+            _, status = os.waitpid(pid, 0)
+            _drain(read_fd, on_data)
+            return ChildEnd(status, expired=True)
+        # Without a pidfd to wait on, look at the child every 50 ms.
+        wait = left if exited is not None else min(left or 0.05, 0.05)
+        watched = ([read_fd] if reading else []) + ([exited] if exited is not None else [])
         try:
-            # Without a pidfd to wait on, look at the child every 50 ms.
-            wait = left if exited is not None else min(left, 0.05)
             ready, _, _ = select.select(watched, [], [], wait)
         except InterruptedError:
             continue
         if read_fd in ready:
             chunk = os.read(read_fd, 1 << 16)
-            if not chunk:  # the child closed the pipe: it is exiting
-                watched.remove(read_fd)
-            pending += chunk
-            *records, pending = pending.split(b"\0")
-            for record in records:
-                path = os.fsdecode(record[1:])
-                (writing.add if record[:1] == b"+" else writing.discard)(path)
-        done, raw = os.waitpid(pid, os.WNOHANG)
+            if chunk:
+                on_data(chunk)
+                continue
+            reading = False  # the child closed the pipe: it is exiting
+        done, status = os.waitpid(pid, os.WNOHANG)
         if done:
-            status = raw
-    for fd in [read_fd] + ([exited] if exited is not None else []):
-        os.close(fd)
-    code = os.waitstatus_to_exitcode(status)
-    return code if code >= 0 else 128 - code
+            _drain(read_fd, on_data)
+            return ChildEnd(status, expired=False)
+
+
+def _drain(fd: int, on_data: Callable[[bytes], None]) -> None:
+    """Read what is already in the pipe, without waiting for writers that may still hold it."""
+    while select.select([fd], [], [], 0)[0]:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return
+        on_data(chunk)
 
 
 def _exit_watch(pid: int) -> int | None:

@@ -19,11 +19,11 @@ import atexit
 import contextlib
 import os
 import re
-import select
 import signal
 import sys
 from typing import Any
 
+from . import runtime
 from .errors import DistributedError
 
 LOG_LIMIT = 1 << 20
@@ -39,27 +39,28 @@ def supervise(scale: Any, show_log: bool) -> int | None:
     Raises:
         DistributedError: in the parent, when the child was ended by a signal (exit 4).
     """
-    global _worker
     if not hasattr(os, "fork"):
         return None  # no fork on this platform: the run goes on unsupervised
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    read_end, write_end = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
+    log = bytearray()
+
+    def become_worker(log_fd: int) -> None:
+        global _worker
         _worker = True
-        _become_worker(write_end, parent)
+        _become_worker(log_fd, parent)
+
+    def keep(chunk: bytes) -> None:
+        log.extend(chunk)
+        del log[:-LOG_LIMIT]
+
+    ended = runtime.fork_watched(become_worker, keep)
+    if ended is None:
         return None
-    os.close(write_end)
-    log, status = _watch(pid, read_end)
     if show_log:
         sys.stderr.write(log.decode(errors="replace"))
-    if os.WIFEXITED(status):
-        return os.WEXITSTATUS(status)
-    message, hint = cause(log, os.WTERMSIG(status), scale)
+    if os.WIFEXITED(ended.status):
+        return os.WEXITSTATUS(ended.status)
+    message, hint = cause(bytes(log), os.WTERMSIG(ended.status), scale)
     raise DistributedError(message, hint=hint)
 
 
@@ -99,41 +100,6 @@ def _end_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent ended before the request took effect
         os._exit(4)
-
-
-def _watch(pid: int, fd: int) -> tuple[bytes, int]:
-    """Read the child's native log until it ends; its wait status and the log's last MiB.
-
-    SIGTERM is passed on to the child (which reports it and exits 143); SIGINT is ignored here,
-    since Ctrl-C reaches the child with the rest of the terminal's process group.
-    """
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def forward(signum: int, frame: Any) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    log = bytearray()
-    status = None
-    try:
-        while status is None:
-            readable, _, _ = select.select([fd], [], [], 0.2)
-            if readable:
-                chunk = os.read(fd, 1 << 16)
-                log += chunk
-                del log[:-LOG_LIMIT]
-                if chunk:
-                    continue
-            done, wait_status = os.waitpid(pid, 0 if readable else os.WNOHANG)
-            if done:
-                status = wait_status
-    finally:
-        os.close(fd)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return bytes(log), status
 
 
 def joined(process: int, processes: int) -> None:
