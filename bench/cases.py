@@ -354,30 +354,10 @@ def rows(case: Case, measured: Sequence[Measured]) -> list[tuple[str, ...]]:
     return table
 
 
-def goals_text(goals: Sequence[dict[str, Any]]) -> str:
-    """One line per goal: the measured figure and whether it is met."""
-    lines = []
-    for goal in goals:
-        if goal["ratio"] is None:
-            lines.append(f"- {goal['goal']}: not measured")
-            continue
-        verdict = "measured" if goal["met"] is None else ("met" if goal["met"] else "MISSED")
-        figure = goal.get("figure") or f"{goal['ratio']:.2f}{goal.get('unit', '×')}"
-        lines.append(f"- {goal['goal']}: {figure} — {verdict}")
-    return "\n".join(lines)
-
-
 def text(record: dict[str, Any], cases: Sequence[Case], measured: Sequence[Measured]) -> str:
     """The whole report: context lines, one table per case, then the goals."""
-    source = record["source"]
-    changed = source["src_changed"]
     parts = [
-        record["title"],
-        machine.summary(record["machine"]),
-        f"jaccli at {source['commit']}"
-        + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-        + f"; load average before {record['machine']['load_average']}, "
-        f"after {record['load_average_after']}",
+        *report.context(record),
         f"medians of {record['options']['repeat']} fresh processes per tool, interleaved; "
         "wall = the whole process; cpu = its user + system time; peak = its largest resident "
         "memory; ratios ÷ the floor of each table; max error = largest absolute difference "
@@ -389,7 +369,7 @@ def text(record: dict[str, Any], cases: Sequence[Case], measured: Sequence[Measu
         parts.append(report.markdown(HEADER, rows(case, measured)))
     for extra in record.get("extra_text", ()):
         parts += ["", extra]
-    parts += ["", "goals", "", goals_text(record["goals"])]
+    parts += ["", "goals", "", report.goals_text(record["goals"])]
     return "\n".join(parts)
 
 

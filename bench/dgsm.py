@@ -431,15 +431,8 @@ def phases_table(measured: Sequence[DgsmMeasured]) -> str:
 
 def text(record: dict[str, Any], measured: Sequence[DgsmMeasured]) -> str:
     """The whole report: context lines, the main table, phases and goals."""
-    source = record["source"]
-    changed = source["src_changed"]
     parts = [
-        record["title"],
-        machine.summary(record["machine"]),
-        f"jaccli at {source['commit']}"
-        + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-        + f"; load average before {record['machine']['load_average']}, "
-        f"after {record['load_average_after']}",
+        *report.context(record),
         f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
         "process; cpu = its user + system time; compute = jaccli: warm API calls in process, "
         "SALib: sample + evaluate + analyze; wall and cpu ÷ the jaccli CLI's, compute ÷ the "

@@ -116,28 +116,37 @@ def differences_table(differences: dict[str, dict[str, float]]) -> str:
 
 
 def goals_text(goals: Sequence[dict[str, Any]]) -> str:
-    """One line per goal: the measured ratio and whether it is met."""
+    """One line per goal: its figure (``figure``, else ``ratio`` and ``unit``) and whether it
+    was met (``met`` None: measured, with no bound)."""
     lines = []
     for goal in goals:
         if goal["ratio"] is None:
             lines.append(f"- {goal['goal']}: not measured")
-        else:
-            verdict = "met" if goal["met"] else "MISSED"
-            lines.append(f"- {goal['goal']}: {goal['ratio']:.2f}× — {verdict}")
+            continue
+        verdict = "measured" if goal["met"] is None else ("met" if goal["met"] else "MISSED")
+        figure = goal.get("figure") or f"{goal['ratio']:.2f}{goal.get('unit', '×')}"
+        lines.append(f"- {goal['goal']}: {figure} — {verdict}")
     return "\n".join(lines)
 
 
-def text(record: dict[str, Any], measured: Sequence[Measured], floor_label: str) -> str:
-    """The whole report: context lines, the main table, phases, agreement and goals."""
+def context(record: dict[str, Any]) -> list[str]:
+    """The report's first lines: its title, the machine, the commit measured and the load."""
     source = record["source"]
     changed = source["src_changed"]
-    parts = [
+    return [
         record["title"],
         machine.summary(record["machine"]),
         f"jaccli at {source['commit']}"
         + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
         + f"; load average before {record['machine']['load_average']}, "
         f"after {record['load_average_after']}",
+    ]
+
+
+def text(record: dict[str, Any], measured: Sequence[Measured], floor_label: str) -> str:
+    """The whole report: context lines, the main table, phases, agreement and goals."""
+    parts = [
+        *context(record),
         f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
         "process (start-up, imports, read, compute, write); cpu = its user + system time; "
         f"compute = warm, in process; ratios ÷ {floor_label}; ~ = extrapolated from the subset; "
