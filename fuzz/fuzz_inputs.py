@@ -30,10 +30,10 @@ import atheris
 import numpy as np
 
 with atheris.instrument_imports(include=["jaccli"]):
+    from jaccli._load.expr import parse_expr
+    from jaccli._load.points import parse_point
+    from jaccli._load.values import SUPPORTED_SUFFIXES, read_value_file
     from jaccli.errors import JaccliError
-    from jaccli.expr import parse_expr
-    from jaccli.fileio import SUPPORTED_SUFFIXES, read_value_file
-    from jaccli.points import parse_point
 
 TARGETS = ("expr", "expr+sympy", "point", *SUPPORTED_SUFFIXES)
 FILES = tempfile.mkdtemp(prefix="jaccli-fuzz-")

@@ -421,7 +421,7 @@ def test_a_signal_mid_write_leaves_no_file_behind(tmp_path, sig, code):
 # "Exception ignored" and carries on; the sleep stands for the rest of a long run.
 SWALLOWED_SIGNAL = """\
 import gc, os, signal, sys, time
-from jaccli import runtime
+from jaccli._runtime import runtime
 
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
@@ -677,7 +677,7 @@ def test_a_malformed_line_in_a_jsonl_file_leaves_stdout_empty(cli, tmp_path):
 
 
 def test_write_stdout_with_stdout_closed(monkeypatch):
-    from jaccli import runtime
+    from jaccli._runtime import runtime
     from jaccli.errors import UsageError
 
     monkeypatch.setattr(sys, "stdout", None)

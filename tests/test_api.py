@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jaccli
-from jaccli.api import select_device
+from jaccli._api import select_device
 from jaccli.errors import FunctionError, ResourceError, ShapeError, UsageError
 
 SPEC_KEYS = {
@@ -248,7 +248,8 @@ def test_hessian_dict_argument():
 
 
 def test_grad_and_hvp_at_can_leave_the_value_out():
-    from jaccli import api, loader
+    from jaccli import _api as api
+    from jaccli._load import loader
 
     sample = str(Path(__file__).resolve().parent.parent / "samples" / "rosenbrock.py")
     problem = api.prepare(loader.load(sample), {"x": np.array([-1.2, 1.0])})

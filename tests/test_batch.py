@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaccli import batch
+from jaccli._operations import batch
 from jaccli.errors import ShapeError
 
 POINTS = np.array([[2.0, 1.0], [1.0, 0.0], [-3.0, 2.5], [0.5, -1.0], [4.0, 3.0]])

@@ -9,7 +9,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from jaccli import api, checks, loader, points
+from jaccli import _api as api
+from jaccli._check import checks
+from jaccli._load import loader, points
 
 REFERENCE_FIELDS = {
     "name",

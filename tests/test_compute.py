@@ -1,4 +1,4 @@
-"""Tests for jaccli.compute: every derivative against a hand-derived formula or raw JAX."""
+"""Tests for jaccli._derivatives.compute: every derivative against a hand-derived formula or raw JAX."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaccli import compute
-from jaccli.compute import choose_mode, complex_kind
+from jaccli._derivatives import compute
+from jaccli._derivatives.compute import choose_mode, complex_kind
 
 MODES = ("forward", "reverse")
 RNG = np.random.default_rng(20240611)

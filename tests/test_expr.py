@@ -1,4 +1,4 @@
-"""Tests for `jaccli.expr`: values and derivatives against hand-derived truth, safety limits,
+"""Tests for `jaccli._load.expr`: values and derivatives against hand-derived truth, safety limits,
 and property tests (JAX agrees with SymPy; any text fails only with a `JaccliError`)."""
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import sympy
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-import jaccli.expr as expr_module
+import jaccli._load.expr as expr_module
+from jaccli._load.expr import ExprInput, parse_expr
 from jaccli.errors import JaccliError, ParseError, ShapeError, UnsafeExpressionError
-from jaccli.expr import ExprInput, parse_expr
 
 
 def shapes(expression):
@@ -218,7 +218,7 @@ def test_parsing_imports_neither_jax_nor_sympy():
     code = (
         "import sys, jaccli\n"
         "before = set(sys.modules)\n"
-        "from jaccli.expr import parse_expr\n"
+        "from jaccli._load.expr import parse_expr\n"
         "parse_expr('[x[0]^2 + sin(y), where(y > 0, y, 0)]')\n"
         "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(new & {'jax', 'jaxlib', 'sympy', 'numpy'}))\n"

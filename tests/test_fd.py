@@ -1,4 +1,4 @@
-"""Finite differences (`jaccli.fd`) against hand-derived derivatives and `jax.jacfwd`."""
+"""Finite differences (`jaccli._derivatives.fd`) against hand-derived derivatives and `jax.jacfwd`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from jaccli import fd
+from jaccli._derivatives import fd
 
 EPS = float(np.finfo(np.float64).eps)
 TINY = 1e-30

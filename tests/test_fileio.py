@@ -8,9 +8,11 @@ import stat
 import numpy as np
 import pytest
 
-from jaccli import fileio
+from jaccli._load import values
+from jaccli._load.values import read_value_file
+from jaccli._runtime import files
+from jaccli._runtime.files import atomic_write, remove_partial_files
 from jaccli.errors import JaccliError, ParseError, ResourceError, ShapeError, UsageError
-from jaccli.fileio import atomic_write, read_value_file, remove_partial_files
 
 
 def _usage_error(path, words, kind=UsageError):
@@ -248,7 +250,7 @@ def test_unreadable(tmp_path):
 def test_size_limit(tmp_path, monkeypatch):
     path = tmp_path / "x.json"
     path.write_text("[1, 2, 3]")
-    monkeypatch.setattr(fileio, "MAX_FILE_BYTES", 4)
+    monkeypatch.setattr(values, "MAX_FILE_BYTES", 4)
     _usage_error(path, "the limit is 4", ResourceError)
 
 
@@ -256,7 +258,7 @@ def test_size_limit(tmp_path, monkeypatch):
 
 
 def _leftovers(directory):
-    return [p.name for p in directory.iterdir() if p.name.startswith(fileio.TEMP_PREFIX)]
+    return [p.name for p in directory.iterdir() if p.name.startswith(files.TEMP_PREFIX)]
 
 
 def test_atomic_write_creates_file(tmp_path):
@@ -350,7 +352,7 @@ def test_atomic_write_failure_leaves_no_temp(tmp_path, monkeypatch):
         atomic_write(path, b"new")
     assert path.read_bytes() == b"old"
     assert _leftovers(tmp_path) == []
-    assert not fileio._IN_FLIGHT
+    assert not files._IN_FLIGHT
 
 
 def test_atomic_write_interrupt_leaves_no_temp(tmp_path, monkeypatch):
@@ -368,7 +370,7 @@ def test_remove_partial_files(tmp_path, monkeypatch):
 
     def signal_arrives(fd):
         found.extend(_leftovers(tmp_path))
-        assert len(fileio._IN_FLIGHT) == 1
+        assert len(files._IN_FLIGHT) == 1
         remove_partial_files()  # what a signal handler does
         raise KeyboardInterrupt
 
@@ -377,4 +379,4 @@ def test_remove_partial_files(tmp_path, monkeypatch):
         atomic_write(tmp_path / "out.json", b"new")
     assert len(found) == 1
     assert list(tmp_path.iterdir()) == []
-    assert not fileio._IN_FLIGHT
+    assert not files._IN_FLIGHT

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from jaccli._load.expr import parse_expr
+from jaccli._load.points import ParsedPoint, parse_point
+from jaccli._load.values import read_value_file
+from jaccli._render.render import to_json_text
 from jaccli.errors import JaccliError
-from jaccli.expr import parse_expr
-from jaccli.fileio import read_value_file
-from jaccli.points import ParsedPoint, parse_point
-from jaccli.render import to_json_text
 from jaccli.results import DerivativeResult, FunctionInfo, InputInfo, to_json
 
 FUZZ = settings(

@@ -1,4 +1,4 @@
-"""Tests for jaccli.loader: loading the user's function from a file or a callable."""
+"""Tests for jaccli._load.loader: loading the user's function from a file or a callable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
+from jaccli._load.loader import Function, from_callable, load
 from jaccli.errors import FunctionError, UsageError
-from jaccli.loader import Function, from_callable, load
 
 
 def _write(tmp_path, text, name="fn.py"):

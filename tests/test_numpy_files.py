@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import jaccli
+from jaccli._load.numpy_dispatch import NumpyProxy, Twin, map_numpy
 from jaccli.errors import FunctionError
-from jaccli.numpy_dispatch import NumpyProxy, Twin, map_numpy
 
 
 def _write(tmp_path, text, name="model.py"):
@@ -462,11 +462,11 @@ def test_loading_a_numpy_file_imports_no_jax(tmp_path):
     path = _write(tmp_path, "import numpy as np\n\ndef f(x):\n    return np.sin(x)\n")
     probe = (
         "import sys\n"
-        "from jaccli.loader import load\n"
+        "from jaccli._load.loader import load\n"
         f"function = load({str(path)!r})\n"
         "assert function.numpy_names == ('np',)\n"
         "assert float(function.fn(0.0)) == 0.0\n"
-        "sys.stdout.write(repr([m for m in ('jax', 'jaccli.compute') if m in sys.modules]))\n"
+        "sys.stdout.write(repr([m for m in ('jax', 'jaccli._derivatives.compute') if m in sys.modules]))\n"
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr

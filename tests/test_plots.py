@@ -1,4 +1,4 @@
-"""Tests for jaccli.plots: every chart kind and the heatmap, as valid images of sensible size."""
+"""Tests for jaccli._render.plots: every chart kind and the heatmap, as valid images of sensible size."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from jaccli._render.plots import charts_figure, heatmap_figure, plot_format
 from jaccli.errors import MissingExtraError, UsageError
-from jaccli.plots import charts_figure, heatmap_figure, plot_format
 from jaccli.results import Chart
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -224,7 +224,7 @@ def test_global_matplotlib_settings_are_untouched(tmp_path):
 
 def test_matplotlib_loads_on_first_plot_and_pyplot_never(tmp_path):
     code = (
-        "import sys, numpy as np, jaccli.plots as p\n"
+        "import sys, numpy as np, jaccli._render.plots as p\n"
         "assert 'matplotlib' not in sys.modules\n"
         f"p.heatmap_figure(['f'], ['x'], np.ones((1, 1)), {str(tmp_path / 'j.png')!r}, 'J')\n"
         "assert 'matplotlib' in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"

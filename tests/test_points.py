@@ -1,4 +1,4 @@
-"""Tests for jaccli.points: parsing --at/--v text and binding it to parameters."""
+"""Tests for jaccli._load.points: parsing --at/--v text and binding it to parameters."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from jaccli.errors import JaccliError, ParseError, ShapeError, UsageError
-from jaccli.points import (
+from jaccli._load.points import (
     MAX_DEPTH,
     ParsedPoint,
     bind_point,
@@ -21,6 +20,7 @@ from jaccli.points import (
     parse_value,
     shape_of,
 )
+from jaccli.errors import JaccliError, ParseError, ShapeError, UsageError
 
 
 def _equal(a, b) -> bool:

@@ -1,4 +1,4 @@
-"""Tests for jaccli.render: labelled matrix views and every output format."""
+"""Tests for jaccli._render.render: labelled matrix views and every output format."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import jaccli
-from jaccli.errors import FunctionError, ShapeError, UsageError
-from jaccli.render import (
+from jaccli._render.render import (
     error_text,
     escape,
     format_for_path,
@@ -25,6 +24,7 @@ from jaccli.render import (
     to_npz_bytes,
     to_table_text,
 )
+from jaccli.errors import FunctionError, ShapeError, UsageError
 
 
 def _close(actual, expected):

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from jaccli import batch, scaleout
+from jaccli._operations import batch, scaleout
 from jaccli.errors import UsageError
 
 JACCLI = Path(sys.executable).with_name("jaccli")
@@ -158,7 +158,10 @@ SHARDING_PROBE = """
 import json
 import numpy as np
 import jax
-from jaccli import api, batch, loader, scaleout
+from jaccli import _api as api
+from jaccli._operations import batch
+from jaccli._load import loader
+from jaccli._operations import scaleout
 
 problem = api.prepare(loader.load({source!r}), {{"x": np.zeros(2)}})
 plan = batch.plan(problem, "jacobian", "auto", 1 << 30)

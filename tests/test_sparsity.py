@@ -18,7 +18,8 @@ import scipy.io
 import scipy.sparse as sp
 
 import jaccli
-from jaccli import coloring, render, sparsity
+from jaccli._derivatives import coloring, sparsity
+from jaccli._render import render
 from jaccli.errors import ResourceError
 from jaccli.results import SparseJacobian
 
@@ -603,7 +604,7 @@ def test_missing_scipy_is_a_clean_error(cli, monkeypatch):
 def test_help_imports_neither_jax_nor_scipy():
     probe = (
         "import sys\n"
-        "from jaccli.cli import main\n"
+        "from jaccli._cli.cli import main\n"
         "try:\n"
         "    main(['jacobian', '--help'])\n"
         "except SystemExit:\n"

@@ -1,4 +1,4 @@
-"""Tests for jaccli.symbolic: the SymPy reference against hand-derived values and raw JAX."""
+"""Tests for jaccli._symbolic.symbolic: the SymPy reference against hand-derived values and raw JAX."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import sympy
 
-from jaccli import symbolic
-from jaccli.api import prepare
+from jaccli._api import prepare
+from jaccli._load.loader import from_callable, from_expression, load
+from jaccli._symbolic import symbolic
+from jaccli._symbolic.symbolic import SymbolicTooLarge, SymbolicUnavailable
 from jaccli.errors import ResourceError, UsageError
-from jaccli.loader import from_callable, from_expression, load
-from jaccli.symbolic import SymbolicTooLarge, SymbolicUnavailable
 
 HEADER = "import jax\nimport jax.numpy as jnp\nimport numpy as np\n\n\n"
 
@@ -731,6 +731,8 @@ def test_common_subexpressions_for_large_jacobians(tmp_path, monkeypatch):
 
 
 def test_importing_the_module_loads_neither_sympy_nor_jax():
-    code = "import sys, jaccli.symbolic; print('sympy' in sys.modules, 'jax' in sys.modules)"
+    code = (
+        "import sys, jaccli._symbolic.symbolic; print('sympy' in sys.modules, 'jax' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -2,8 +2,8 @@
 
 The end-to-end figure for jaccli is the console script itself (see `bench.batch_jacobian`);
 this script isolates the part that ``--batch`` spends evaluating, for the compute-only column.
-It drives the objects the command uses (`jaccli.batch.plan`, `jaccli.batch.Evaluator`, chunks
-sized by `jaccli.batch.chunk_size`), chunk by chunk as `jaccli.batch.run` does, without reading
+It drives the objects the command uses (`jaccli._operations.batch.plan`, `jaccli._operations.batch.Evaluator`, chunks
+sized by `jaccli._operations.batch.chunk_size`), chunk by chunk as `jaccli._operations.batch.run` does, without reading
 or writing files. Those are internal names: if they change, this script has to follow.
 """
 
@@ -21,7 +21,9 @@ MAX_BYTES = 1 << 30  # the CLI's default --max-bytes
 
 def setup(problem: ModuleType) -> protocol.Compute:
     """Load the problem's JAX form through jaccli; plan and compile on the first call."""
-    from jaccli import api, batch, loader
+    from jaccli import _api as api
+    from jaccli._load import loader
+    from jaccli._operations import batch
 
     function = loader.load(f"{problem.__file__}:f")
     (param,) = function.params

@@ -2,7 +2,7 @@
 
 The compute-only figure of `bench.scaling`: the chunks of ``jaccli jacobian --batch`` (equal
 chunks of the size one device would use, one per device in each call) through
-`jaccli.batch.Evaluator` with a `jaccli.scaleout.Spread`, without reading or writing files. With
+`jaccli._operations.batch.Evaluator` with a `jaccli._operations.scaleout.Spread`, without reading or writing files. With
 ``--num-processes`` it is one process of a distributed run (joined as ``--distributed`` joins it);
 process 0 writes the timings, which include gathering every share. Internal names: if they
 change, this script has to follow.
@@ -38,7 +38,7 @@ def _arguments() -> argparse.Namespace:
 def main() -> int:
     """Join (if asked), compile, then time ``--warm`` passes over all the points."""
     args = _arguments()
-    from jaccli import scaleout
+    from jaccli._operations import scaleout
 
     distributed = args.num_processes is not None
     scale = scaleout.from_options(
@@ -53,7 +53,9 @@ def main() -> int:
         return code
 
     from bench.problems import r2r3
-    from jaccli import api, batch, loader
+    from jaccli import _api as api
+    from jaccli._load import loader
+    from jaccli._operations import batch
 
     points = np.load(args.points)
     function = loader.load(f"{r2r3.__file__}:f")

@@ -16,34 +16,34 @@ __version__ = "0.1.0"
 # every command, and `jaccli --help` must not pay for NumPy, JAX or SymPy. A name here must not
 # also be a submodule's (importing the submodule would replace the attribute).
 _EXPORTS = {
-    "jacobian": "api",
-    "jvp": "api",
-    "vjp": "api",
-    "grad": "api",
-    "hessian": "api",
-    "hvp": "api",
-    "info": "api",
-    "check": "api",
-    "sensitivity": "api",
-    "load": "loader",
-    "Function": "loader",
+    "jacobian": "_api",
+    "jvp": "_api",
+    "vjp": "_api",
+    "grad": "_api",
+    "hessian": "_api",
+    "hvp": "_api",
+    "info": "_api",
+    "check": "_api",
+    "sensitivity": "_api",
+    "load": "_load.loader",
+    "Function": "_load.loader",
     "JaccliError": "errors",
 }
 __all__ = [*_EXPORTS, "parse_expr"]
 
 if TYPE_CHECKING:
-    from .api import check as check
-    from .api import grad as grad
-    from .api import hessian as hessian
-    from .api import hvp as hvp
-    from .api import info as info
-    from .api import jacobian as jacobian
-    from .api import jvp as jvp
-    from .api import sensitivity as sensitivity
-    from .api import vjp as vjp
+    from ._api import check as check
+    from ._api import grad as grad
+    from ._api import hessian as hessian
+    from ._api import hvp as hvp
+    from ._api import info as info
+    from ._api import jacobian as jacobian
+    from ._api import jvp as jvp
+    from ._api import sensitivity as sensitivity
+    from ._api import vjp as vjp
+    from ._load.loader import Function as Function
+    from ._load.loader import load as load
     from .errors import JaccliError as JaccliError
-    from .loader import Function as Function
-    from .loader import load as load
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +61,6 @@ def parse_expr(text: str, vars: list[str] | None = None) -> Function:
     >>> f.params
     ('x', 'y')
     """
-    from .loader import from_expression
+    from ._load.loader import from_expression
 
     return from_expression(text, vars)

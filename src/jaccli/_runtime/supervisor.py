@@ -23,8 +23,8 @@ import signal
 import sys
 from typing import Any
 
-from . import runtime
-from .errors import DistributedError
+from .._runtime import runtime
+from ..errors import DistributedError
 
 LOG_LIMIT = 1 << 20
 _JOINED_LINE = re.compile(rb"^jaccli-joined (\d+) (\d+)$", re.MULTILINE)
@@ -117,7 +117,7 @@ def failed(exc: BaseException) -> None:
     global _exit_code
     if not _worker:
         return
-    from .runtime import Interrupted, Terminated
+    from .._runtime.runtime import Interrupted, Terminated
 
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         code = 130

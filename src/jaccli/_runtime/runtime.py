@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 CACHE_BYTES = 1 << 30
 
@@ -378,9 +378,9 @@ def _end_after_grace(code: int, message: str) -> None:
         # Still here: the exception was lost (or the interpreter is slow to shut down, in which
         # case cli.main has already cleaned up and reported).
         if not sys.is_finalizing():
-            from . import fileio
+            from .._runtime import files
 
-            fileio.remove_partial_files()
+            files.remove_partial_files()
             with contextlib.suppress(Exception):
                 sys.stderr.write(message)
                 sys.stderr.flush()

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .errors import JaccliError, NotCleanError, ResourceError, UsageError
+from ..errors import JaccliError, NotCleanError, ResourceError, UsageError
 
 app = typer.Typer(
     name="jaccli",
@@ -224,7 +224,7 @@ def command(fn: Callable[..., None]) -> Callable[..., None]:
             fn(common=common, **kwargs)
         except BaseException as exc:
             if common.distributed:
-                from . import supervisor
+                from .._runtime import supervisor
 
                 supervisor.failed(exc)
             raise
@@ -263,7 +263,7 @@ def _require_spreadable(common: Common, kwargs: dict[str, Any]) -> None:
 def _scale_out(common: Common) -> Any:
     """Check the scale-out options and, with --distributed, join the run. Returns them, or ends
     the command with the worker's exit code in the process that only supervised it."""
-    from . import scaleout
+    from .._operations import scaleout
 
     scale = scaleout.from_options(
         common.devices,
@@ -336,7 +336,7 @@ Sparse = Annotated[
 
 
 def _load(func: str | None, expr: str | None, variables: str | None) -> Any:
-    from . import loader
+    from .._load import loader
 
     if (func is None) == (expr is None):
         raise UsageError(
@@ -370,7 +370,7 @@ def _problem(
     at: str | None,
     wrt: str | None,
 ) -> Any:
-    from . import api
+    from .. import _api as api
 
     if at is None:
         raise UsageError("give the point with --at", hint="e.g. --at 2,1")
@@ -380,7 +380,7 @@ def _problem(
 
 
 def _point(function: Any, at: str) -> dict[str, Any]:
-    from . import points
+    from .._load import points
 
     return points.bind_point(
         points.parse_point(at, "--at"), function.params, "--at", function.source
@@ -388,7 +388,7 @@ def _point(function: Any, at: str) -> dict[str, Any]:
 
 
 def _vector(problem: Any, text: str, like: str, option: str = "--v") -> Any:
-    from . import points
+    from .._load import points
 
     parsed = points.parse_point(text, option)
     if like == "output":
@@ -423,8 +423,8 @@ def _batch(
             "--check works on one point (--at), not on a batch",
             hint="check a representative point: --at ... --check",
         )
-    from . import batch as batches
-    from . import scaleout
+    from .._operations import batch as batches
+    from .._operations import scaleout
 
     scale = _scale_out(common)
     batches.run(
@@ -460,7 +460,7 @@ def _checked(
         if (rtol, atol, against) != (None, None, None):
             raise UsageError("--rtol, --atol and --against apply with --check only")
         return result
-    from . import checks
+    from .._check import checks
 
     return checks.with_check(
         problem, result, rtol=rtol, atol=atol, against=checks.parse_against(against)
@@ -470,7 +470,8 @@ def _checked(
 def _format(common: Common) -> str:
     """The output format: --format, else the --output file's suffix, else table on a terminal
     and JSON otherwise."""
-    from . import render, runtime
+    from .._render import render
+    from .._runtime import runtime
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
@@ -492,7 +493,8 @@ def _shows_value(common: Common) -> bool:
 def _emit(common: Common, result: Any, plot: str | None = None) -> None:
     """Render the finished result, write it (and its --plot) to stdout or --output, and set the
     exit status."""
-    from . import fileio, render, runtime
+    from .._render import render
+    from .._runtime import files, runtime
 
     fmt = _format(common)
     color = common.output is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
@@ -505,7 +507,7 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
         _draw(result, plot, common.quiet)
     if common.output:
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        fileio.atomic_write(common.output, payload)
+        files.atomic_write(common.output, payload)
         if not common.quiet:
             sys.stderr.write(f"jaccli: wrote {result.command} to {render.escape(common.output)}\n")
     else:
@@ -534,7 +536,7 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
 
 
 def _draw(result: Any, path: str, quiet: bool) -> None:
-    from . import plots, render
+    from .._render import plots, render
 
     if result.command == "sensitivity":
         plots.charts_figure(result.charts, path, render.sensitivity_title(result))
@@ -567,7 +569,7 @@ def jacobian(
     sparse: Sparse = False,
 ) -> None:
     """The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained)."""
-    from . import api
+    from .. import _api as api
 
     if sparse and (batch is not None or check or plot):
         option = "--batch" if batch is not None else "--check" if check else "--plot"
@@ -605,7 +607,7 @@ def jvp(
     against: Against = None,
 ) -> None:
     """J·v in one forward pass, without forming J (v shaped like the input)."""
-    from . import api
+    from .. import _api as api
 
     source = (func, expr, variables)
     if _batch(common, "jvp", source, at, batch, wrt, vector=(v, "input"), check=check):
@@ -631,7 +633,7 @@ def vjp(
     against: Against = None,
 ) -> None:
     """vᵀ·J in one reverse pass, without forming J (v shaped like the output)."""
-    from . import api
+    from .. import _api as api
 
     source = (func, expr, variables)
     if _batch(common, "vjp", source, at, batch, wrt, vector=(v, "output"), check=check):
@@ -656,7 +658,7 @@ def grad(
     against: Against = None,
 ) -> None:
     """The gradient of a scalar-valued function (reverse mode)."""
-    from . import api
+    from .. import _api as api
 
     if _batch(common, "grad", (func, expr, variables), at, batch, wrt, check=check):
         return
@@ -680,7 +682,7 @@ def hessian(
     against: Against = None,
 ) -> None:
     """The Hessian, forward-over-reverse."""
-    from . import api
+    from .. import _api as api
 
     if _batch(common, "hessian", (func, expr, variables), at, batch, wrt, check=check):
         return
@@ -705,7 +707,7 @@ def hvp(
     against: Against = None,
 ) -> None:
     """H·v without forming H (forward-over-reverse; v shaped like the input)."""
-    from . import api
+    from .. import _api as api
 
     source = (func, expr, variables)
     if _batch(common, "hvp", source, at, batch, wrt, vector=(v, "input"), check=check):
@@ -732,7 +734,7 @@ def check(
     mode: Mode = "auto",
 ) -> None:
     """Check the AD derivative against SymPy and finite differences, and diagnose mismatches."""
-    from . import checks
+    from .._check import checks
 
     problem = _problem(common, func, expr, variables, at, wrt)
     result = checks.check_at(
@@ -798,7 +800,7 @@ def sensitivity(
     plot: Plot = None,
 ) -> None:
     """Which inputs matter: local sensitivity at --at, or global indices over --bounds."""
-    from . import sensitivities
+    from .._sensitivity import sensitivities
 
     if plot:
         _require_plot(plot)
@@ -840,7 +842,7 @@ def sensitivity(
                 f"--method {method} needs --bounds: the range of every input",
                 hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
             )
-        from . import scaleout
+        from .._operations import scaleout
 
         scale = _scale_out(common)
         function = _load(func, expr, variables)
@@ -871,15 +873,16 @@ def sensitivity(
 
 
 def _cov(text: str) -> Any:
-    from . import fileio
+    from .._load import values
 
     path = text[1:] if text.startswith("@") else text
-    return fileio.read_value_file(path, "--cov")
+    return values.read_value_file(path, "--cov")
 
 
 def _progress(common: Common, what: str) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
-    from . import render, runtime
+    from .._render import render
+    from .._runtime import runtime
 
     wanted = not common.quiet and _format(common) != "json" and runtime.stderr_is_terminal()
     return render.Progress(what, None, enabled=wanted)
@@ -887,7 +890,7 @@ def _progress(common: Common, what: str) -> Any:
 
 def _require_plot(path: str) -> None:
     """Refuse --plot early (bad suffix, matplotlib missing), before any work is done."""
-    from . import plots
+    from .._render import plots
 
     plots.plot_format(path)
     plots.require()
@@ -906,7 +909,7 @@ def symbolic(
     ] = 1,
 ) -> None:
     """The Jacobian as formulas, from SymPy (a file is traced at --at; an expression needs none)."""
-    from . import api
+    from .. import _api as api
 
     if at is None and expr is not None:
         import numpy as np
@@ -940,7 +943,7 @@ def info(
 ) -> None:
     """Shapes, n and m, the mode a Jacobian would use and why, and its size; computes nothing
     (with --sparse: also the sparsity pattern's nnz, density and colours of both directions)."""
-    from . import api
+    from .. import _api as api
 
     problem = _problem(common, func, expr, variables, at, wrt)
     _emit(common, api.info_at(problem, mode, sparse=sparse, max_bytes=common.max_bytes))
@@ -959,7 +962,7 @@ def _wants_json_errors(argv: Sequence[str]) -> bool:
 
 
 def _report(exc: BaseException, argv: Sequence[str], show_traceback: bool) -> None:
-    from . import render
+    from .._render import render
 
     if show_traceback:
         import traceback
@@ -975,9 +978,9 @@ def _timed_out(seconds: float) -> ResourceError:
 
 def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
     def expire() -> None:
-        from . import fileio
+        from .._runtime import files
 
-        fileio.remove_partial_files()
+        files.remove_partial_files()
         _report(_timed_out(seconds), argv, False)
 
     return expire
@@ -1021,7 +1024,7 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script: run, and turn every failure into its exit code and one stderr line."""
-    from . import runtime
+    from .._runtime import runtime
 
     console = argv is None  # the program itself, not a call from Python (tests, embedding)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -1045,9 +1048,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _report(exc, argv, show_traceback)
         code = exc.exit_code
     except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
-        from . import fileio
+        from .._runtime import files
 
-        fileio.remove_partial_files()
+        files.remove_partial_files()
         interrupted = not isinstance(exc, runtime.Terminated)
         sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
         code = 130 if interrupted else 143

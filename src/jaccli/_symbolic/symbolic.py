@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ResourceError, ShapeError, UsageError
+from ..errors import ResourceError, ShapeError, UsageError
 
 MAX_ENTRIES = 10_000
 """Most entries of a symbolic Jacobian (outputs × inputs) or Hessian (inputs × inputs)."""
@@ -324,8 +324,8 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
     ((x*y, sin(x)), (x, y))
     """
     with _nesting_guard("the function"):
-        from .api import Problem
-        from .loader import Function
+        from .._api import Problem
+        from .._load.loader import Function
 
         if isinstance(target, Problem):
             if _is_complex(target.out_dtype):
@@ -357,7 +357,7 @@ def _point_value(value: Any, label: str) -> np.ndarray:
 
 
 def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> SymbolicFunction:
-    from .errors import ParseError
+    from ..errors import ParseError
 
     expression = function.expression
     unknown = [name for name in wrt if name not in function.params]
@@ -400,7 +400,7 @@ def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> Symboli
 def _from_program(problem: Any) -> SymbolicFunction:
     import jax
 
-    from .api import guard_user_code
+    from .._api import guard_user_code
 
     inputs = []
     point: dict[Any, float] = {}

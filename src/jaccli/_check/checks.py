@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .api import Problem
-from .errors import FunctionError, UsageError
+from .._api import Problem
+from ..errors import FunctionError, UsageError
 
 REFERENCES = ("sympy", "central_richardson", "complex_step")
 _ALIASES = {
@@ -640,7 +640,8 @@ def run_check(
     reference asked for, and diagnose what is wrong."""
     import jax
 
-    from . import api, fd
+    from .. import _api as api
+    from .._derivatives import fd
 
     if api._kind(problem) != "real":
         raise UsageError(
@@ -693,7 +694,7 @@ def _complex_step_reference(
     problem: Problem, d: Derivatives, rtol: float, atol: float
 ) -> Reference:
 
-    from . import fd
+    from .._derivatives import fd
 
     name = "complex_step"
     obstacle = analytic_obstacle(d.flat.fn, d.flat.x)
@@ -720,7 +721,7 @@ def _complex_step_reference(
 
 
 def _sympy_reference(problem: Problem, d: Derivatives, rtol: float, atol: float) -> Reference:
-    from . import symbolic
+    from .._symbolic import symbolic
 
     name = "sympy"
     try:
@@ -748,7 +749,7 @@ def _diagnose(
     rtol: float,
     atol: float,
 ) -> list[Diagnosis]:
-    from . import fd
+    from .._derivatives import fd
 
     diagnoses: list[Diagnosis] = []
     flat, x, path = d.flat, d.point, problem.function.path
@@ -912,7 +913,7 @@ def check_at(
     """
     import dataclasses
 
-    from . import api
+    from .. import _api as api
 
     if order not in (1, 2):
         raise UsageError(f"--order must be 1 or 2, got {order}")

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import runtime
-from .errors import FunctionError, UsageError
-from .numpy_dispatch import map_numpy
+from .._load.numpy_dispatch import map_numpy
+from .._runtime import runtime
+from ..errors import FunctionError, UsageError
 
 _MAX_SOURCE_BYTES = 64 * 1024 * 1024
 
@@ -80,7 +80,7 @@ def from_callable(fn: Callable[..., Any], source: str | None = None) -> Function
 
 def from_expression(text: str, variables: Sequence[str] | None = None) -> Function:
     """Parse a math expression (never evaluated as Python) into a `Function`."""
-    from .expr import parse_expr
+    from .._load.expr import parse_expr
 
     expression = parse_expr(text, vars=variables)
     return Function(
@@ -189,7 +189,7 @@ def _import_file(path: str) -> types.ModuleType:
     if "jax" in source:
         # float64 is the default, so arrays the file builds when imported must be float64 too;
         # JAX decides an array's dtype when it is made.
-        from . import compute  # noqa: F401  (enables float64)
+        from .._derivatives import compute  # noqa: F401  (enables float64)
     try:
         with user_output_to_stderr():
             exec(code, module.__dict__)

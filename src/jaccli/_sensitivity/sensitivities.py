@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from . import api, checks
-from .bounds import Distribution
-from .errors import MissingExtraError, ShapeError, UsageError
-from .results import Chart, SensitivityResult, count_nonfinite, input_labels, output_labels
-from .scaleout import ScaleOut
+from .. import _api as api
+from .._check import checks
+from .._load.bounds import Distribution
+from .._operations.scaleout import ScaleOut
+from ..errors import MissingExtraError, ShapeError, UsageError
+from ..results import Chart, SensitivityResult, count_nonfinite, input_labels, output_labels
 
 METHODS = ("local", "dgsm", "sobol", "morris")
 DEFAULT_SAMPLES = {"dgsm": 4096, "sobol": 1024, "morris": 100}
@@ -370,7 +371,7 @@ def sweep(
     call per chunk, spread over devices and processes by ``scale`` (every process of a
     distributed run passes the same points and gets all the results).
     Returns ``(values (N, m), Jacobians (N, m, n) or None)``."""
-    from . import batch, scaleout
+    from .._operations import batch, scaleout
 
     flat = checks.flatten(problem)
     function = dataclasses.replace(problem.function, fn=flat.fn, params=("x",))
@@ -444,8 +445,8 @@ def prepare_global(
     bounds (``x[0]``…``x[k]`` make a vector; any other argument is a scalar). The function is
     traced at the centre of the distributions.
     """
-    from .bounds import assign, entry_shapes, parse_bounds
-    from .results import input_leaves
+    from .._load.bounds import assign, entry_shapes, parse_bounds
+    from ..results import input_leaves
 
     given = parse_bounds(bounds)
     if point is None and wrt:

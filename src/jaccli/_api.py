@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ._load.loader import Function, from_callable, user_location, user_output_to_stderr
 from .errors import FunctionError, JaccliError, ResourceError, ShapeError, UsageError
-from .loader import Function, from_callable, user_location, user_output_to_stderr
 from .results import DerivativeResult, FunctionInfo, InfoResult, InputInfo, count_nonfinite
 
 DEFAULT_MAX_BYTES = 1 << 30
@@ -189,7 +189,7 @@ def _in_place_error(function: Function, exc: BaseException) -> FunctionError | N
     """
     import jax
 
-    from .loader import user_frame
+    from ._load.loader import user_frame
 
     into_jax = isinstance(exc, TypeError) and "JAX arrays are immutable" in str(exc)
     into_numpy = isinstance(exc, jax.errors.TracerArrayConversionError) or (
@@ -246,7 +246,7 @@ def _item_assignment(statement: str) -> tuple[str, str, str] | None:
 
 def _conversion_error(function: Function, exc: BaseException) -> FunctionError:
     """A traced value handed to code that needs a NumPy array: which call, and what instead."""
-    from .loader import user_frame
+    from ._load.loader import user_frame
 
     frame = user_frame(exc, function.path)
     if frame is None:
@@ -324,7 +324,7 @@ def _concretization_error(function: Function, exc: BaseException) -> FunctionErr
     """A traced value where Python needs a concrete one: float(), int(), if, math.*."""
     import jax
 
-    from .loader import user_frame
+    from ._load.loader import user_frame
 
     frame = user_frame(exc, function.path)
     if frame is None:
@@ -394,7 +394,7 @@ def prepare(
     import jax
     import jax.numpy as jnp
 
-    from . import compute  # noqa: F401  (enables float64 before any array exists)
+    from ._derivatives import compute  # noqa: F401  (enables float64 before any array exists)
 
     if dtype not in DTYPES:
         raise UsageError(f"--dtype must be float64 or float32, got {dtype!r}")
@@ -523,7 +523,7 @@ def _finish(
 
 
 def _kind(problem: Problem) -> str:
-    from . import compute
+    from ._derivatives import compute
 
     return compute.complex_kind(problem.primals, problem.out_dtype)
 
@@ -539,7 +539,7 @@ def jacobian_at(
     problem: Problem, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
 ) -> DerivativeResult:
     """The Jacobian of a prepared problem, in the mode asked for or the cheaper one."""
-    from . import compute
+    from ._derivatives import compute
 
     _check_mode(mode)
     guard_size(problem.n * problem.m, _itemsize(problem), "Jacobian", max_bytes)
@@ -570,7 +570,8 @@ def finite_differences_at(problem: Problem, command: str, cause: FunctionError) 
     estimate for every entry, and a warning that says why AD was not used."""
     import jax
 
-    from . import checks, compute, fd
+    from ._check import checks
+    from ._derivatives import compute, fd
 
     flat = checks.flatten(problem)
     with guard_user_code(problem.function), jax.default_device(problem.device):
@@ -630,7 +631,7 @@ def sparse_jacobian_at(
     The result is a `SparseJacobian` (COO over the flat ``(m, n)`` matrix); ``extra`` holds
     ``sparsity``: nnz, density, the colour count of both directions and the direction used.
     """
-    from . import coloring, compute
+    from ._derivatives import coloring, compute
     from .results import SparseJacobian, input_leaves
 
     _check_mode(mode)
@@ -686,7 +687,8 @@ def _check_mode(mode: str) -> None:
 def _sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, Any]:
     """The Jacobian's sparsity pattern, both colourings and the choice, and the flat view of the
     problem they refer to; refuses complex functions and patterns over ``max_bytes``."""
-    from . import checks, coloring, sparsity
+    from ._check import checks
+    from ._derivatives import coloring, sparsity
 
     sparsity.require()
     if _kind(problem) != "real":
@@ -763,7 +765,7 @@ def grad_at(problem: Problem, value: bool = True) -> DerivativeResult:
     that do not show it (``.npy``, ``.npz``, CSV), where computing it beside a large gradient
     costs as much again as the gradient.
     """
-    from . import compute
+    from ._derivatives import compute
 
     _require_scalar(problem, "grad")
     kind = _kind(problem)
@@ -794,7 +796,7 @@ def grad_at(problem: Problem, value: bool = True) -> DerivativeResult:
 
 def hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> DerivativeResult:
     """The Hessian, forward-over-reverse; nested by argument pair when there are several."""
-    from . import compute
+    from ._derivatives import compute
 
     _require_real(problem, "hessian")
     n = problem.n
@@ -862,7 +864,7 @@ def _fmt(shape: tuple[int, ...]) -> str:
 
 def jvp_at(problem: Problem, v: Any) -> DerivativeResult:
     """J·v in one forward pass; ``v`` is shaped like the differentiated input(s)."""
-    from . import compute
+    from ._derivatives import compute
 
     kind = _kind(problem)
     if kind == "complex_input":
@@ -890,7 +892,7 @@ def vjp_at(problem: Problem, v: Any) -> DerivativeResult:
     import jax
     import jax.numpy as jnp
 
-    from . import compute
+    from ._derivatives import compute
 
     kind = _kind(problem)
     if kind in ("complex_input", "complex_output"):
@@ -929,7 +931,7 @@ def hvp_at(problem: Problem, v: Any, value: bool = True) -> DerivativeResult:
 
     ``value=False`` leaves the function's value out, as for `grad_at`.
     """
-    from . import compute
+    from ._derivatives import compute
 
     _require_scalar(problem, "hvp")
     _require_real(problem, "hvp")
@@ -959,7 +961,7 @@ def info_at(
     directions (the program is traced, nothing is differentiated); the mode is then the sparse
     choice.
     """
-    from . import compute
+    from ._derivatives import compute
 
     choice = compute.choose_mode(problem.n, problem.m, mode)
     mode_used, reason, sparsity, notes = choice.mode, choice.reason, None, ()
@@ -1163,7 +1165,7 @@ def check(
     >>> check(lambda x: x ** 3, 2.0, against=["fd"]).extra["passed"]
     True
     """
-    from . import checks
+    from ._check import checks
 
     names = checks.parse_against(",".join(against)) if against else checks.REFERENCES
     problem = _problem(f, args, wrt, dtype, device)
@@ -1199,7 +1201,7 @@ def sensitivity(
     >>> sensitivity(parse_expr("x**2 * y**3"), 2.0, 1.0).fields["ranking"]
     ['y', 'x']
     """
-    from . import sensitivities
+    from ._sensitivity import sensitivities
 
     if bounds is None:
         if method not in (None, "local"):
@@ -1248,7 +1250,7 @@ def symbolic_at(problem: Problem, order: int = 1, syntax: str = "text") -> Any:
     """The symbolic Jacobian (``order=2``: Hessian) from SymPy, as strings in SymPy syntax
     (``syntax="text"``) or LaTeX, simplified where small and with common subexpressions
     pulled out where large."""
-    from . import symbolic
+    from ._symbolic import symbolic
     from .results import SymbolicResult
 
     if order not in (1, 2):

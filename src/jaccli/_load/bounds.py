@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParseError, UsageError
+from ..errors import ParseError, UsageError
 
 _NAME = re.compile(r"\s*([^\W\d][\w.]*(?:\[[\d\s,]+\])?)\s*=(.*)", re.DOTALL)
 _CALL = re.compile(r"\s*(uniform|normal)\s*\((.*)\)\s*", re.DOTALL)
@@ -84,8 +84,8 @@ def number(text: str, where: str) -> float:
     >>> number("-pi/2", "--bounds")
     -1.5707963267948966
     """
-    from . import compute  # noqa: F401  (float64 before any array exists)
-    from .expr import parse_expr
+    from .._derivatives import compute  # noqa: F401  (float64 before any array exists)
+    from .._load.expr import parse_expr
 
     try:
         expression = parse_expr(text.strip(), vars=["_"])

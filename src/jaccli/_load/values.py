@@ -6,26 +6,20 @@ so a FIFO or a device named by mistake gives an error instead of a hang.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
 import io
 import json
 import math
 import os
 import re
 import stat
-import sys
-import tempfile
 import warnings
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from . import runtime
-from .errors import JaccliError, ParseError, ResourceError, UsageError
-from .points import MAX_DEPTH, Value, _unique_pairs, parse_value
+from .._load.points import MAX_DEPTH, Value, _unique_pairs, parse_value
+from ..errors import JaccliError, ParseError, ResourceError, UsageError
 
 MAX_FILE_BYTES = 2 * 1024**3
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".json", ".csv", ".txt")
@@ -309,131 +303,3 @@ def read_value_file(path: str, option: str = "--at") -> Value:
         return _load_table(path, option, "," if suffix == ".csv" else None)
     except ParseError as exc:
         raise _problem(path, exc.message, option) from None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _default_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _write_failed(path: str, exc: OSError) -> UsageError:
-    return UsageError(
-        f"cannot write {path!r}: {exc.strerror or exc}",
-        hint="check that the directory exists and is writable",
-    )
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never half.
-
-    The bytes go to a temp file in the same directory, are flushed to disk, then renamed over
-    the target (for a symlink, the file it points at). `/dev/stdout`, `/dev/stderr` and
-    `/dev/fd/N` are written to our own descriptor, and an existing target that is not a
-    regular file (`/dev/null`, a FIFO) is written directly: a device or pipe cannot be
-    replaced by rename, and renaming onto `/dev/stdout` would replace the system's symlink
-    instead of writing to our output.
-
-    Args:
-        path: the file to write.
-        data: its new contents.
-
-    Raises UsageError naming the path and the reason when the file cannot be written.
-    """
-    with atomic_writer(path) as write:
-        write(data)
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
-    """`atomic_write` for contents that arrive in pieces: yields ``write(bytes)``.
-
-    The file appears, whole, when the block ends without an error; after an error (or an
-    interrupt) nothing is left behind. Streams and devices get the pieces at the end, at once.
-    """
-    target = os.fspath(path)
-    try:
-        info = os.stat(target)
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise _write_failed(target, exc) from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"cannot write {target!r}: it is a directory", hint="name a file")
-    stream = _STREAM_PATH.fullmatch(target)
-    if stream or (info is not None and not stat.S_ISREG(info.st_mode)):
-        pieces: list[bytes] = []
-        yield pieces.append
-        data = b"".join(pieces)
-        if stream:
-            _write_stream(target, stream, data)
-        else:
-            _write_direct(target, data)
-        return
-    real = os.path.realpath(target)
-    # Replace the file a symlink points at, not the symlink itself.
-    directory = os.path.dirname(real) or "."
-    try:
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise _write_failed(target, exc) from None
-    _IN_FLIGHT.add(temp)
-    runtime.announce_temp_file(temp, True)
-    try:
-        try:
-            os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
-            yield functools.partial(_write_all, fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, real)
-    except OSError as exc:
-        _remove(temp)
-        raise _write_failed(target, exc) from None
-    except BaseException:
-        _remove(temp)
-        raise
-    finally:
-        _IN_FLIGHT.discard(temp)
-        runtime.announce_temp_file(temp, False)
-
-
-def _write_stream(path: str, stream: re.Match, data: bytes) -> None:
-    # Opening /proc/self/fd/1 anew would start at offset 0 (clobbering `>>`); use our own fd.
-    fd = {"stdout": 1, "stderr": 2}.get(stream["name"]) or int(stream["fd"])
-    for handle in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            handle.flush()
-    try:
-        _write_all(fd, data)
-    except OSError as exc:
-        raise _write_failed(path, exc) from None
-
-
-def _write_direct(path: str, data: bytes) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            _write_all(fd, data)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise _write_failed(path, exc) from None
-
-
-def _remove(temp: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(temp)
-
-
-def remove_partial_files() -> None:
-    """Delete temp files of writes still in progress (for signal and timeout handlers)."""
-    for temp in list(_IN_FLIGHT):
-        _remove(temp)
-        _IN_FLIGHT.discard(temp)

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DistributedError, UsageError
+from ..errors import DistributedError, UsageError
 
 AXIS = "batch"
 DEFAULT_TIMEOUT = 120.0
@@ -146,7 +146,7 @@ def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
     """
     if not scale.distributed:
         return None
-    from . import supervisor
+    from .._runtime import supervisor
 
     code = supervisor.supervise(scale, show_log)
     if code is not None:
@@ -158,7 +158,7 @@ def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
 def _join(scale: ScaleOut) -> None:
     import jax
 
-    from . import supervisor
+    from .._runtime import supervisor
 
     with contextlib.suppress(AttributeError, KeyError, ValueError):
         # CPU processes exchange their shares through Gloo (the default in recent JAX).

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
-from .results import (
+from ..errors import UsageError
+from ..results import (
     Chart,
     DerivativeResult,
     InfoResult,

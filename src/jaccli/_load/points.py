@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from .errors import ParseError, ShapeError, UsageError
+from ..errors import ParseError, ShapeError, UsageError
 
 Value: TypeAlias = "np.ndarray | dict[str, Value]"
 
@@ -454,7 +454,7 @@ def _parse_literal(text: str, src: str, base: int, option: str) -> Value:
 
 def _read_file(text: str, path: str, base: int, option: str) -> Value:
     # fileio imports this module for parse_value, so import it here, at call time.
-    from .fileio import read_value_file
+    from .._load.values import read_value_file
 
     if not path.strip():
         raise _fail(f"{option} @ needs a file name, as in {option} @x.npy", text, base, option)

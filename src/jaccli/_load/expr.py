@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
 
-from .errors import ParseError, ShapeError, UnsafeExpressionError
+from ..errors import ParseError, ShapeError, UnsafeExpressionError
 
 MAX_LENGTH = 100_000
 MAX_DEPTH = 100

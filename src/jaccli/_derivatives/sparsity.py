@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MissingExtraError
+from ..errors import MissingExtraError
 
 # Constants larger than this are not evaluated: their values only sharpen the pattern.
 MAX_FOLDED_ELEMENTS = 1_000_000

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import JaccliError, NotCleanError, ParseError, ShapeError, UsageError
-from .points import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
+from .._load.points import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
+from ..errors import JaccliError, NotCleanError, ParseError, ShapeError, UsageError
 
 LATENCY = 0.2
 MAX_CHUNK = 65536
@@ -95,7 +95,7 @@ def _non_finite_json(word: str) -> None:
 
 
 def _decode(text: str, where: str) -> Any:
-    from .points import _unique_pairs
+    from .._load.points import _unique_pairs
 
     try:
         return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=_unique_pairs)
@@ -129,9 +129,9 @@ def _columns_of_array(array: Any, params: Sequence[str], where: str) -> dict[str
 
 
 def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    from . import fileio
+    from .._load import values
 
-    arrays = fileio._load_numpy(path, "--batch", expect_npz=True)
+    arrays = values._load_numpy(path, "--batch", expect_npz=True)
     if set(arrays) == set(params):
         return {p: arrays[p] for p in params}
     if len(params) == 1:
@@ -143,9 +143,9 @@ def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 
 
 def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    from . import fileio
+    from .._load import values
 
-    text = fileio._read_text(path, "--batch")
+    text = values._read_text(path, "--batch")
     rows = [
         (line, row)
         for line, row in enumerate(csv.reader(io.StringIO(text)), start=1)
@@ -155,14 +155,14 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
         raise UsageError(f"{where} holds no points")
     first = [c.strip() for c in rows[0][1]]
     header = None
-    if all(_HEADER_CELL.fullmatch(c) and not fileio._NON_FINITE_CELL.fullmatch(c) for c in first):
+    if all(_HEADER_CELL.fullmatch(c) and not values._NON_FINITE_CELL.fullmatch(c) for c in first):
         header, rows = first, rows[1:]
         if not rows:
             raise UsageError(f"{where} has a header row but no points")
     table = []
     for r, (line, row) in enumerate(rows):
         table.append(
-            [fileio._cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
+            [values._cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
         )
         if len(table[-1]) != len(table[0]):
             raise ShapeError(
@@ -196,9 +196,9 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 
 
 def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dict[str, Any]:
-    from . import fileio
+    from .._load import values
 
-    decoded = _decode(fileio._read_text(path, "--batch"), where)
+    decoded = _decode(values._read_text(path, "--batch"), where)
     if not isinstance(decoded, list):
         raise UsageError(f"{where} must hold a JSON list of points", hint="e.g. [[2, 1], [3, 4]]")
     points = [
@@ -216,12 +216,12 @@ def read_arrays(path: str, params: Sequence[str], source: str) -> dict[str, Any]
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot read --batch file 'missing.npy': No such file or directory
     """
-    from . import fileio
+    from .._load import values
 
     where = f"--batch file {path!r}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npy":
-        return _columns_of_array(fileio._load_numpy(path, "--batch", False), params, where)
+        return _columns_of_array(values._load_numpy(path, "--batch", False), params, where)
     if suffix == ".npz":
         return _read_npz(path, params, where)
     if suffix == ".csv":
@@ -395,7 +395,7 @@ def _cast_vectors(vectors: Any, likes: Any) -> Any:
 
 def _tangents(problem: Any, vector: Any) -> tuple[Any, int | None]:
     """``--v`` for jvp/hvp: one tangent for every point, or one per point on a leading axis."""
-    from . import api
+    from .. import _api as api
 
     try:
         return api._bind_tangent(problem, vector, "--v"), None
@@ -415,7 +415,8 @@ def plan(problem: Any, command: str, mode: str, max_bytes: int, vector: Any = No
     """The per-point transform of ``command`` (the same checks as its single-point form)."""
     import jax
 
-    from . import api, compute
+    from .. import _api as api
+    from .._derivatives import compute
 
     n, m = problem.n, problem.m
     kind = api._kind(problem)
@@ -671,7 +672,7 @@ class Evaluator:
         """The chunk's results on this process's devices, as NumPy arrays of ``padded`` rows."""
         import jax
 
-        from . import api
+        from .. import _api as api
 
         def pad(a: Any) -> Any:
             return np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)])
@@ -727,7 +728,7 @@ def chunk_size(problem: Any, plan: Plan, max_bytes: int) -> int:
     ``max_bytes``."""
     import jax
 
-    from . import api
+    from .. import _api as api
 
     inputs = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(problem.values))
     per_point = api._itemsize(problem) * (plan.entries + problem.m + inputs)
@@ -832,8 +833,12 @@ def run(
     JSON Lines from stdin to stdout are written chunk by chunk as they are computed; every other
     output is written once, when the whole batch is done (files atomically).
     """
-    from . import api, fileio, render, runtime, scaleout
-    from .results import DerivativeResult, count_nonfinite
+    from .. import _api as api
+    from .._load import values
+    from .._operations import scaleout
+    from .._render import render
+    from .._runtime import files, runtime
+    from ..results import DerivativeResult, count_nonfinite
 
     if fmt is None:
         fmt = (
@@ -873,7 +878,7 @@ def run(
                 )
             stream = sys.stdin
         else:
-            handle, _ = fileio._open_regular(batch, "--batch")
+            handle, _ = values._open_regular(batch, "--batch")
             stream = io.TextIOWrapper(handle, encoding="utf-8-sig")
         blocks = _stream_blocks(
             _LineReader(stream, owned=batch != "-"), where, params, function.source, chunking
@@ -910,8 +915,8 @@ def run(
         total,
         enabled=not quiet and fmt != "json" and runtime.stderr_is_terminal(),
     )
-    with contextlib.ExitStack() as files:
-        files.callback(progress.close)
+    with contextlib.ExitStack() as stack:
+        stack.callback(progress.close)
 
         def setup(first: dict[str, Any]) -> None:
             nonlocal problem, the_plan, evaluator, info
@@ -1016,7 +1021,7 @@ def run(
             elif npy_file:
                 if got.count == 0:
                     assert output is not None and total is not None
-                    npy = _NpyStream(files.enter_context(fileio.atomic_writer(output)), total)
+                    npy = _NpyStream(stack.enter_context(files.atomic_writer(output)), total)
                 npy.add(result)
             else:
                 got.values.append(value)
@@ -1064,7 +1069,7 @@ def run(
         data = render.render_batch(stacked, fmt)
     if output:
         if not npy_file:
-            fileio.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
+            files.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
         if not quiet:
             sys.stderr.write(
                 f"jaccli: wrote {command} at {got.count} points to {render.escape(output)}\n"

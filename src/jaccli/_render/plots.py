@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MissingExtraError, UsageError
-from .fileio import atomic_write
-from .results import Chart
+from .._runtime.files import atomic_write
+from ..errors import MissingExtraError, UsageError
+from ..results import Chart
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 150
