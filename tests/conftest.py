@@ -34,7 +34,7 @@ class CliRun:
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     """Run ``jaccli ARGS...`` in-process through the real entry point, from the repo root."""
-    from jaccli._cli.cli import main
+    from jaccli._cli import main
 
     monkeypatch.chdir(ROOT)
 

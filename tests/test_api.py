@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import jaccli
-from jaccli._api import select_device
+from jaccli._problem import COMMAND_LINE, select_device
 from jaccli.errors import FunctionError, ResourceError, ShapeError, UsageError
 
 SPEC_KEYS = {
@@ -248,17 +248,17 @@ def test_hessian_dict_argument():
 
 
 def test_grad_and_hvp_at_can_leave_the_value_out():
-    from jaccli import _api as api
+    from jaccli import _operations, _problem
     from jaccli._load import loader
 
     sample = str(Path(__file__).resolve().parent.parent / "samples" / "rosenbrock.py")
-    problem = api.prepare(loader.load(sample), {"x": np.array([-1.2, 1.0])})
-    grad = api.grad_at(problem, value=False)
+    problem = _problem.prepare(loader.load(sample), {"x": np.array([-1.2, 1.0])})
+    grad = _operations.run(problem, "grad", value=False)
     assert grad.value is None and grad.to_dict()["value"] is None
     _close(grad.result, [-215.6, -88.0])
-    hvp = api.hvp_at(problem, np.array([1.0, 0.0]), value=False)
+    hvp = _operations.run(problem, "hvp", vector=np.array([1.0, 0.0]), value=False)
     assert hvp.value is None
-    _close(hvp.result, api.hvp_at(problem, np.array([1.0, 0.0])).result)
+    _close(hvp.result, _operations.run(problem, "hvp", vector=np.array([1.0, 0.0])).result)
 
 
 def test_grad_of_vector_function_is_shape_error():
@@ -272,12 +272,14 @@ def test_jvp_v_wrong_shape():
         jaccli.jvp(_tanh_mix, X, v=[1.0, 2.0])
     assert "(2,)" in info.value.message
     assert "(3,)" in info.value.message
+    # Python callers are told about their argument, not about a command-line flag.
+    assert info.value.message.startswith("v has shape") and "--" not in info.value.message
 
 
 def test_vjp_v_wrong_shape():
     with pytest.raises(ShapeError) as info:
         jaccli.vjp(lambda x: x[:2] * 2.0, X, v=[1.0, 2.0, 3.0])
-    assert "--v has shape (3,)" in info.value.message
+    assert info.value.message.startswith("v has shape (3,)")
     assert "output has shape (2,)" in info.value.message
 
 
@@ -377,9 +379,12 @@ def test_select_device_gpu_on_cpu_machine():
     if any(d.platform == "gpu" for d in jax.devices()):
         pytest.skip("a GPU is visible")
     with pytest.raises(UsageError, match="no GPU") as info:
-        select_device("gpu")
+        select_device("gpu", COMMAND_LINE)
     assert info.value.exit_code == 2
     assert "--device cpu" in info.value.hint
+    with pytest.raises(UsageError, match="no GPU") as info:
+        select_device("gpu")
+    assert "use device cpu" in info.value.hint
 
 
 def test_select_device_bad_name():

@@ -89,6 +89,11 @@ def test_the_import_contracts_hold() -> None:
     assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
 
 
+def test_no_import_is_exempt_from_the_contracts() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert [c["name"] for c in config["contracts"] if c.get("ignore_imports")] == []
+
+
 def test_no_private_name_crosses_a_module() -> None:
     modules = _modules()
     crossings = []

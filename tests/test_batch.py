@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaccli._operations import batch
+from jaccli import _operations
+from jaccli._load import batch_files
 from jaccli.errors import ShapeError
 
 POINTS = np.array([[2.0, 1.0], [1.0, 0.0], [-3.0, 2.5], [0.5, -1.0], [4.0, 3.0]])
@@ -282,12 +283,12 @@ def test_chunks_follow_max_bytes_and_padding_compiles_few_shapes(cli, tmp_path):
     )
     assert run.code == 0, run.stderr
     np.testing.assert_allclose(np.load(tmp_path / "j.npy"), [elementwise_jacobian(p) for p in x])
-    assert batch.padded(5, 8) == 8 and batch.padded(5, 6) == 6 and batch.padded(1, 8) == 1
+    assert _operations.padded(5, 8) == 8 and _operations.padded(5, 6) == 6 and _operations.padded(1, 8) == 1
 
 
 def test_array_files_must_share_a_batch_axis(tmp_path):
     with pytest.raises(ShapeError, match=r"\(N, 2\)"):
-        batch._columns_of_array(np.zeros((3, 3)), ["x", "y"], "f")
+        batch_files._columns_of_array(np.zeros((3, 3)), ["x", "y"], "f")
 
 
 @pytest.mark.subprocess

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from jaccli import _api as api
+from jaccli import _operations, _problem
 from jaccli._check import checks
 from jaccli._load import loader, points
 
@@ -295,8 +295,8 @@ def test_first_nonfinite_names_the_operation_in_a_derivative_program():
 def test_run_check_directly_on_a_prepared_problem():
     function = loader.from_expression("x**3 * y")
     point = points.bind_point(points.parse_point("1,2", "--at"), function.params, "--at", "e")
-    problem = api.prepare(function, point)
-    result = api.jacobian_at(problem)
+    problem = _problem.prepare(function, point)
+    result = _operations.run(problem, "jacobian")
     report = checks.run_check(problem, result.result, against=("central_richardson",))
     assert report.passed and report.references[0].max_rel_err < 1e-9
 
@@ -359,8 +359,8 @@ def test_ad_sympy_and_differences_agree_on_random_smooth_expressions():
     )
     def agree(first, second, x, y):
         function = loader.from_expression(f"[{first} + x*y, {second}]", ["x", "y"])
-        problem = api.prepare(function, {"x": np.float64(x), "y": np.float64(y)})
-        result = api.jacobian_at(problem)
+        problem = _problem.prepare(function, {"x": np.float64(x), "y": np.float64(y)})
+        result = _operations.run(problem, "jacobian")
         report = checks.run_check(problem, result.result)
         assert report.passed, report.to_dict()
         assert report.references[0].name == "sympy" and report.references[0].available

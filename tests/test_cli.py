@@ -160,7 +160,7 @@ def test_npz_for_several_arguments(cli, tmp_path):
 
 def test_npy_to_a_pipe(capsysbinary, monkeypatch):
     from conftest import ROOT
-    from jaccli._cli.cli import main
+    from jaccli._cli import main
 
     monkeypatch.chdir(ROOT)
     capsysbinary.readouterr()

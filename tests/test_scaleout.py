@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from jaccli._operations import batch, scaleout
+from jaccli import _operations
+from jaccli._operations import scaleout
 from jaccli.errors import UsageError
 
 JACCLI = Path(sys.executable).with_name("jaccli")
@@ -127,9 +128,9 @@ def test_scale_out_options_are_checked_against_each_other(options, message):
 @pytest.mark.parametrize("slots", [1, 2, 3, 4])
 def test_each_device_evaluates_the_chunks_one_device_would(count, slots):
     chunk = 16
-    alone = [(start, size, rows) for start, size, rows in batch.chunks(count, chunk)]
+    alone = [(start, size, rows) for start, size, rows in _operations.chunks(count, chunk)]
     spread = []
-    for start, size, rows in batch.chunks(count, chunk, slots):
+    for start, size, rows in _operations.chunks(count, chunk, slots):
         per_device = rows // slots
         for first in range(start, start + size, per_device):
             spread.append((first, min(per_device, start + size - first), per_device))
@@ -158,21 +159,20 @@ SHARDING_PROBE = """
 import json
 import numpy as np
 import jax
-from jaccli import _api as api
-from jaccli._operations import batch
+from jaccli import _operations, _problem
 from jaccli._load import loader
 from jaccli._operations import scaleout
 
-problem = api.prepare(loader.load({source!r}), {{"x": np.zeros(2)}})
-plan = batch.plan(problem, "jacobian", "auto", 1 << 30)
+problem = _problem.prepare(loader.load({source!r}), {{"x": np.zeros(2)}})
+plan = _operations.plan(problem, "jacobian", "auto", 1 << 30, batch=True)
 spread = scaleout.spread(problem.device, scaleout.ScaleOut())
 points = np.random.default_rng(0).uniform(-2, 2, size=(64, 2))
-sharded = batch.Evaluator(problem, plan, lambda: None, spread=spread)
+sharded = _operations.Evaluator(problem, plan, lambda: None, spread=spread)
 compiled, outputs = sharded._batched, []
 sharded._batched = lambda *args: outputs.append(compiled(*args)) or outputs[-1]
-got = [sharded({{"x": points[s:s + n]}}, n, rows, s) for s, n, rows in batch.chunks(64, 16, 4)]
-alone = batch.Evaluator(problem, plan, lambda: None)
-want = [alone({{"x": points[s:s + n]}}, n, rows, s) for s, n, rows in batch.chunks(64, 16)]
+got = [sharded({{"x": points[s:s + n]}}, n, rows, s) for s, n, rows in _operations.chunks(64, 16, 4)]
+alone = _operations.Evaluator(problem, plan, lambda: None)
+want = [alone({{"x": points[s:s + n]}}, n, rows, s) for s, n, rows in _operations.chunks(64, 16)]
 jacobians = outputs[0][1][0]
 print(json.dumps({{
     "calls": len(outputs),

@@ -604,7 +604,7 @@ def test_missing_scipy_is_a_clean_error(cli, monkeypatch):
 def test_help_imports_neither_jax_nor_scipy():
     probe = (
         "import sys\n"
-        "from jaccli._cli.cli import main\n"
+        "from jaccli._cli import main\n"
         "try:\n"
         "    main(['jacobian', '--help'])\n"
         "except SystemExit:\n"

@@ -49,7 +49,7 @@ def test_python_dash_m_works():
 def test_help_imports_neither_jax_nor_sympy():
     probe = (
         "import sys\n"
-        "from jaccli._cli.cli import main\n"
+        "from jaccli._cli import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"
@@ -213,7 +213,7 @@ def test_the_cache_works_without_filelock_and_warns_nothing(tmp_path):
     probe = (
         "import sys\n"
         "sys.modules['filelock'] = None\n"
-        "from jaccli._cli.cli import main\n"
+        "from jaccli._cli import main\n"
         "main(['jacobian', 'samples/elementwise.py', '--at', '2,1'])\n"
     )
     for _ in range(2):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sympy
 
-from jaccli._api import prepare
+from jaccli._problem import prepare
 from jaccli._load.loader import from_callable, from_expression, load
 from jaccli._symbolic import symbolic
 from jaccli._symbolic.symbolic import SymbolicTooLarge, SymbolicUnavailable

@@ -2,8 +2,8 @@
 
 The end-to-end figure for jaccli is the console script itself (see `bench.batch_jacobian`);
 this script isolates the part that ``--batch`` spends evaluating, for the compute-only column.
-It drives the objects the command uses (`jaccli._operations.batch.plan`, `jaccli._operations.batch.Evaluator`, chunks
-sized by `jaccli._operations.batch.chunk_size`), chunk by chunk as `jaccli._operations.batch.run` does, without reading
+It drives the objects the command uses (`jaccli._operations.plan`, `jaccli._operations.Evaluator`, chunks
+sized by `jaccli._operations.chunk_size`), chunk by chunk as a batch run does, without reading
 or writing files. Those are internal names: if they change, this script has to follow.
 """
 
@@ -21,9 +21,8 @@ MAX_BYTES = 1 << 30  # the CLI's default --max-bytes
 
 def setup(problem: ModuleType) -> protocol.Compute:
     """Load the problem's JAX form through jaccli; plan and compile on the first call."""
-    from jaccli import _api as api
+    from jaccli import _operations, _problem
     from jaccli._load import loader
-    from jaccli._operations import batch
 
     function = loader.load(f"{problem.__file__}:f")
     (param,) = function.params
@@ -31,16 +30,16 @@ def setup(problem: ModuleType) -> protocol.Compute:
 
     def compute(points: np.ndarray) -> np.ndarray:
         if not state:
-            prepared = api.prepare(function, {param: points[0]})
-            plan = batch.plan(prepared, "jacobian", "auto", MAX_BYTES)
+            prepared = _problem.prepare(function, {param: points[0]})
+            plan = _operations.plan(prepared, "jacobian", "auto", MAX_BYTES)
             state["plan"] = plan
-            state["evaluator"] = batch.Evaluator(prepared, plan, lambda: None)
-            state["chunk"] = batch.chunk_size(prepared, plan, MAX_BYTES)
+            state["evaluator"] = _operations.Evaluator(prepared, plan, lambda: None)
+            state["chunk"] = _operations.chunk_size(prepared, plan, MAX_BYTES)
         plan, evaluator, chunk = state["plan"], state["evaluator"], state["chunk"]
         results = []
         for start in range(0, len(points), chunk):
             block = points[start : start + chunk]
-            _, raw = evaluator({param: block}, len(block), batch.padded(len(block), chunk))
+            _, raw = evaluator({param: block}, len(block), _operations.padded(len(block), chunk))
             results.append(plan.shape(raw))
         return np.concatenate(results)
 

@@ -2,7 +2,7 @@
 
 The compute-only figure of `bench.scaling`: the chunks of ``jaccli jacobian --batch`` (equal
 chunks of the size one device would use, one per device in each call) through
-`jaccli._operations.batch.Evaluator` with a `jaccli._operations.scaleout.Spread`, without reading or writing files. With
+`jaccli._operations.Evaluator` with a `jaccli._operations.scaleout.Spread`, without reading or writing files. With
 ``--num-processes`` it is one process of a distributed run (joined as ``--distributed`` joins it);
 process 0 writes the timings, which include gathering every share. Internal names: if they
 change, this script has to follow.
@@ -53,18 +53,17 @@ def main() -> int:
         return code
 
     from bench.problems import r2r3
-    from jaccli import _api as api
+    from jaccli import _operations, _problem
     from jaccli._load import loader
-    from jaccli._operations import batch
 
     points = np.load(args.points)
     function = loader.load(f"{r2r3.__file__}:f")
-    problem = api.prepare(function, {"x": points[0]})
-    plan = batch.plan(problem, "jacobian", "auto", MAX_BYTES)
+    problem = _problem.prepare(function, {"x": points[0]})
+    plan = _operations.plan(problem, "jacobian", "auto", MAX_BYTES)
     spread = scaleout.spread(problem.device, scale)
     # As `--output J.npy` runs it: the results alone, without the function's values.
-    evaluator = batch.Evaluator(problem, plan, lambda: None, values=False, spread=spread)
-    chunk = batch.chunk_size(problem, plan, MAX_BYTES)
+    evaluator = _operations.Evaluator(problem, plan, lambda: None, values=False, spread=spread)
+    chunk = _operations.chunk_size(problem, plan, MAX_BYTES)
     chunk = -(-len(points) // -(-len(points) // chunk))  # equal chunks, as --batch FILE uses
     block = chunk * (1 if spread is None else spread.multiple)
 

@@ -1,6 +1,6 @@
 """``python -m jaccli``."""
 
-from ._cli.cli import main
+from ._cli import main
 
 if __name__ == "__main__":
     main()

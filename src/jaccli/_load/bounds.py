@@ -84,7 +84,9 @@ def number(text: str, where: str) -> float:
     >>> number("-pi/2", "--bounds")
     -1.5707963267948966
     """
-    from .._derivatives import compute  # noqa: F401  (float64 before any array exists)
+    from .._runtime import jaxsetup
+
+    jaxsetup.enable_float64()
     from .._load.expr import parse_expr
 
     try:

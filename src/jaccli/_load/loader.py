@@ -189,7 +189,9 @@ def _import_file(path: str) -> types.ModuleType:
     if "jax" in source:
         # float64 is the default, so arrays the file builds when imported must be float64 too;
         # JAX decides an array's dtype when it is made.
-        from .._derivatives import compute  # noqa: F401  (enables float64)
+        from .._runtime import jaxsetup
+
+        jaxsetup.enable_float64()
     try:
         with user_output_to_stderr():
             exec(code, module.__dict__)

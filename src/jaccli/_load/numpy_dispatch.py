@@ -8,7 +8,7 @@ callables. A twin calls its ``jax.numpy`` namesake when an argument holds a JAX 
 not) and NumPy itself otherwise, so constants, shapes and scratch arrays keep NumPy's meaning and
 everything that depends on the inputs is traced. Names without a ``jax.numpy`` namesake
 (``np.random``, ``np.vectorize``, dtypes such as ``np.float64``) stay NumPy; when they meet a
-traced value they fail, and `jaccli.api.guard_user_code` says which line and what to write.
+traced value they fail, and `jaccli._problem.guard_user_code` says which line and what to write.
 
 Nothing here imports NumPy or JAX: a JAX value can only exist once JAX is imported, so a twin
 looks ``jax.numpy`` up the first time it sees one, and ``jaccli --help`` stays fast.

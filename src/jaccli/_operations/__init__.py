@@ -1,1 +1,19 @@
-"""_operations"""
+"""The operations: one plan per command (preconditions, mode and why, result layout) used by
+one point and by a batch alike; the point runner, the batched evaluator, sparse Jacobians,
+finite differences for functions JAX cannot trace, and the spread over devices."""
+
+from .evaluator import Evaluator as Evaluator
+from .evaluator import chunk_size as chunk_size
+from .evaluator import chunks as chunks
+from .evaluator import padded as padded
+from .finite_differences import finite_differences_at as finite_differences_at
+from .info import info_at as info_at
+from .plans import COMMANDS as COMMANDS
+from .plans import Plan as Plan
+from .plans import check_mode as check_mode
+from .plans import plan as plan
+from .point import finish as finish
+from .point import nonfinite_warning as nonfinite_warning
+from .point import result_record as result_record
+from .point import run as run
+from .sparse import sparse_jacobian_at as sparse_jacobian_at

@@ -6,7 +6,7 @@ Global, over input distributions: DGSM from AD gradients on a scrambled Sobol' s
 bootstrap confidence intervals, and Sobol' and Morris indices from SALib (an optional extra) with
 jaccli evaluating the function on the whole sample in vectorised chunks.
 
-Everything works on the flat view of the problem (`checks.flatten`): n named inputs, m named
+Everything works on the flat view of the problem (`jaccli._problem.flatten`): n named inputs, m named
 outputs. The JSON fields keep JAX's layout (``output_shape + input_shape``) like ``jacobian``.
 """
 
@@ -21,10 +21,22 @@ from typing import Any
 
 import numpy as np
 
-from .. import _api as api
-from .._check import checks
+from .. import _operations
 from .._load.bounds import Distribution
 from .._operations.scaleout import ScaleOut
+from .._problem import (
+    DEFAULT_MAX_BYTES,
+    Flat,
+    Problem,
+    bind_tangent,
+    flat_jacobian,
+    flatten,
+    format_shape,
+    guard_size,
+    prepare,
+    to_numpy,
+    unflatten_jacobian,
+)
 from ..errors import MissingExtraError, ShapeError, UsageError
 from ..results import Chart, SensitivityResult, count_nonfinite, input_labels, output_labels
 
@@ -50,7 +62,7 @@ def _z() -> float:
     return float(ndtri(0.5 + CONF_LEVEL / 2))
 
 
-def _names(problem: api.Problem) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _names(problem: Problem) -> tuple[tuple[str, ...], tuple[str, ...]]:
     at = problem.at()
     return tuple(input_labels(problem.wrt, at)), tuple(output_labels(problem.out_shape))
 
@@ -66,24 +78,24 @@ def _ranking(order: np.ndarray, inputs: Sequence[str], scalar: bool, top: int | 
     return lists[0] if scalar else lists
 
 
-def _evaluate(fn: Callable[[Any], Any], problem: api.Problem, x: np.ndarray) -> np.ndarray:
+def _evaluate(fn: Callable[[Any], Any], problem: Problem, x: np.ndarray) -> np.ndarray:
     import jax.numpy as jnp
 
-    return np.asarray(api._run(problem, lambda: fn(jnp.asarray(x))), dtype=np.float64).ravel()
+    return np.asarray(problem.run(lambda: fn(jnp.asarray(x))), dtype=np.float64).ravel()
 
 
 # --- local ------------------------------------------------------------------------------------
 
 
 def local_at(
-    problem: api.Problem,
+    problem: Problem,
     *,
     dx: Any = None,
     rel_dx: float | None = None,
     sigma: Any = None,
     cov: Any = None,
     top: int | None = None,
-    max_bytes: int = api.DEFAULT_MAX_BYTES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     mode: str = "auto",
 ) -> SensitivityResult:
     """Local sensitivity at the problem's point.
@@ -96,26 +108,26 @@ def local_at(
         top: keep the ``top`` most influential inputs per output in rankings and charts.
 
     >>> from jaccli import parse_expr
-    >>> p = api.prepare(parse_expr("x**2 * y**3"), {"x": 2.0, "y": 1.0})
+    >>> p = prepare(parse_expr("x**2 * y**3"), {"x": 2.0, "y": 1.0})
     >>> local_at(p).fields["elasticity"]
     {'x': array(2.), 'y': array(3.)}
     """
-    api._require_real(problem, "sensitivity")
+    problem.require_real("sensitivity")
     if dx is not None and rel_dx is not None:
         raise UsageError("give --dx or --rel-dx, not both")
     if sigma is not None and cov is not None:
         raise UsageError("give --sigma or --cov, not both")
     if top is not None and top < 1:
         raise UsageError(f"--top must be at least 1, got {top}")
-    jac = api.jacobian_at(problem, mode, max_bytes)
-    flat = checks.flatten(problem)
+    jac = _operations.run(problem, "jacobian", mode=mode, max_bytes=max_bytes)
+    flat = flatten(problem)
     inputs, outputs = _names(problem)
     n, m = flat.n, flat.m
-    J = checks.flat_jacobian(problem, jac.result).astype(np.float64)
+    J = flat_jacobian(problem, jac.result).astype(np.float64)
     x = np.asarray(flat.x, dtype=np.float64)
     f = np.asarray(jac.value, dtype=np.float64).reshape(m)
     notes = list(jac.warnings)
-    layout = functools.partial(checks.unflatten_jacobian, problem)
+    layout = functools.partial(unflatten_jacobian, problem)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         elasticity = J * x[None, :] / f[:, None]
@@ -138,7 +150,7 @@ def local_at(
     fields: dict[str, Any] = {
         "at": problem.at(),
         "wrt": list(problem.wrt),
-        "value": api._numpy(jac.value),
+        "value": to_numpy(jac.value),
         "mode": jac.mode,
         "mode_reason": jac.mode_reason,
         "result": jac.result,
@@ -217,11 +229,11 @@ def _short(values: np.ndarray, shape: tuple[int, ...]) -> str:
     return shown if shape == () else f"[{shown}{', …' if values.size > 8 else ''}]"
 
 
-def _flat_vector(problem: api.Problem, flat: checks.Flat, value: Any, option: str) -> np.ndarray:
+def _flat_vector(problem: Problem, flat: Flat, value: Any, option: str) -> np.ndarray:
     """A value shaped like the differentiated inputs (one, or a dict/tuple for several), flat."""
     from jax.flatten_util import ravel_pytree
 
-    parts = api._bind_tangent(problem, value, option)
+    parts = bind_tangent(problem, value, option)
     vector, _ = ravel_pytree(tuple(parts))
     vector = np.asarray(vector)
     if np.iscomplexobj(vector):
@@ -229,13 +241,11 @@ def _flat_vector(problem: api.Problem, flat: checks.Flat, value: Any, option: st
     return vector.astype(np.float64).reshape(flat.n)
 
 
-def _input_layout(problem: api.Problem, flat: checks.Flat, vector: np.ndarray) -> Any:
-    return api._keyed(problem, flat.unravel(np.asarray(vector, dtype=flat.x.dtype)))
+def _input_layout(problem: Problem, flat: Flat, vector: np.ndarray) -> Any:
+    return problem.keyed(flat.unravel(np.asarray(vector, dtype=flat.x.dtype)))
 
 
-def _step(
-    problem: api.Problem, flat: checks.Flat, dx: Any, rel_dx: float | None
-) -> np.ndarray | None:
+def _step(problem: Problem, flat: Flat, dx: Any, rel_dx: float | None) -> np.ndarray | None:
     if dx is not None:
         step = _flat_vector(problem, flat, dx, "--dx")
     elif rel_dx is not None:
@@ -249,9 +259,7 @@ def _step(
     return step
 
 
-def _covariance(
-    problem: api.Problem, flat: checks.Flat, sigma: Any, cov: Any
-) -> tuple[np.ndarray, bool]:
+def _covariance(problem: Problem, flat: Flat, sigma: Any, cov: Any) -> tuple[np.ndarray, bool]:
     n = flat.n
     if sigma is not None:
         s = _flat_vector(problem, flat, sigma, "--sigma")
@@ -264,7 +272,7 @@ def _covariance(
     matrix = matrix.astype(np.float64)
     if matrix.shape != (n, n):
         raise ShapeError(
-            f"--cov has shape {api._fmt(matrix.shape)} but there are {n} inputs: it must be "
+            f"--cov has shape {format_shape(matrix.shape)} but there are {n} inputs: it must be "
             f"({n}, {n})",
             hint="rows and columns follow the flat inputs: " + ", ".join(_names(problem)[0][:8]),
         )
@@ -305,8 +313,8 @@ def _propagate(
 
 
 def _one_at_a_time(
-    problem: api.Problem,
-    flat: checks.Flat,
+    problem: Problem,
+    flat: Flat,
     x: np.ndarray,
     f: np.ndarray,
     step: np.ndarray,
@@ -315,7 +323,7 @@ def _one_at_a_time(
     """``f(x ∓ step_j e_j) − f(x)`` for every input j: the actual (not linear) swing of each
     output when one input alone moves down and up, the bars of a tornado chart."""
     n, m = flat.n, flat.m
-    api.guard_size(2 * n * (n + m), 8, "one-at-a-time sweep", max_bytes)
+    guard_size(2 * n * (n + m), 8, "one-at-a-time sweep", max_bytes)
     moves = np.diag(step)
     points = np.concatenate([x[None, :] - moves, x[None, :] + moves]).astype(flat.x.dtype)
     values = sweep(problem, "value", points, max_bytes)[0].reshape(2 * n, m) - f[None, :]
@@ -358,7 +366,7 @@ def _local_charts(
 
 
 def sweep(
-    problem: api.Problem,
+    problem: Problem,
     command: str,
     points: np.ndarray,
     max_bytes: int,
@@ -371,9 +379,9 @@ def sweep(
     call per chunk, spread over devices and processes by ``scale`` (every process of a
     distributed run passes the same points and gets all the results).
     Returns ``(values (N, m), Jacobians (N, m, n) or None)``."""
-    from .._operations import batch, scaleout
+    from .._operations import scaleout
 
-    flat = checks.flatten(problem)
+    flat = flatten(problem)
     function = dataclasses.replace(problem.function, fn=flat.fn, params=("x",))
     as_flat = dataclasses.replace(
         problem,
@@ -384,15 +392,15 @@ def sweep(
         out_shape=(flat.m,),
         warnings=[],
     )
-    plan = batch.plan(as_flat, command, "auto", max_bytes)
+    plan = _operations.plan(as_flat, command, "auto", max_bytes, batch=True)
     spread = scaleout.spread(problem.device, scale)
-    evaluator = batch.Evaluator(as_flat, plan, on_fallback, on_progress, spread=spread)
-    chunk = batch.chunk_size(as_flat, plan, max_bytes)
+    evaluator = _operations.Evaluator(as_flat, plan, on_fallback, on_progress, spread=spread)
+    chunk = _operations.chunk_size(as_flat, plan, max_bytes)
     slots = 1 if spread is None else spread.multiple
     count = len(points)
     values = np.empty((count, flat.m))
     jacobians = np.empty((count, flat.m, flat.n)) if command == "jacobian" else None
-    for start, size, rows in batch.chunks(count, chunk, slots):
+    for start, size, rows in _operations.chunks(count, chunk, slots):
         block = points[start : start + size]
         value, raw = evaluator({"x": block}, len(block), rows, start)
         values[start : start + len(block)] = np.asarray(value).reshape(len(block), flat.m)
@@ -403,7 +411,7 @@ def sweep(
     return values, jacobians
 
 
-def _device_array(x: np.ndarray, problem: api.Problem) -> Any:
+def _device_array(x: np.ndarray, problem: Problem) -> Any:
     import jax
     import jax.numpy as jnp
 
@@ -437,7 +445,7 @@ def prepare_global(
     wrt: Sequence[str] | None = None,
     dtype: str = "float64",
     device: str = "auto",
-) -> tuple[api.Problem, list[Distribution]]:
+) -> tuple[Problem, list[Distribution]]:
     """Bind a function to its input distributions for a global analysis.
 
     The inputs' shapes come from ``point`` when given (its values also fix the arguments that
@@ -477,18 +485,18 @@ def prepare_global(
             )
             for name, value in point.items()
         }
-    problem = api.prepare(function, point, wrt, dtype=dtype, device=device)
+    problem = prepare(function, point, wrt, dtype=dtype, device=device)
     return problem, distributions
 
 
 def global_at(
-    problem: api.Problem,
+    problem: Problem,
     distributions: Sequence[Distribution],
     method: str = "dgsm",
     samples: int | None = None,
     seed: int = 0,
     top: int | None = None,
-    max_bytes: int = api.DEFAULT_MAX_BYTES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     on_progress: Callable[[int], None] = lambda count: None,
     scale: ScaleOut | None = None,
 ) -> SensitivityResult:
@@ -500,7 +508,7 @@ def global_at(
     before ``scale`` splits its evaluation over devices and processes, so the indices do not
     depend on the split.
     """
-    api._require_real(problem, "sensitivity")
+    problem.require_real("sensitivity")
     if method not in INDEX_KEYS:
         raise UsageError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
@@ -522,7 +530,7 @@ def global_at(
 
     if method == "dgsm":
         evaluations = samples
-        api.guard_size(samples * m * n, 8, "sample of Jacobians", max_bytes)
+        guard_size(samples * m * n, 8, "sample of Jacobians", max_bytes)
         points = _from_unit(sobol_points(samples, n, seed), distributions)
         values, jacobians = sweep(
             problem, "jacobian", points, max_bytes, on_progress, fallback, scale
@@ -549,7 +557,7 @@ def global_at(
                 unit = salib.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
         notes += [f"SALib: {w.message}" for w in caught]
         evaluations = len(unit)
-        api.guard_size(evaluations * (n + m), 8, "sample", max_bytes)
+        guard_size(evaluations * (n + m), 8, "sample", max_bytes)
         points = _from_unit(unit, distributions)
         values, _ = sweep(problem, "value", points, max_bytes, on_progress, fallback, scale)
         indices = _salib_indices(salib, method, spec, unit, values, seed, notes)

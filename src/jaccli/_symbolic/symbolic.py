@@ -306,7 +306,7 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
     """The SymPy form of a function: from its expression, or from its traced JAX program.
 
     Args:
-        target: a `Problem` (a function bound to a point, see `jaccli.api.prepare`), or an
+        target: a `Problem` (a function bound to a point, see `jaccli._problem.prepare`), or an
             expression `Function` (no point is needed for an expression).
         wrt: the arguments to differentiate by default; a `Problem` brings its own.
 
@@ -318,14 +318,14 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
         SymbolicUnavailable: a primitive SymPy does not cover, or complex values.
         SymbolicTooLarge: the program or its expressions are beyond the size limits.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> sym = to_sympy(from_expression("[x*y, sin(x)]"))
     >>> sym.outputs, sym.symbols
     ((x*y, sin(x)), (x, y))
     """
     with _nesting_guard("the function"):
-        from .._api import Problem
         from .._load.loader import Function
+        from .._problem import Problem
 
         if isinstance(target, Problem):
             if _is_complex(target.out_dtype):
@@ -338,7 +338,7 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
         what = target.source if isinstance(target, Function) else type(target).__name__
         raise UsageError(
             f"the SymPy form of {what} needs a point to trace the function at",
-            hint="bind a point first (jaccli.api.prepare, or --at on the command line)",
+            hint="bind a point first (jaccli._problem.prepare, or --at on the command line)",
         )
 
 
@@ -400,7 +400,7 @@ def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> Symboli
 def _from_program(problem: Any) -> SymbolicFunction:
     import jax
 
-    from .._api import guard_user_code
+    from .._problem import guard_user_code
 
     inputs = []
     point: dict[Any, float] = {}
@@ -1536,7 +1536,7 @@ def jacobian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> S
         SymbolicTooLarge: more than `MAX_ENTRIES` entries, or expressions beyond the limits.
         SymbolicUnavailable: SymPy leaves a derivative unevaluated.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> jacobian(to_sympy(from_expression("[x*y, sin(x)]"))).matrix
     Matrix([
     [     y, x],
@@ -1557,7 +1557,7 @@ def jacobian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> S
 def hessian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> SymbolicDerivative:
     """The symbolic Hessian of a scalar-valued function: inputs × inputs.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> hessian(to_sympy(from_expression("x**3*y"))).matrix.tolist()
     [[6*x*y, 3*x**2], [3*x**2, 0]]
     """
@@ -1849,7 +1849,7 @@ def simplify_entries(
     Returns:
         the derivative with simplified entries, and how many changed.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> f = from_expression("(sin(x)**2 + cos(x)**2) * cos(y)")
     >>> d, changed = simplify_entries(jacobian(to_sympy(f)))
     >>> d.matrix, changed
@@ -1887,7 +1887,7 @@ def common_subexpressions(
         the replacements ``(symbol, expression)`` in the order to compute them, and the
         derivative in terms of them.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> pairs, d = common_subexpressions(jacobian(to_sympy(from_expression("exp(x*y)"))))
     >>> pairs, d.matrix
     (((c0, exp(x*y)),), Matrix([[c0*y, c0*x]]))
@@ -1921,7 +1921,7 @@ def to_text(
         cse: pull out common subexpressions; default: when the derivative has more than
             `CSE_ENTRIES` entries or `CSE_OPS` operations.
 
-    >>> from jaccli.loader import from_expression
+    >>> from jaccli._load.loader import from_expression
     >>> to_text(jacobian(to_sympy(from_expression("[x**2, x*y[1]]")))).result
     {'x': ['2*x', 'y[1]'], 'y': [['0', '0'], ['0', 'x']]}
     """

@@ -1,0 +1,116 @@
+"""The one output decision, for one point and a batch alike: the format (``text`` is the
+table's other name), colour, width, destination, the refusal of binary output on a terminal, the
+notes on stderr, and the exit status of a finished result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _render as render
+from .._runtime import files, runtime
+from ..errors import NotCleanError, UsageError
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how a command's results are written."""
+
+    format: str
+    path: str | None
+    color: bool
+    width: int
+    quiet: bool
+    allow_nonfinite: bool
+
+    @property
+    def shows_value(self) -> bool:
+        """Whether the output shows the function's value: array files and CSV hold the
+        derivative only, and at scale computing the value beside it costs as much again."""
+        return self.format not in ("npy", "npz", "csv")
+
+    def note(self, message: str) -> None:
+        """A note on stderr (``jaccli: …``), unless quiet."""
+        if not self.quiet:
+            sys.stderr.write(f"jaccli: {message}\n")
+            sys.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        self.note(f"warning: {render.escape(message)}")
+
+    def write(self, data: str | bytes, what: str) -> None:
+        """The whole output: to the file (atomically) or to stdout."""
+        if self.path:
+            files.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
+            self.note(f"wrote {what} to {render.escape(self.path)}")
+        else:
+            runtime.write_stdout(data)
+
+
+def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:
+    """The output of a command: ``--format``, else the ``--output`` file's suffix, else a table
+    on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work."""
+    fmt = "table" if fmt == "text" else fmt
+    if fmt is not None and fmt not in render.FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(render.FORMATS)}, got {fmt!r}")
+    if fmt is None:
+        if path:
+            fmt = render.format_for_path(path)
+        else:
+            fmt = "table" if runtime.stdout_is_terminal() else "json"
+    if fmt in render.BINARY_FORMATS and path is None and runtime.stdout_is_terminal():
+        raise UsageError(
+            f"refusing to write binary {fmt} to a terminal",
+            hint=f"redirect stdout or use --output result.{fmt}",
+        )
+    color = path is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
+    width = shutil.get_terminal_size((100, 24)).columns
+    return Output(fmt, path, color, width, quiet, allow_nonfinite)
+
+
+def emit(output: Output, result: Any, plot: str | None = None) -> None:
+    """Render a finished result, write it (and its ``--plot``), and set the exit status."""
+    data = render.render(result, output.format, color=output.color, width=output.width)
+    for warning in result.warnings:
+        output.warn(warning)
+    if plot:
+        draw(result, plot, output)
+    output.write(data, result.command)
+    report = getattr(result, "check_report", None)
+    if report is not None and not report["passed"]:
+        failed = [r["name"] for r in report["references"] if r["available"] and not r["passed"]]
+        kinds = [d["kind"] for d in report["diagnoses"]]
+        parts = [f"{', '.join(failed)} disagreed with AD"] if failed else []
+        parts += [f"diagnosed {', '.join(kinds)}"] if kinds else []
+        raise NotCleanError(
+            "the check failed: " + ("; ".join(parts) or "no reference was available"),
+            hint="the references and diagnoses above say where and why",
+        )
+    refuse_nonfinite(output, getattr(result, "nonfinite", 0), "the result has")
+
+
+def refuse_nonfinite(output: Output, count: int, what: str) -> None:
+    """Exit 1 for ``count`` NaN or inf entries, unless ``--allow-nonfinite``."""
+    if count and not output.allow_nonfinite:
+        raise NotCleanError(
+            f"{what} {count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf)",
+            hint="pass --allow-nonfinite to accept them",
+        )
+
+
+def draw(result: Any, path: str, output: Output) -> None:
+    """The ``--plot`` picture of a result, written atomically."""
+    from .._render import plots
+
+    if result.command == "sensitivity":
+        picture = plots.charts_figure(result.charts, path, render.sensitivity_title(result))
+    else:
+        view = render.matrix_view(result)
+        title = f"Jacobian of {result.function.source} at {render.format_point(result.at)}"
+        picture = plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
+    if picture is not None:
+        files.atomic_write(path, picture)
+    output.note(f"wrote the chart to {render.escape(path)}")

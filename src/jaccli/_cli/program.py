@@ -1,0 +1,149 @@
+"""The program: ``main`` turns every `JaccliError` (and every usage error from the option
+parser) into one stderr line and its exit code; ``run`` is the command line without error
+handling. The commands come from the table in `commands`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import typer
+
+from ..errors import JaccliError, ResourceError, UsageError
+from .commands import COMMANDS, register
+
+app = typer.Typer(
+    name="jaccli",
+    help="Jacobians, derivatives and sensitivity analysis of your functions, with JAX.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+for _command in COMMANDS:
+    register(app, _command)
+
+
+def _wants_json_errors(argv: Sequence[str]) -> bool:
+    for i, arg in enumerate(argv):
+        if arg in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if arg in ("--format=json", "-fjson"):
+            return True
+    return False
+
+
+def _report(exc: BaseException, argv: Sequence[str], show_traceback: bool) -> None:
+    from .. import _render as render
+
+    if show_traceback:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    sys.stderr.write(render.error_text(exc, _wants_json_errors(argv)))
+    sys.stderr.flush()
+
+
+def _timed_out(seconds: float) -> ResourceError:
+    return ResourceError(f"gave up after the --timeout of {seconds:g} s", hint="raise --timeout")
+
+
+def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
+    def expire() -> None:
+        from .._runtime import files
+
+        files.remove_partial_files()
+        _report(_timed_out(seconds), argv, False)
+
+    return expire
+
+
+def _on_child_timeout(argv: Sequence[str], seconds: float) -> Callable[[list[str]], None]:
+    """What the supervisor does after it had to end a child stuck past --timeout."""
+
+    def expire(half_written: list[str]) -> None:
+        for path in half_written:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        _report(_timed_out(seconds), argv, False)
+
+    return expire
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run the command line without error handling; returns the exit code of a clean run."""
+    from typer.main import get_command
+
+    cli = get_command(app)
+    outcome = cli.main(args=list(argv), prog_name="jaccli", standalone_mode=False)
+    return outcome if isinstance(outcome, int) else 0
+
+
+def _timeout_from(argv: Sequence[str]) -> float | None:
+    for i, arg in enumerate(argv):
+        value = (
+            arg.split("=", 1)[1]
+            if arg.startswith("--timeout=")
+            else (argv[i + 1] if arg == "--timeout" and i + 1 < len(argv) else None)
+        )
+        if value is not None:
+            try:
+                return float(value) if float(value) > 0 else None
+            except ValueError:
+                return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The console script: run, and turn every failure into its exit code and one stderr line."""
+    from .._runtime import runtime
+
+    console = argv is None  # the program itself, not a call from Python (tests, embedding)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    show_traceback = "--traceback" in argv
+    runtime.use_compilation_cache("--no-cache" not in argv)
+    timeout = _timeout_from(argv)
+    if timeout and console:
+        # The parent waits; the command runs in the child, which is ended from outside if it
+        # is stuck past the deadline where no thread of its own can run.
+        code = runtime.supervise(timeout, _on_child_timeout(argv, timeout))
+        if code is not None:
+            sys.exit(code)
+    code = 0
+    try:
+        with (
+            runtime.terminate_on_sigterm(),
+            runtime.deadline(timeout, _on_timeout(argv, timeout or 0)),
+        ):
+            code = run(argv)
+    except JaccliError as exc:
+        _report(exc, argv, show_traceback)
+        code = exc.exit_code
+    except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
+        from .._runtime import files
+
+        files.remove_partial_files()
+        interrupted = not isinstance(exc, runtime.Terminated)
+        sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
+        code = 130 if interrupted else 143
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as Unix tools do.
+        runtime.silence_stdout()
+        code = 141
+    except Exception as exc:
+        if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
+            # A usage error from the option parser (unknown option, missing value, ...).
+            _report(UsageError(exc.format_message()), argv, False)
+            code = int(getattr(exc, "exit_code", 2)) or 2
+        else:
+            internal = JaccliError(
+                f"unexpected {type(exc).__name__}: {exc}",
+                hint="this is a bug in jaccli; rerun with --traceback and report it",
+            )
+            internal.exit_code = 3
+            _report(internal, argv, show_traceback)
+            code = 3
+    sys.exit(code)

@@ -1,0 +1,233 @@
+"""The steps of the commands that are more than one derivative at a point: a batch, --check,
+check, sensitivity, symbolic and info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UsageError
+from . import pipeline
+from .output import emit
+from .pipeline import Request
+
+
+def batch(request: Request, command: str, vector_like: str | None) -> None:
+    """A derivative command at every point of ``--batch``."""
+    from .._load.batch_files import open_batch
+    from .._operations import scaleout
+    from .._operations.batch import NOT_VECTORISED, BatchRun
+    from .._problem import COMMAND_LINE
+    from .batch_output import write_batch
+
+    if request.check:
+        raise UsageError(
+            "--check works on one point (--at), not on a batch",
+            hint="check a representative point: --at ... --check",
+        )
+    output = request.output()
+    scale = pipeline.scale_out(request.common)
+    writes = scaleout.writes()
+    if not writes:
+        # The other processes of a distributed run leave the notes to process 0.
+        output = type(output)(**{**output.__dict__, "quiet": True})
+    function = pipeline.load_function(request)
+    if not function.params:
+        raise UsageError(f"{function.source} takes no arguments; there is nothing to differentiate")
+    distributed = scale is not None and scale.distributed
+    if distributed and request.batch == "-":
+        raise UsageError(
+            "--distributed splits a batch that every process reads; stdin is one process's",
+            hint="write the points to a file that every process can read: --batch points.jsonl",
+        )
+    source = open_batch(request.batch, function.params, function.source, whole=distributed)
+    total = source.total
+    bar = pipeline.progress(
+        request, output, f"{command} at {total:,} points" if total else command, total
+    )
+    c = request.common
+    run = BatchRun(
+        function,
+        command,
+        source,
+        wrt=pipeline.wrt_names(request.get("wrt")),
+        mode=request.get("mode", "auto"),
+        vector=(lambda p: pipeline.vector(p, request.v, vector_like)) if vector_like else None,
+        dtype=c.dtype,
+        device=c.device,
+        labels=COMMAND_LINE,
+        max_bytes=c.max_bytes,
+        # The same on every process of a distributed run: a terminal on one process's stdout
+        # and not on another's changes the format between JSON and a table only.
+        values=output.format in ("json", "table", "latex"),
+        spread=lambda device: scaleout.spread(device, scale),
+        on_fallback=lambda: output.warn(NOT_VECTORISED),
+        on_done=bar.advance,
+    )
+    try:
+        write_batch(run, output, writes=writes, finished=scaleout.finish)
+    finally:
+        bar.close()
+
+
+def checked(request: Request, problem: Any, result: Any) -> Any:
+    """``--check``: the result with its check report."""
+    from .._check import checks
+
+    return checks.with_check(
+        problem,
+        result,
+        rtol=request.rtol,
+        atol=request.atol,
+        against=checks.parse_against(request.against),
+    )
+
+
+def check(request: Request, command: Any) -> None:
+    """``jaccli check``: the AD derivative against SymPy and finite differences."""
+    from .._check import checks
+
+    output = request.output()
+    problem = pipeline.problem(request)
+    result = checks.check_at(
+        problem,
+        order=request.order,
+        rtol=request.rtol,
+        atol=request.atol,
+        against=checks.parse_against(request.against),
+        mode=request.mode,
+        max_bytes=request.common.max_bytes,
+    )
+    emit(output, result)
+
+
+def sensitivity(request: Request, command: Any) -> None:
+    """``jaccli sensitivity``: local at --at, or global over --bounds."""
+    from .._sensitivity import sensitivities
+
+    if request.plot:
+        pipeline.require_plot(request.plot)
+    method = request.method or ("local" if request.bounds is None else "dgsm")
+    if method not in sensitivities.METHODS:
+        raise UsageError(
+            f"--method must be one of {', '.join(sensitivities.METHODS)}, got {method!r}"
+        )
+    output = request.output()
+    if method == "local":
+        result = _local(request)
+    else:
+        result = _global(request, method, output)
+        if result is None:
+            return  # process 0 writes a distributed run's result
+    emit(output, result, plot=request.plot)
+
+
+def _local(request: Request) -> Any:
+    from .._load.values import read_value_file
+    from .._sensitivity import sensitivities
+
+    if request.bounds is not None:
+        raise UsageError(
+            "--bounds is for a global analysis; choose --method dgsm, sobol or morris",
+            hint="a local analysis needs only --at",
+        )
+    if request.samples is not None or request.seed is not None:
+        raise UsageError("--samples and --seed apply to a global analysis (--bounds)")
+    problem = pipeline.problem(request)
+    dx, sigma, cov = request.dx, request.sigma, request.cov
+    return sensitivities.local_at(
+        problem,
+        dx=pipeline.vector(problem, dx, "input", "--dx") if dx is not None else None,
+        rel_dx=request.rel_dx,
+        sigma=pipeline.vector(problem, sigma, "input", "--sigma") if sigma is not None else None,
+        cov=read_value_file(cov[1:] if cov.startswith("@") else cov, "--cov") if cov else None,
+        top=request.top,
+        max_bytes=request.common.max_bytes,
+        mode=request.mode,
+    )
+
+
+def _global(request: Request, method: str, output: Any) -> Any:
+    from .._operations import scaleout
+    from .._sensitivity import sensitivities
+
+    local = {
+        "--dx": request.dx,
+        "--rel-dx": request.rel_dx,
+        "--sigma": request.sigma,
+        "--cov": request.cov,
+    }
+    given = [name for name, value in local.items() if value is not None]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for a local analysis "
+            "(at --at), not for --method " + method
+        )
+    if request.bounds is None:
+        raise UsageError(
+            f"--method {method} needs --bounds: the range of every input",
+            hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
+        )
+    scale = pipeline.scale_out(request.common)
+    function = pipeline.load_function(request)
+    point = pipeline.point(function, request.at) if request.at is not None else None
+    c = request.common
+    problem, distributions = sensitivities.prepare_global(
+        function,
+        request.bounds,
+        point,
+        pipeline.wrt_names(request.wrt),
+        dtype=c.dtype,
+        device=c.device,
+    )
+    bar = pipeline.progress(request, output, f"{method} sample") if scaleout.writes() else None
+    try:
+        result = sensitivities.global_at(
+            problem,
+            distributions,
+            method,
+            request.samples,
+            request.seed if request.seed is not None else 0,
+            top=request.top,
+            max_bytes=c.max_bytes,
+            on_progress=bar.advance if bar else lambda count: None,
+            scale=scale,
+        )
+    finally:
+        if bar:
+            bar.close()
+    scaleout.finish()
+    return result if scaleout.writes() else None
+
+
+def symbolic(request: Request, command: Any) -> None:
+    """``jaccli symbolic``: the Jacobian as formulas."""
+    from .._symbolic import symbolic_at
+
+    output = request.output()
+    if request.at is None and request.expr is not None:
+        import numpy as np
+
+        function = pipeline.load_function(request)
+        point = {inp.name: np.zeros(inp.shape) for inp in function.expression.inputs}
+        problem = pipeline.prepared(request, function, point)
+    elif request.at is None:
+        raise UsageError(
+            "a function file is traced at a point to read its formulas: give --at",
+            hint="the point only fixes shapes and static branches, e.g. --at 1,1",
+        )
+    else:
+        problem = pipeline.problem(request)
+    syntax = "latex" if output.format == "latex" else "text"
+    emit(output, symbolic_at(problem, request.order, syntax))
+
+
+def info(request: Request, command: Any) -> None:
+    """``jaccli info``: shapes, sizes and the mode, computing nothing."""
+    from .._operations import info_at
+
+    output = request.output()
+    problem = pipeline.problem(request)
+    emit(
+        output,
+        info_at(problem, request.mode, sparse=request.sparse, max_bytes=request.common.max_bytes),
+    )

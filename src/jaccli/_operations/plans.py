@@ -1,0 +1,313 @@
+"""One plan per command, for one point and for a batch alike: the preconditions, the mode and
+why, the per-point derivative, how its result is laid out, and the vector that goes with it.
+
+The point runner (`point`) calls a plan's derivative once at the problem's point; the batch
+evaluator (`evaluator`) vmaps the same derivative over stacked points. So a command's rules —
+what it refuses and with which hint, the mode it picks and the reason it gives — exist once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
+from ..errors import ShapeError, UsageError
+from .vectors import cast_per_point, per_point_count
+
+COMMANDS = ("jacobian", "grad", "hessian", "jvp", "vjp", "hvp", "value")
+MODES = ("auto", "fwd", "rev", "forward", "reverse")
+# How a vector given one per point is laid out, for the hint of a vector that does not fit.
+_PER_POINT_HINT = (
+    "give one vector for every point, or one per point with a leading batch axis "
+    "(e.g. {label} @v.npy of shape (N, ...))"
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a command runs at each point of a prepared problem, and how its result is labelled."""
+
+    command: str
+    derivative: Callable[..., Any]
+    """``derivative(values, vector, with_value)`` → a `compute.Derivative` at one point."""
+    shape: Callable[[Any], Any]
+    """The derivative's raw result → the result's layout (keyed by argument, nested pairs)."""
+    vector: Any
+    """The tangents or cotangent the derivative takes (one per point when ``per_point``)."""
+    mode: str
+    reason: str
+    v: Any
+    """The vector as the result reports it."""
+    holomorphic: bool
+    entries: int
+    """The result's entries at one point (for the size guard and chunking)."""
+    per_point: int | None = None
+    """The number of vectors when one is given per point; None when one serves all."""
+    finite_differences: bool = False
+    """Whether a function JAX cannot trace falls back to finite differences at one point."""
+
+    def point_fn(self, values: tuple[Any, ...], vector: Any, with_value: bool = True) -> Any:
+        """``(value, raw result)`` at one point, as arrays: the function that batches vmap."""
+        import jax.numpy as jnp
+
+        d = self.derivative(values, vector, with_value)
+        return (d.value if with_value else jnp.zeros(())), d.result
+
+
+def plan(
+    problem: Problem,
+    command: str,
+    mode: str = "auto",
+    max_bytes: int = 1 << 30,
+    vector: Any = None,
+    batch: bool = False,
+) -> Plan:
+    """The plan of ``command`` on ``problem``; ``vector`` is ``v`` (jvp, vjp, hvp). In a
+    ``batch`` the vector may also be given one per point, on a leading axis."""
+    if command not in _PLANNERS:
+        raise UsageError(f"{command} has no plan")
+    return _PLANNERS[command](problem, mode=mode, max_bytes=max_bytes, vector=vector, batch=batch)
+
+
+def check_mode(mode: str, labels: Any) -> None:
+    """Refuse a mode other than auto, fwd (forward) or rev (reverse)."""
+    if mode not in MODES:
+        raise UsageError(f"{labels('mode')} must be auto, fwd or rev, got {mode!r}")
+
+
+def _at(problem: Problem, values: tuple[Any, ...]) -> Problem:
+    import dataclasses
+
+    return dataclasses.replace(problem, values=values)
+
+
+def _value(problem: Problem, **_: Any) -> Plan:
+    """The function alone (sampling-based sensitivity analysis): no derivative."""
+    from .._derivatives import compute
+
+    def value(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
+        import jax.numpy as jnp
+
+        p = _at(problem, values)
+        return compute.Derivative(value=p.call(*p.primals), result=jnp.zeros(()), compiled=True)
+
+    return Plan("value", value, to_numpy, None, "none", "no derivative", None, False, 0)
+
+
+def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    check_mode(mode, problem.labels)
+    n, m = problem.n, problem.m
+    problem.guard_size(n * m, "Jacobian", max_bytes)
+    choice = compute.choose_mode(n, m, mode)
+    kind = problem.kind
+
+    def jacobian(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        return compute.jacobian(p.call, p.primals, choice.mode, kind, with_value=with_value)
+
+    return Plan(
+        "jacobian",
+        jacobian,
+        problem.keyed,
+        None,
+        choice.mode,
+        choice.reason,
+        None,
+        kind == "holomorphic",
+        n * m,
+        finite_differences=kind == "real",
+    )
+
+
+def _grad(problem: Problem, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    problem.require_scalar("grad")
+    kind = problem.kind
+    if kind == "complex_output":
+        raise UsageError(
+            "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
+        )
+
+    def grad(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        return compute.grad(p.call, p.primals, kind, with_value=with_value)
+
+    reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
+    return Plan(
+        "grad",
+        grad,
+        problem.keyed,
+        None,
+        "reverse",
+        reason,
+        None,
+        kind == "holomorphic",
+        problem.n,
+        finite_differences=kind == "real",
+    )
+
+
+def _hessian(problem: Problem, max_bytes: int, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    problem.require_real("hessian")
+    n, m = problem.n, problem.m
+    problem.guard_size(m * n * n, "Hessian", max_bytes)
+
+    def hessian(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        return compute.hessian(p.call, p.primals)
+
+    def rows(raw: Any) -> Any:
+        shaped = [problem.keyed(row) for row in raw]
+        return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
+
+    reason = (
+        f"n={n}, m={m}: forward-over-reverse, {n} JVP{'s' if n != 1 else ''} "
+        "of the reverse-mode gradient"
+    )
+    return Plan(
+        "hessian", hessian, rows, None, "forward-over-reverse", reason, None, False, m * n * n
+    )
+
+
+def _jvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    kind = problem.kind
+    if kind == "complex_input":
+        raise UsageError(
+            "jvp of a real-valued function of complex inputs is not defined here",
+            hint="use jacobian or grad",
+        )
+    tangents, per_point = _tangents(problem, vector, batch)
+
+    def jvp(values: tuple[Any, ...], t: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        return compute.jvp(p.call, p.primals, t)
+
+    reason = f"n={problem.n}, m={problem.m}: one forward-mode pass (one JVP); J is never formed"
+    return Plan(
+        "jvp",
+        jvp,
+        to_numpy,
+        tangents,
+        "forward",
+        reason,
+        problem.keyed(tangents),
+        kind == "holomorphic",
+        problem.m,
+        per_point,
+    )
+
+
+def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    problem.require_scalar("hvp")
+    problem.require_real("hvp")
+    tangents, per_point = _tangents(problem, vector, batch)
+
+    def hvp(values: tuple[Any, ...], t: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        return compute.hvp(p.call, p.primals, t, with_value=with_value)
+
+    reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
+    return Plan(
+        "hvp",
+        hvp,
+        problem.keyed,
+        tangents,
+        "forward-over-reverse",
+        reason,
+        problem.keyed(tangents),
+        False,
+        problem.n,
+        per_point,
+    )
+
+
+def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
+    import jax
+
+    from .._derivatives import compute
+
+    kind = problem.kind
+    if kind in ("complex_input", "complex_output"):
+        raise UsageError(
+            "vjp of a function that is neither real nor holomorphic is not defined here",
+            hint="use jacobian",
+        )
+    cotangent, per_point = _cotangent(problem, vector, batch)
+
+    def vjp(values: tuple[Any, ...], c: Any, with_value: bool = True) -> Any:
+        p = _at(problem, values)
+        primals = p.primals
+        if kind == "holomorphic":
+            primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
+        return compute.vjp(p.call, primals, c)
+
+    reason = f"n={problem.n}, m={problem.m}: one reverse-mode pass (one VJP); J is never formed"
+    return Plan(
+        "vjp",
+        vjp,
+        problem.keyed,
+        cotangent,
+        "reverse",
+        reason,
+        np.asarray(cotangent),
+        kind == "holomorphic",
+        problem.n,
+        per_point,
+    )
+
+
+def _tangents(problem: Problem, vector: Any, batch: bool) -> tuple[Any, int | None]:
+    """``v`` for jvp/hvp: one tangent for every point, or (in a batch) one per point."""
+    label = problem.labels("v")
+    try:
+        return bind_tangent(problem, vector, label), None
+    except ShapeError as exc:
+        parts = tangent_parts(problem, vector, label)
+        count = per_point_count(parts, problem.primals) if batch else None
+        if count is None:
+            raise ShapeError(exc.message, hint=_PER_POINT_HINT.format(label=label)) from None
+        return cast_per_point(parts, problem.primals, label), count
+
+
+def _cotangent(problem: Problem, vector: Any, batch: bool) -> tuple[Any, int | None]:
+    """``v`` for vjp: one cotangent for every point, or (in a batch) one per point."""
+    import jax
+
+    label = problem.labels("v")
+    cotangent = np.asarray(vector)
+    like = jax.ShapeDtypeStruct(problem.out_shape, problem.out_dtype)
+    count = None
+    if batch and cotangent.shape != problem.out_shape:
+        count = per_point_count(cotangent, like)
+    if count is not None:
+        return cast_per_point(cotangent, like, label), count
+    try:
+        return bind_cotangent(problem, cotangent, label), None
+    except ShapeError as exc:
+        if cotangent.shape == problem.out_shape:
+            raise
+        raise ShapeError(exc.message, hint=_PER_POINT_HINT.format(label=label)) from None
+
+
+_PLANNERS: dict[str, Callable[..., Plan]] = {
+    "value": _value,
+    "jacobian": _jacobian,
+    "grad": _grad,
+    "hessian": _hessian,
+    "jvp": _jvp,
+    "vjp": _vjp,
+    "hvp": _hvp,
+}
