@@ -224,9 +224,9 @@ def command(fn: Callable[..., None]) -> Callable[..., None]:
             fn(common=common, **kwargs)
         except BaseException as exc:
             if common.distributed:
-                from .._runtime import supervisor
+                from .. import _runtime as runtime
 
-                supervisor.failed(exc)
+                runtime.worker_failed(exc)
             raise
 
     wrapper.__signature__ = signature.replace(parameters=own + _COMMON_OPTIONS)  # type: ignore[attr-defined]
@@ -470,8 +470,8 @@ def _checked(
 def _format(common: Common) -> str:
     """The output format: --format, else the --output file's suffix, else table on a terminal
     and JSON otherwise."""
+    from .. import _runtime as runtime
     from .._render import render
-    from .._runtime import runtime
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
@@ -493,8 +493,8 @@ def _shows_value(common: Common) -> bool:
 def _emit(common: Common, result: Any, plot: str | None = None) -> None:
     """Render the finished result, write it (and its --plot) to stdout or --output, and set the
     exit status."""
+    from .. import _runtime as runtime
     from .._render import render
-    from .._runtime import files, runtime
 
     fmt = _format(common)
     color = common.output is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
@@ -507,7 +507,7 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
         _draw(result, plot, common.quiet)
     if common.output:
         payload = data.encode("utf-8") if isinstance(data, str) else data
-        files.atomic_write(common.output, payload)
+        runtime.atomic_write(common.output, payload)
         if not common.quiet:
             sys.stderr.write(f"jaccli: wrote {result.command} to {render.escape(common.output)}\n")
     else:
@@ -881,8 +881,8 @@ def _cov(text: str) -> Any:
 
 def _progress(common: Common, what: str) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
+    from .. import _runtime as runtime
     from .._render import render
-    from .._runtime import runtime
 
     wanted = not common.quiet and _format(common) != "json" and runtime.stderr_is_terminal()
     return render.Progress(what, None, enabled=wanted)
@@ -978,9 +978,9 @@ def _timed_out(seconds: float) -> ResourceError:
 
 def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
     def expire() -> None:
-        from .._runtime import files
+        from .. import _runtime as runtime
 
-        files.remove_partial_files()
+        runtime.remove_partial_files()
         _report(_timed_out(seconds), argv, False)
 
     return expire
@@ -1024,7 +1024,7 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script: run, and turn every failure into its exit code and one stderr line."""
-    from .._runtime import runtime
+    from .. import _runtime as runtime
 
     console = argv is None  # the program itself, not a call from Python (tests, embedding)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -1048,9 +1048,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _report(exc, argv, show_traceback)
         code = exc.exit_code
     except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
-        from .._runtime import files
-
-        files.remove_partial_files()
+        runtime.remove_partial_files()
         interrupted = not isinstance(exc, runtime.Terminated)
         sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
         code = 130 if interrupted else 143

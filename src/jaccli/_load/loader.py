@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _runtime as runtime
 from .._load.numpy_dispatch import map_numpy
-from .._runtime import runtime
 from ..errors import FunctionError, UsageError
 
 _MAX_SOURCE_BYTES = 64 * 1024 * 1024

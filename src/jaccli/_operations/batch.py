@@ -834,10 +834,10 @@ def run(
     output is written once, when the whole batch is done (files atomically).
     """
     from .. import _api as api
+    from .. import _runtime as runtime
     from .._load import values
     from .._operations import scaleout
     from .._render import render
-    from .._runtime import files, runtime
     from ..results import DerivativeResult, count_nonfinite
 
     if fmt is None:
@@ -1021,7 +1021,7 @@ def run(
             elif npy_file:
                 if got.count == 0:
                     assert output is not None and total is not None
-                    npy = _NpyStream(stack.enter_context(files.atomic_writer(output)), total)
+                    npy = _NpyStream(stack.enter_context(runtime.atomic_writer(output)), total)
                 npy.add(result)
             else:
                 got.values.append(value)
@@ -1069,7 +1069,7 @@ def run(
         data = render.render_batch(stacked, fmt)
     if output:
         if not npy_file:
-            files.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
+            runtime.atomic_write(output, data.encode("utf-8") if isinstance(data, str) else data)
         if not quiet:
             sys.stderr.write(
                 f"jaccli: wrote {command} at {got.count} points to {render.escape(output)}\n"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._runtime.files import atomic_write
+from .._runtime import atomic_write
 from ..errors import MissingExtraError, UsageError
 from ..results import Chart
 
