@@ -117,8 +117,6 @@ def test_the_layer_contract_names_every_package() -> None:
     layers = config["contracts"][0]["layers"]
     named = {name.strip() for layer in layers for name in layer.split("|")}
     packages = {
-        path.name
-        for path in PACKAGE.iterdir()
-        if path.is_dir() and (path / "__init__.py").exists()
+        path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").exists()
     }
     assert packages <= named
