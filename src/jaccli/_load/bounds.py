@@ -85,7 +85,7 @@ def number(text: str, where: str) -> float:
     -1.5707963267948966
     """
     from .._derivatives import compute  # noqa: F401  (float64 before any array exists)
-    from .._load.expr import parse_expr
+    from .expr import parse_expr
 
     try:
         expression = parse_expr(text.strip(), vars=["_"])

@@ -80,7 +80,7 @@ def from_callable(fn: Callable[..., Any], source: str | None = None) -> Function
 
 def from_expression(text: str, variables: Sequence[str] | None = None) -> Function:
     """Parse a math expression (never evaluated as Python) into a `Function`."""
-    from .._load.expr import parse_expr
+    from .expr import parse_expr
 
     expression = parse_expr(text, vars=variables)
     return Function(

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._load.points import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
+from .._load import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
 from ..errors import JaccliError, NotCleanError, ParseError, ShapeError, UsageError
 
 LATENCY = 0.2
@@ -95,10 +95,10 @@ def _non_finite_json(word: str) -> None:
 
 
 def _decode(text: str, where: str) -> Any:
-    from .._load.points import _unique_pairs
+    from .._load import unique_pairs
 
     try:
-        return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=_unique_pairs)
+        return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=unique_pairs)
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"{where} is not valid JSON (column {exc.colno}: {exc.msg})",
@@ -131,7 +131,7 @@ def _columns_of_array(array: Any, params: Sequence[str], where: str) -> dict[str
 def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
     from .._load import values
 
-    arrays = values._load_numpy(path, "--batch", expect_npz=True)
+    arrays = values.load_numpy(path, "--batch", expect_npz=True)
     if set(arrays) == set(params):
         return {p: arrays[p] for p in params}
     if len(params) == 1:
@@ -143,9 +143,9 @@ def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 
 
 def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    from .._load import values
+    from .._load import NON_FINITE_CELL, parse_cell, read_text
 
-    text = values._read_text(path, "--batch")
+    text = read_text(path, "--batch")
     rows = [
         (line, row)
         for line, row in enumerate(csv.reader(io.StringIO(text)), start=1)
@@ -155,14 +155,14 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
         raise UsageError(f"{where} holds no points")
     first = [c.strip() for c in rows[0][1]]
     header = None
-    if all(_HEADER_CELL.fullmatch(c) and not values._NON_FINITE_CELL.fullmatch(c) for c in first):
+    if all(_HEADER_CELL.fullmatch(c) and not NON_FINITE_CELL.fullmatch(c) for c in first):
         header, rows = first, rows[1:]
         if not rows:
             raise UsageError(f"{where} has a header row but no points")
     table = []
     for r, (line, row) in enumerate(rows):
         table.append(
-            [values._cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
+            [parse_cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
         )
         if len(table[-1]) != len(table[0]):
             raise ShapeError(
@@ -198,7 +198,7 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dict[str, Any]:
     from .._load import values
 
-    decoded = _decode(values._read_text(path, "--batch"), where)
+    decoded = _decode(values.read_text(path, "--batch"), where)
     if not isinstance(decoded, list):
         raise UsageError(f"{where} must hold a JSON list of points", hint="e.g. [[2, 1], [3, 4]]")
     points = [
@@ -221,7 +221,7 @@ def read_arrays(path: str, params: Sequence[str], source: str) -> dict[str, Any]
     where = f"--batch file {path!r}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npy":
-        return _columns_of_array(values._load_numpy(path, "--batch", False), params, where)
+        return _columns_of_array(values.load_numpy(path, "--batch", False), params, where)
     if suffix == ".npz":
         return _read_npz(path, params, where)
     if suffix == ".csv":
@@ -878,7 +878,7 @@ def run(
                 )
             stream = sys.stdin
         else:
-            handle, _ = values._open_regular(batch, "--batch")
+            handle, _ = values.open_regular(batch, "--batch")
             stream = io.TextIOWrapper(handle, encoding="utf-8-sig")
         blocks = _stream_blocks(
             _LineReader(stream, owned=batch != "-"), where, params, function.source, chunking
