@@ -19,7 +19,6 @@ OVERSIZED: dict[str, int] = {
     "_api": 1320,
     "_operations.batch": 1087,
     "_cli.cli": 1074,
-    "_render.render": 1035,
     "_check.checks": 953,
     "_sensitivity.sensitivities": 758,
     "_derivatives.sparsity": 654,

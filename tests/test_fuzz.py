@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from jaccli._load.expr import parse_expr
 from jaccli._load.points import ParsedPoint, parse_point
 from jaccli._load.values import read_value_file
-from jaccli._render.render import to_json_text
+from jaccli._render import to_json_text
 from jaccli.errors import JaccliError
 from jaccli.results import DerivativeResult, FunctionInfo, InputInfo, to_json
 

@@ -18,8 +18,8 @@ import scipy.io
 import scipy.sparse as sp
 
 import jaccli
+from jaccli import _render as render
 from jaccli._derivatives import coloring, sparsity
-from jaccli._render import render
 from jaccli.errors import ResourceError
 from jaccli.results import SparseJacobian
 
@@ -496,8 +496,8 @@ def test_entry_labels_follow_arguments_and_shapes():
     text = render.render(jaccli.jacobian(fn, W, v, sparse=True), "table")
     assert "W[0,0]" in text and "f[0]" in text
     result = jaccli.jacobian(fn, W, v, sparse=True)
-    assert render._column_label(result.result, 1200) == "v[0]"
-    assert render._column_label(result.result, 31) == "W[1,1]"
+    assert render.column_label(result.result, 1200) == "v[0]"
+    assert render.column_label(result.result, 31) == "W[1,1]"
 
 
 def test_npy_and_latex_are_refused_with_a_hint(cli):

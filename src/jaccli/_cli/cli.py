@@ -470,8 +470,8 @@ def _checked(
 def _format(common: Common) -> str:
     """The output format: --format, else the --output file's suffix, else table on a terminal
     and JSON otherwise."""
+    from .. import _render as render
     from .. import _runtime as runtime
-    from .._render import render
 
     fmt = "table" if common.format == "text" else common.format  # `text`: the table's name
     if fmt is not None and fmt not in render.FORMATS:
@@ -493,8 +493,8 @@ def _shows_value(common: Common) -> bool:
 def _emit(common: Common, result: Any, plot: str | None = None) -> None:
     """Render the finished result, write it (and its --plot) to stdout or --output, and set the
     exit status."""
+    from .. import _render as render
     from .. import _runtime as runtime
-    from .._render import render
 
     fmt = _format(common)
     color = common.output is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
@@ -536,14 +536,14 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
 
 
 def _draw(result: Any, path: str, quiet: bool) -> None:
-    from .._render import plots, render
+    from .. import _render as render
 
     if result.command == "sensitivity":
-        plots.charts_figure(result.charts, path, render.sensitivity_title(result))
+        render.plots.charts_figure(result.charts, path, render.sensitivity_title(result))
     else:
         view = render.matrix_view(result)
         title = f"Jacobian of {result.function.source} at {render.format_point(result.at)}"
-        plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
+        render.plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
     if not quiet:
         sys.stderr.write(f"jaccli: wrote the chart to {render.escape(path)}\n")
 
@@ -881,8 +881,8 @@ def _cov(text: str) -> Any:
 
 def _progress(common: Common, what: str) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
+    from .. import _render as render
     from .. import _runtime as runtime
-    from .._render import render
 
     wanted = not common.quiet and _format(common) != "json" and runtime.stderr_is_terminal()
     return render.Progress(what, None, enabled=wanted)
@@ -962,7 +962,7 @@ def _wants_json_errors(argv: Sequence[str]) -> bool:
 
 
 def _report(exc: BaseException, argv: Sequence[str], show_traceback: bool) -> None:
-    from .._render import render
+    from .. import _render as render
 
     if show_traceback:
         import traceback

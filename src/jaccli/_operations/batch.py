@@ -834,10 +834,10 @@ def run(
     output is written once, when the whole batch is done (files atomically).
     """
     from .. import _api as api
+    from .. import _render as render
     from .. import _runtime as runtime
     from .._load import values
     from .._operations import scaleout
-    from .._render import render
     from ..results import DerivativeResult, count_nonfinite
 
     if fmt is None:
