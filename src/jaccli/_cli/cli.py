@@ -537,13 +537,10 @@ def _emit(common: Common, result: Any, plot: str | None = None) -> None:
 
 def _draw(result: Any, path: str, quiet: bool) -> None:
     from .. import _render as render
+    from .. import _runtime as runtime
 
-    if result.command == "sensitivity":
-        render.plots.charts_figure(result.charts, path, render.sensitivity_title(result))
-    else:
-        view = render.matrix_view(result)
-        title = f"Jacobian of {result.function.source} at {render.format_point(result.at)}"
-        render.plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
+    image = render.plots.figure(result, render.plots.plot_format(path))
+    runtime.atomic_write(path, image)
     if not quiet:
         sys.stderr.write(f"jaccli: wrote the chart to {render.escape(path)}\n")
 
