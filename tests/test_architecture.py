@@ -21,8 +21,6 @@ OVERSIZED: dict[str, int] = {
     "_cli.cli": 1074,
     "_check.checks": 953,
     "_sensitivity.sensitivities": 758,
-    "_derivatives.sparsity": 654,
-    "_derivatives.fd": 608,
 }
 
 # Private names still used across modules; the list only shrinks.
