@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import harness, machine, report
+from bench import report
 
-# Benchmark name -> module with tools(), add_arguments(parser) and suite(args, workdir, tools),
-# or, for a benchmark with its own flow, main(args, tools, results, log) in place of suite.
+# Benchmark name -> module with tools(), add_arguments(parser) and main(args, tools, results, log).
 BENCHMARKS = {
     "startup": "bench.startup",
     "modes": "bench.modes",
@@ -112,7 +109,7 @@ def run_all(args: argparse.Namespace) -> int:
     print(f"\nthe suite took {record['seconds']:.0f} s")
     for entry in summary:
         print(f"\n{entry['benchmark']} (exit {entry['exit']}, {entry['seconds']:.0f} s)")
-        print(_goal_lines(entry["goals"]))
+        print(report.goals_text(entry["goals"]) or "- (no goals)")
     _log(f"\nwrote {RESULTS / 'all.json'}")
     return max((entry["exit"] for entry in summary), default=0)
 
@@ -121,18 +118,6 @@ def _options(module: Any) -> list[argparse.Action]:
     parser = argparse.ArgumentParser()
     module.add_arguments(parser)
     return parser._actions
-
-
-def _goal_lines(goals: list[dict[str, Any]]) -> str:
-    lines = []
-    for goal in goals:
-        if goal.get("ratio") is None:
-            lines.append(f"- {goal['goal']}: not measured")
-            continue
-        verdict = {True: "met", False: "MISSED", None: "measured"}[goal.get("met")]
-        figure = goal.get("figure") or f"{goal['ratio']:.2f}{goal.get('unit', '×')}"
-        lines.append(f"- {goal['goal']}: {figure} — {verdict}")
-    return "\n".join(lines) or "- (no goals)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,41 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         _log(f"unknown tool {', '.join(unknown)}; choose from {', '.join(tools)}")
         return 2
-    if hasattr(module, "main"):  # measures, reports and writes the results file itself
-        results = args.results or RESULTS / f"{args.benchmark}.json"
-        return module.main(args, [tools[key] for key in wanted], results, _log)
-    about = machine.describe()
-    source = machine.checkout(harness.ROOT)
-    workdir = Path(tempfile.mkdtemp(prefix=f"jaccli-bench-{args.benchmark}-"))
-    try:
-        suite = module.suite(args, workdir, [tools[key] for key in wanted])
-        _log(f"{suite.title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
-        started = time.perf_counter()
-        measured = harness.measure(suite, args.repeat, workdir, _log)
-        differences = harness.differences(measured)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    goals = [harness.evaluate(goal, measured) for goal in suite.goals]
-    record = {
-        "benchmark": args.benchmark,
-        "title": suite.title,
-        "options": {k: v for k, v in vars(args).items() if k != "results"},
-        "machine": about,
-        "load_average_after": machine.describe()["load_average"],
-        "source": source,
-        "seconds": round(time.perf_counter() - started, 1),
-        "floor": suite.floor,
-        "tools": [got.to_dict() for got in measured],
-        "differences": differences,
-        "goals": goals,
-    }
-    print(report.text(record, measured, tools[suite.floor].label))
     results = args.results or RESULTS / f"{args.benchmark}.json"
-    report.write_json(results, record)
-    _log(f"\nwrote {results}")
-    broken = [got for got in measured if got.status.startswith("failed") or got.correct is False]
-    return 1 if broken else 0
+    return module.main(args, [tools[key] for key in wanted], results, _log)
 
 
 if __name__ == "__main__":

@@ -16,31 +16,24 @@ than ``torch.func``.
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from bench.harness import Goal, Suite, Tool, script
+from bench import harness, process, report
+from bench.harness import Goal, Measured, Suite, Tool, script
 from bench.problems import r2r3
 
 PROBLEM = "r2r3"
 TOOLS = ("jaccli", "jax", "torch", "scipy", "numdifftools")
 
 
-def _jaccli_command() -> list[str]:
-    beside = Path(sys.executable).with_name("jaccli")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("jaccli")
-    return [found] if found else [sys.executable, "-m", "jaccli"]
-
-
 def _jaccli(points: Path, output: Path, timings: Path) -> list[str]:
     source = str(Path(r2r3.__file__).resolve())
     command = ["jacobian", source, "--batch", str(points), "--output", str(output), "--quiet"]
-    return [*_jaccli_command(), *command]
+    return [*process.jaccli_command(), *command]
 
 
 def tools() -> list[Tool]:
@@ -121,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the points (default 0)")
 
 
-def suite(args: argparse.Namespace, workdir: Path, chosen: list[Tool]) -> Suite:
+def suite(args: argparse.Namespace, workdir: Path, chosen: Sequence[Tool]) -> Suite:
     """Write the points (and the subset) into ``workdir`` and describe the run."""
     points = r2r3.points(args.n, args.seed)
     full = workdir / "points.npy"
@@ -129,8 +122,6 @@ def suite(args: argparse.Namespace, workdir: Path, chosen: list[Tool]) -> Suite:
     np.save(full, points)
     np.save(subset, points[: min(args.subset, args.n)])
     return Suite(
-        name="batch",
-        title=f"Per-sample Jacobians of r2r3 (R² → R³) at {args.n:,} points, .npy in and out",
         problem=r2r3,
         points=full,
         subset_points=subset,
@@ -138,3 +129,87 @@ def suite(args: argparse.Namespace, workdir: Path, chosen: list[Tool]) -> Suite:
         floor="jax",
         goals=GOALS,
     )
+
+
+HEADER = (
+    "tool",
+    "points",
+    "wall s",
+    "wall range s",
+    "cpu s",
+    "compute s",
+    "wall ÷ floor",
+    "cpu ÷ floor",
+    "compute ÷ floor",
+    "peak MiB",
+    "max error",
+)
+
+
+def table(measured: Sequence[Measured], floor_key: str) -> str:
+    """One row per tool; ``~`` marks figures extrapolated from a subset."""
+    floor = next((got for got in measured if got.key == floor_key), None)
+
+    def cells(got: Measured) -> tuple[str, ...]:
+        estimated = got.extrapolated_to is not None
+        points = f"{got.points:,}" + (f" of {got.extrapolated_to:,} ~" if estimated else "")
+        return (
+            got.label,
+            points,
+            report.seconds(got.wall, estimated),
+            report.spread(got.walls) if not estimated else "–",
+            report.seconds(got.cpu),
+            report.seconds(got.compute, estimated),
+            report.ratio(got.wall, floor.wall if floor else None, estimated),
+            report.ratio(got.cpu, floor.cpu if floor else None),
+            report.ratio(got.compute, floor.compute if floor else None, estimated),
+            f"{got.max_rss_mib:.0f}",
+            report.error(got.error_vs_exact, got.correct),
+        )
+
+    return report.table(HEADER, measured, cells, lambda got: (got.label, f"{got.points:,}"))
+
+
+def differences_table(differences: dict[str, dict[str, float]]) -> str:
+    """Max |J_a − J_b| between tools, on the points both computed."""
+    keys = list(differences)
+    body = [(a, *(f"{differences[a][b]:.1e}" for b in keys)) for a in keys]
+    return report.markdown(("max abs ΔJ", *keys), body)
+
+
+def text(record: dict[str, Any], measured: Sequence[Measured], floor_label: str) -> str:
+    """The whole report: context lines, the main table, phases, agreement and goals."""
+    note = (
+        f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
+        "process (start-up, imports, read, compute, write); cpu = its user + system time; "
+        f"compute = warm, in process; ratios ÷ {floor_label}; ~ = extrapolated from the subset; "
+        "max error = largest absolute difference from the exact Jacobian"
+    )
+    sections = [
+        ("", table(measured, record["floor"])),
+        ("phases of the end-to-end runs (medians, s)", report.phases_table(measured)),
+        ("agreement between tools", differences_table(record["differences"])),
+        ("goals", report.goals_text(record["goals"])),
+    ]
+    return report.document(record, note, sections)
+
+
+def main(
+    args: argparse.Namespace, chosen: Sequence[Tool], results: Path, log: Callable[[str], None]
+) -> int:
+    """Measure, print the report, write the results file; 1 when a tool failed or was wrong."""
+    title = f"Per-sample Jacobians of r2r3 (R² → R³) at {args.n:,} points, .npy in and out"
+    with report.Benchmark("batch", title, args, log) as bench:
+        built = suite(args, bench.workdir, chosen)
+        measured = harness.measure(built, args.repeat, bench.workdir, log)
+        differences = harness.differences(measured)
+    record = bench.record(
+        floor=built.floor,
+        tools=[got.to_dict() for got in measured],
+        differences=differences,
+        goals=[harness.evaluate(goal, measured) for goal in built.goals],
+    )
+    floor_label = next(tool.label for tool in tools() if tool.key == built.floor)
+    bench.publish(results, record, text(record, measured, floor_label))
+    broken = [got for got in measured if got.status.startswith("failed") or got.correct is False]
+    return 1 if broken else 0

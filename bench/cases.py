@@ -19,21 +19,14 @@ from __future__ import annotations
 
 import compileall
 import dataclasses
-import json
-import os
 import statistics
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from bench import machine, report
-from bench.harness import ROOT, installed, spawn
+from bench import answers, process, report
+from bench.process import ROOT, Spawned
 
 # Settings of the environment that change what a run does; each row sets its own.
 _CLEARED = (
@@ -44,7 +37,13 @@ _CLEARED = (
     "JAX_COMPILATION_CACHE_MAX_SIZE",
 )
 
-Reader = Callable[[Path], Any]  # an output file -> an ndarray or a SciPy sparse matrix
+# Each tool's derivative script in `bench.tools`, and the modules it needs.
+SCRIPTS = {
+    "jax": ("jax_derivative", ()),
+    "torch": ("torch_derivative", ("torch",)),
+    "scipy": ("scipy_derivative", ("scipy",)),
+    "numdifftools": ("numdifftools_derivative", ("numdifftools",)),
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ class Row:
     requires: tuple[str, ...] = ()
     output: Path | None = None
     stdout: bool = False
-    read: Reader | None = None
+    read: answers.Reader | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     prime: bool = False
     rtol: float = 1e-10
@@ -140,55 +139,9 @@ class Measured:
         return data
 
 
-@dataclass
-class Run:
-    """One finished process."""
-
-    wall: float
-    cpu: float
-    peak_mib: float
-    returncode: int
-    stderr: str
-    timed_out: bool
-
-
 def environment(extra: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without cache settings, ``bench`` importable, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env["PYTHONFAULTHANDLER"] = "1"
-    env.update(extra)
-    return env
-
-
-def run_process(
-    argv: Sequence[str], env: Mapping[str, str], stdout: Path | None, timeout: float
-) -> Run:
-    """Run one command to completion (or until ``timeout``): wall, CPU time and peak memory."""
-    done = spawn(argv, dict(env), stdout, timeout)
-    return Run(done.wall, done.cpu, done.max_rss_mib, done.returncode, done.stderr, done.timed_out)
-
-
-def _failure(run: Run, timeout: float) -> str:
-    if run.timed_out:
-        return f"failed: still running after {timeout:g} s (stopped; its stacks are in the log)"
-    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
-    return f"failed: exit {run.returncode}: {lines[-1] if lines else 'no message'}"
-
-
-def _errors(found: Any, exact: Any) -> tuple[float, float]:
-    """The largest absolute difference, and the largest exact entry (for the relative bound)."""
-    if hasattr(found, "tocsr") or hasattr(exact, "tocsr"):
-        from scipy import sparse
-
-        a, b = sparse.csr_matrix(found), sparse.csr_matrix(exact)
-        if a.shape != b.shape:
-            raise ValueError(f"shape {a.shape}, expected {b.shape}")
-        return float(abs(a - b).max()), float(abs(b).max())
-    a, b = np.asarray(found), np.asarray(exact)
-    if a.shape != b.shape:
-        raise ValueError(f"shape {a.shape}, expected {b.shape}")
-    return float(np.max(np.abs(a - b))), float(np.max(np.abs(b)))
+    return process.environment({"PYTHONFAULTHANDLER": "1", **extra}, _CLEARED)
 
 
 def _check(case: Case, row: Row, got: Measured) -> None:
@@ -199,7 +152,7 @@ def _check(case: Case, row: Row, got: Measured) -> None:
         if isinstance(found, float):  # the tool reports its own error (jaccli check)
             got.max_error, got.correct = found, True
             return
-        error, scale = _errors(found, case.exact)
+        error, scale = answers.errors(found, case.exact)
     except Exception as exc:
         got.status = f"failed: unreadable or wrong output: {exc}"
         got.correct = False
@@ -226,41 +179,29 @@ def measure(
         for row in rows:
             if row.skip:
                 measured[row.key].status = f"skipped: {row.skip}"
-            elif not installed(row.requires):
+            elif not process.installed(row.requires):
                 measured[row.key].status = "not installed"
             else:
                 active.append(row)
         log(f"{case.title}")
         for row in active:
-            if not (row.prime or (warmup and row.tool not in warmed)):
-                continue
-            warmed.add(row.tool)
+            if row.prime or (warmup and row.tool not in warmed):
+                warmed.add(row.tool)
+                done = _run(row, measured[row.key], timeout, log)
+                if done:
+                    log(f"  warm-up     {row.label:<40} {done.wall:8.3f} s")
+        for round_, row in process.rounds(active, repeat):
             got = measured[row.key]
-            run = run_process(row.argv, environment(row.env), _stdout(row), timeout)
-            if run.returncode != 0:
-                got.status = _failure(run, timeout)
-                log(f"  {row.label}: {got.status}")
-            else:
-                log(f"  warm-up     {row.label:<40} {run.wall:8.3f} s")
-        for round_ in range(repeat):
-            ready = [row for row in active if measured[row.key].status == "ok"]
-            shift = round_ % max(len(ready), 1)
-            for row in ready[shift:] + ready[:shift]:
-                got = measured[row.key]
-                run = run_process(row.argv, environment(row.env), _stdout(row), timeout)
-                if run.returncode != 0:
-                    got.status = _failure(run, timeout)
-                    log(f"  {row.label}: {got.status}")
-                    if run.timed_out:
-                        log(run.stderr[-20000:])
-                    continue
-                got.walls.append(run.wall)
-                got.cpus.append(run.cpu)
-                got.peaks.append(run.peak_mib)
-                log(
-                    f"  round {round_ + 1}/{repeat}  {row.label:<40} {run.wall:8.3f} s  "
-                    f"cpu {run.cpu:.3f} s  peak {run.peak_mib:.0f} MiB"
-                )
+            done = _run(row, got, timeout, log) if got.status == "ok" else None
+            if not done:
+                continue
+            got.walls.append(done.wall)
+            got.cpus.append(done.cpu)
+            got.peaks.append(done.max_rss_mib)
+            log(
+                f"  round {round_ + 1}/{repeat}  {row.label:<40} {done.wall:8.3f} s  "
+                f"cpu {done.cpu:.3f} s  peak {done.max_rss_mib:.0f} MiB"
+            )
         for row in active:
             if measured[row.key].status == "ok":
                 _check(case, row, measured[row.key])
@@ -268,8 +209,17 @@ def measure(
     return results
 
 
-def _stdout(row: Row) -> Path | None:
-    return row.output if row.stdout else None
+def _run(row: Row, got: Measured, timeout: float, log: Callable[[str], None]) -> Spawned | None:
+    """One run of ``row``; None when it failed (``got.status`` then says why)."""
+    stdout = row.output if row.stdout else None
+    done = process.spawn(row.argv, environment(row.env), stdout, timeout)
+    if done.returncode == 0:
+        return done
+    got.status = f"failed: {process.reason(done, timeout)}"
+    log(f"  {row.label}: {got.status}")
+    if done.timed_out:
+        log(done.stderr[-20000:])
+    return None
 
 
 def evaluate(goal: Goal, measured: Sequence[Measured]) -> dict[str, Any]:
@@ -312,65 +262,48 @@ HEADER = (
 )
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.{3 if value >= 0.1 else 4}f}"
-
-
-def _ratio(value: float | None, floor: float | None) -> str:
-    if value is None or not floor:
-        return "–"
-    ratio = value / floor
-    return f"{ratio:,.{2 if ratio < 100 else 0}f}×"
-
-
-def rows(case: Case, measured: Sequence[Measured]) -> list[tuple[str, ...]]:
-    """One row of strings per tool of ``case``."""
+def table(case: Case, measured: Sequence[Measured]) -> str:
+    """One row per tool of ``case``; ratios divide by the case's floor row."""
     mine = [got for got in measured if got.case == case.key]
     floor = next((got for got in mine if got.key == case.floor), None)
-    table = []
-    for got in mine:
-        if got.status != "ok":
-            table.append((got.label, got.status, *("–",) * (len(HEADER) - 2)))
-            continue
-        error = "–" if got.max_error is None else f"{got.max_error:.1e}"
-        if got.correct is False:
-            error += " WRONG"
-        table.append(
-            (
-                got.label,
-                _seconds(got.median("wall")),
-                f"{min(got.walls):.3f}–{max(got.walls):.3f}",
-                _seconds(got.median("cpu")),
-                f"{got.median('peak'):.0f}",
-                *(
-                    _ratio(got.median(metric), floor.median(metric) if floor else None)
-                    for metric in ("wall", "cpu", "peak")
-                ),
-                error,
-            )
+
+    def cells(got: Measured) -> tuple[str, ...]:
+        return (
+            got.label,
+            report.seconds(got.median("wall")),
+            report.spread(got.walls),
+            report.seconds(got.median("cpu")),
+            f"{got.median('peak'):.0f}",
+            *(
+                report.ratio(got.median(metric), floor.median(metric) if floor else None)
+                for metric in ("wall", "cpu", "peak")
+            ),
+            report.error(got.max_error, got.correct),
         )
-    return table
+
+    return report.table(HEADER, mine, cells)
 
 
-def text(record: dict[str, Any], cases: Sequence[Case], measured: Sequence[Measured]) -> str:
-    """The whole report: context lines, one table per case, then the goals."""
-    parts = [
-        *report.context(record),
+def text(
+    record: dict[str, Any],
+    cases: Sequence[Case],
+    measured: Sequence[Measured],
+    extra: Sequence[str],
+) -> str:
+    """The whole report: context lines, one table per case, ``extra`` sections, the goals."""
+    note = (
         f"medians of {record['options']['repeat']} fresh processes per tool, interleaved; "
         "wall = the whole process; cpu = its user + system time; peak = its largest resident "
         "memory; ratios ÷ the floor of each table; max error = largest absolute difference "
-        "from the exact answer",
-    ]
+        "from the exact answer"
+    )
+    sections = []
     for case in cases:
         floor = next((row.label for row in case.rows if row.key == case.floor), case.floor)
-        parts += ["", f"{case.title} (floor: {floor})", ""]
-        parts.append(report.markdown(HEADER, rows(case, measured)))
-    for extra in record.get("extra_text", ()):
-        parts += ["", extra]
-    parts += ["", "goals", "", report.goals_text(record["goals"])]
-    return "\n".join(parts)
+        sections.append((f"{case.title} (floor: {floor})", table(case, measured)))
+    sections += [("", section) for section in extra]
+    sections.append(("goals", report.goals_text(record["goals"])))
+    return report.document(record, note, sections)
 
 
 # --- one benchmark, start to finish ---------------------------------------------------------
@@ -404,43 +337,24 @@ def run_benchmark(
     when a row failed or computed a wrong answer, else 0.
     """
     compile_sources()
-    about = machine.describe()
-    source = machine.checkout(ROOT)
-    workdir = Path(tempfile.mkdtemp(prefix=f"jaccli-bench-{name}-"))
-    started = time.perf_counter()
     wanted = {key.strip() for key in args.tools.split(",") if key.strip()}
-    try:
-        cases = build(workdir)
-        log(f"{title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
-        added = extra(workdir, cases) if extra else {}
+    with report.Benchmark(name, title, args, log) as bench:
+        cases = build(bench.workdir)
+        added = extra(bench.workdir, cases) if extra else {}
         measured = measure(
             cases, args.repeat, wanted, log, warmup=not args.quick, timeout=args.timeout
         )
-    finally:
-        if not args.keep:
-            import shutil
-
-            shutil.rmtree(workdir, ignore_errors=True)
-    record: dict[str, Any] = {
-        "benchmark": name,
-        "title": title,
-        "options": {k: v for k, v in vars(args).items() if k != "results"},
-        "machine": about,
-        "load_average_after": machine.describe()["load_average"],
-        "source": source,
-        "seconds": round(time.perf_counter() - started, 1),
-        "cases": [
+    extra_text = added.pop("extra_text", ())
+    record = bench.record(
+        cases=[
             {"key": case.key, "title": case.title, "floor": case.floor, "rows": _describe(case)}
             for case in cases
         ],
-        "tools": [got.to_dict() for got in measured],
+        tools=[got.to_dict() for got in measured],
         **added,
-    }
+    )
     record["goals"] = [evaluate(goal, measured) for goal in goals] + list(added.get("goals", []))
-    print(text(record, cases, measured))
-    record.pop("extra_text", None)
-    report.write_json(results, record)
-    log(f"\nwrote {results}")
+    bench.publish(results, record, text(record, cases, measured, extra_text))
     broken = [got for got in measured if got.status.startswith("failed") or got.correct is False]
     return 1 if broken or added.get("failed") else 0
 
@@ -452,46 +366,22 @@ def _describe(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def jaccli_command() -> list[str]:
-    """The installed console script (beside this interpreter), else ``python -m jaccli``."""
-    beside = Path(sys.executable).with_name("jaccli")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "jaccli"]
-
-
-def script(module: str, *args: Any) -> list[str]:
-    """The command of a `bench.tools` script."""
-    return [sys.executable, "-m", f"bench.tools.{module}", *(str(a) for a in args)]
-
-
-def read_npy(path: Path) -> np.ndarray:
-    return np.load(path)
-
-
-def read_json_result(path: Path) -> np.ndarray:
-    """The ``result`` of jaccli's JSON, or a bare JSON array a script printed."""
-    data = json.loads(path.read_text())
-    return np.asarray(data["result"] if isinstance(data, dict) else data, dtype=np.float64)
-
-
-def read_sparse(path: Path) -> Any:
-    """A sparse matrix saved by ``scipy.sparse.save_npz`` (or in its layout), or a dense array."""
-    with np.load(path, allow_pickle=False) as data:
-        names = set(data.files)
-        if "format" not in names:
-            if len(names) == 1:
-                return data[next(iter(names))]
-            raise ValueError(f"an .npz with {sorted(names)}, not a sparse matrix")
-        from scipy import sparse
-
-        kind = data["format"].item()
-        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
-        shape = tuple(int(s) for s in data["shape"])
-        if kind in ("csr", "csc"):
-            build = sparse.csr_matrix if kind == "csr" else sparse.csc_matrix
-            return build((data["data"], data["indices"], data["indptr"]), shape=shape)
-        if kind == "coo":
-            return sparse.coo_matrix((data["data"], (data["row"], data["col"])), shape=shape)
-        raise ValueError(f"sparse format {kind!r}")
+def derivative_row(
+    key: str,
+    label: str,
+    kind: str,
+    function: str,
+    x: Path,
+    output: Path,
+    *extra: Any,
+    read: answers.Reader = answers.read_npy,
+    **options: Any,
+) -> Row:
+    """A row that runs its tool's derivative script (`SCRIPTS`, `bench.tools.derivative_args`):
+    derivative ``kind`` of ``function`` (``PROBLEM:FUNCTION``) at ``x``, written to ``output``."""
+    module, requires = SCRIPTS[key.split("-")[0]]
+    argv = process.script(module, kind, function, "--x", x, *extra, "--output", output)
+    return Row(key, label, argv, requires=requires, output=output, read=read, **options)
 
 
 def size_text(nbytes: float) -> str:

@@ -35,28 +35,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
-import statistics
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench import machine, report
-from bench.batch_jacobian import _jaccli_command
-from bench.harness import ROOT, Goal, Measured, evaluate, installed, run_process
+from bench import machine, process, report
+from bench.harness import Goal, Job, Measured, evaluate, run_jobs
 from bench.problems import dgsm100
 
 Argv = Callable[[argparse.Namespace, Path, Path, Path], list[str]]  # (args, workdir, out, timings)
 WALL_FLOOR = "jaccli-cli"
 COMPUTE_FLOOR = "jaccli-api"
 PHASES = ("setup", "sample", "evaluate", "analyze", "compute", "write")
+# The accuracy columns of the table, from `accuracy`.
+ACCURACY = ("vi_error", "dgsm_error", "derivative_error", "vi_conf_relative")
 
 
 @dataclass(frozen=True)
@@ -103,7 +98,7 @@ class DgsmMeasured(Measured):
 
 def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
     return [
-        *_jaccli_command(),
+        *process.jaccli_command(),
         "sensitivity",
         str(Path(dgsm100.__file__).resolve()),
         "--at",
@@ -124,22 +119,8 @@ def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -
 
 def _script(module: str, *extra: str) -> Argv:
     def argv(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            f"bench.tools.{module}",
-            "--inputs",
-            str(args.inputs),
-            "--samples",
-            str(args.samples),
-            "--seed",
-            str(args.seed),
-            "--output",
-            str(output),
-            "--timings",
-            str(timings),
-            *extra,
-        ]
+        options = ["--inputs", args.inputs, "--samples", args.samples, "--seed", args.seed]
+        return process.script(module, *options, "--output", output, "--timings", timings, *extra)
 
     return argv
 
@@ -268,70 +249,38 @@ def accuracy(output: dict[str, Any], sampler: str, args: argparse.Namespace) -> 
 # --- measuring --------------------------------------------------------------------------------
 
 
-def _failure(stderr: str, returncode: int) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    return f"failed: exit {returncode}: {lines[-1] if lines else 'no message'}"
-
-
 def measure(
     args: argparse.Namespace, chosen: Sequence[Tool], workdir: Path, log: Callable[[str], None]
 ) -> list[DgsmMeasured]:
     """Run every tool ``args.repeat`` times end to end, interleaved, then jaccli's API warm."""
     np.save(workdir / f"zeros{args.inputs}.npy", np.zeros(args.inputs))
-    results = {tool.key: DgsmMeasured(tool.key, tool.label, points=args.samples) for tool in chosen}
-    active = [tool for tool in chosen if installed(tool.requires)]
-    for tool in chosen:
-        if tool not in active:
-            results[tool.key].status = "not installed"
     timings = workdir / "timings.json"
-    outputs = {tool.key: workdir / f"{tool.key}.json" for tool in chosen}
-    for round_ in range(args.repeat):
-        shift = round_ % max(len(active), 1)
-        for tool in active[shift:] + active[:shift]:
-            got = results[tool.key]
-            if got.status != "ok":
-                continue
-            output = outputs[tool.key]
-            output.unlink(missing_ok=True)
-            argv = tool.argv(args, workdir, output, timings)
-            run = run_process(argv, timings, stdout=output if tool.stdout else None)
-            if run.returncode != 0:
-                got.status = _failure(run.stderr, run.returncode)
-                log(f"  {tool.label}: {got.status}")
-                continue
-            got.walls.append(run.wall)
-            got.cpus.append(run.cpu)
-            got.max_rss_mib = max(got.max_rss_mib, run.max_rss_mib)
-            if run.timings:
-                got.phases.append(run.timings["phases"])
-            log(
-                f"  round {round_ + 1}/{args.repeat}  {tool.label:<32} {run.wall:8.3f} s  "
-                f"cpu {run.cpu:.3f} s"
-            )
-    for tool in active:
-        got = results[tool.key]
+    measured, jobs = [], []
+    for tool in chosen:
+        got = DgsmMeasured(tool.key, tool.label, points=args.samples)
+        measured.append(got)
+        if not process.installed(tool.requires):
+            got.status = "not installed"
+            continue
+        output = workdir / f"{tool.key}.json"
+        argv = tool.argv(args, workdir, output, timings)
+        warm = tool.argv(args, workdir, workdir / "unused.json", timings) if tool.warm else None
+        jobs.append(Job(got, argv, output, warm, tool.stdout))
+    run_jobs(jobs, args.repeat, timings, log, width=32)
+    samplers = {tool.key: tool.sampler for tool in chosen}
+    for job in jobs:
+        got = job.got
         if got.status != "ok":
             continue
-        if tool.warm:
-            argv = [*tool.argv(args, workdir, workdir / "unused.json", timings), "--warm"]
-            run = run_process([*argv, str(args.repeat)], timings)
-            if run.returncode != 0 or not run.timings:
-                got.status = _failure(run.stderr, run.returncode)
-                log(f"  {tool.label} (compute only): {got.status}")
-                continue
-            got.computes = run.timings["warm"]
-            log(f"  compute only   {tool.label:<32} {statistics.median(got.computes):8.3f} s")
-        elif got.phases:
-            got.computes = [phases["compute"] for phases in got.phases]
         try:
-            output = json.loads(outputs[tool.key].read_text())
+            output = json.loads(job.output.read_text())
         except (OSError, ValueError) as exc:
             got.status = f"failed: unreadable result: {exc}"
             continue
-        kind = "∇f" if tool.sampler == "jaccli" else "f"
-        got.evaluations = f"{output['evaluations']:,} {kind}"
-        got.accuracy = accuracy(output, tool.sampler, args)
-    return [results[tool.key] for tool in chosen]
+        sampler = samplers[got.key]
+        got.evaluations = f"{output['evaluations']:,} {'∇f' if sampler == 'jaccli' else 'f'}"
+        got.accuracy = accuracy(output, sampler, args)
+    return measured
 
 
 # --- reporting --------------------------------------------------------------------------------
@@ -354,146 +303,72 @@ HEADER = (
 )
 
 
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.{3 if value >= 0.1 else 4}f}"
-
-
-def _ratio(value: float | None, floor: float | None) -> str:
-    if value is None or not floor:
-        return "–"
-    ratio = value / floor
-    return f"{ratio:,.{2 if ratio < 100 else 0}f}×"
-
-
-def _error(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1e}"
-
-
-def rows(measured: Sequence[DgsmMeasured]) -> list[tuple[str, ...]]:
-    """One row of strings per tool."""
+def table(measured: Sequence[DgsmMeasured]) -> str:
+    """One row per tool; wall and cpu ÷ the CLI's, compute ÷ the API's warm call."""
     by_key = {got.key: got for got in measured}
     wall_floor = by_key.get(WALL_FLOOR) or by_key.get(COMPUTE_FLOOR)
     compute_floor = by_key.get(COMPUTE_FLOOR)
-    floor_wall = wall_floor.wall if wall_floor else None
-    floor_cpu = wall_floor.cpu if wall_floor else None
-    floor_compute = compute_floor.compute if compute_floor else None
-    table = []
-    for got in measured:
-        if got.status != "ok":
-            table.append((got.label, "–", got.status, *("–",) * (len(HEADER) - 3)))
-            continue
+
+    def cells(got: DgsmMeasured) -> tuple[str, ...]:
         a = got.accuracy
-        table.append(
-            (
-                got.label,
-                got.evaluations,
-                _seconds(got.wall),
-                f"{min(got.walls):.3f}–{max(got.walls):.3f}",
-                _seconds(got.cpu),
-                _seconds(got.compute),
-                _ratio(got.wall, floor_wall),
-                _ratio(got.cpu, floor_cpu),
-                _ratio(got.compute, floor_compute),
-                f"{got.max_rss_mib:.0f}",
-                _error(a.get("vi_error")),
-                _error(a.get("dgsm_error")),
-                _error(a.get("derivative_error")),
-                _error(a.get("vi_conf_relative")),
-            )
+        return (
+            got.label,
+            got.evaluations,
+            report.seconds(got.wall),
+            report.spread(got.walls),
+            report.seconds(got.cpu),
+            report.seconds(got.compute),
+            report.ratio(got.wall, wall_floor.wall if wall_floor else None),
+            report.ratio(got.cpu, wall_floor.cpu if wall_floor else None),
+            report.ratio(got.compute, compute_floor.compute if compute_floor else None),
+            f"{got.max_rss_mib:.0f}",
+            *(report.error(a.get(name)) for name in ACCURACY),
         )
-    return table
 
-
-def phases_table(measured: Sequence[DgsmMeasured]) -> str:
-    """Median seconds of each end-to-end phase ("compute" = all of the work after setup)."""
-    body = []
-    for got in measured:
-        if got.status != "ok" or not got.phases:
-            continue
-        medians = {
-            name: statistics.median(p[name] for p in got.phases)
-            for name in PHASES
-            if all(name in p for p in got.phases)
-        }
-        wall = statistics.median(got.walls)
-        spent = sum(medians.get(name, 0.0) for name in ("setup", "compute", "write"))
-        body.append(
-            (
-                got.label,
-                *(f"{medians[name]:.3f}" if name in medians else "–" for name in PHASES),
-                f"{wall - spent:.3f}",
-                f"{wall:.3f}",
-            )
-        )
-    header = ("tool", *PHASES, "interpreter + rest", "wall")
-    return report.markdown(header, body) if body else ""
+    return report.table(HEADER, measured, cells, lambda got: (got.label, "–"))
 
 
 def text(record: dict[str, Any], measured: Sequence[DgsmMeasured]) -> str:
     """The whole report: context lines, the main table, phases and goals."""
-    parts = [
-        *report.context(record),
+    note = (
         f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
         "process; cpu = its user + system time; compute = jaccli: warm API calls in process, "
         "SALib: sample + evaluate + analyze; wall and cpu ÷ the jaccli CLI's, compute ÷ the "
         "jaccli API's; errors are relative, largest over the inputs; derivative error = ν "
         "against exact gradients on the tool's own points; ν 95% CI ± = the tool's own "
-        "bootstrap half-width, relative",
-        "",
-        report.markdown(HEADER, rows(measured)),
+        "bootstrap half-width, relative"
+    )
+    # "compute" is all of the work after setup (sample + evaluate + analyze): counted once.
+    phases = report.phases_table(measured, PHASES, ("setup", "compute", "write"), points=False)
+    sections = [
+        ("", table(measured)),
+        ("phases of the end-to-end runs (medians, s)", phases),
+        ("goals", report.goals_text(record["goals"])),
     ]
-    phases = phases_table(measured)
-    if phases:
-        parts += ["", "phases of the end-to-end runs (medians, s)", "", phases]
-    parts += ["", "goals", "", report.goals_text(record["goals"])]
-    return "\n".join(parts)
+    return report.document(record, note, sections)
 
 
 def main(
     args: argparse.Namespace, chosen: Sequence[Tool], results: Path, log: Callable[[str], None]
 ) -> int:
     """Measure, print the report, write the results file; 1 when a tool failed."""
-    about = machine.describe()
-    versions = about["versions"]
-    assert isinstance(versions, dict)
-    try:
-        versions["SALib"] = metadata.version("SALib")
-    except metadata.PackageNotFoundError:
-        versions["SALib"] = None
-    source = machine.checkout(ROOT)
     title = (
         f"DGSM of dgsm100 (exp(c·x), {args.inputs} inputs on [0, 1]) from {args.samples:,} "
         "base samples: AD gradients against SALib's finite differences"
     )
-    workdir = Path(tempfile.mkdtemp(prefix="jaccli-bench-dgsm-"))
-    log(f"{title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
-    started = time.perf_counter()
-    try:
-        measured = measure(args, chosen, workdir, log)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    record = {
-        "benchmark": "dgsm",
-        "title": title,
-        "options": {k: v for k, v in vars(args).items() if k != "results"},
-        "machine": about,
-        "load_average_after": machine.describe()["load_average"],
-        "source": source,
-        "seconds": round(time.perf_counter() - started, 1),
-        "floors": {"wall": WALL_FLOOR, "compute": COMPUTE_FLOOR},
-        "exact": {
+    libraries = (*machine.LIBRARIES, "SALib")
+    with report.Benchmark("dgsm", title, args, log, libraries) as bench:
+        measured = measure(args, chosen, bench.workdir, log)
+    record = bench.record(
+        floors={"wall": WALL_FLOOR, "compute": COMPUTE_FLOOR},
+        exact={
             "variance": dgsm100.variance(args.inputs),
             "mean_square": dgsm100.mean_square(args.inputs),
             "vi": dgsm100.exact_vi(args.inputs).tolist(),
             "dgsm": dgsm100.exact_dgsm(args.inputs).tolist(),
         },
-        "tools": [got.to_dict() for got in measured],
-        "goals": [evaluate(goal, measured) for goal in _goals(args.goal)],
-    }
-    print(text(record, measured))
-    report.write_json(results, record)
-    log(f"\nwrote {results}")
+        tools=[got.to_dict() for got in measured],
+        goals=[evaluate(goal, measured) for goal in _goals(args.goal)],
+    )
+    bench.publish(results, record, text(record, measured))
     return 1 if any(got.status.startswith("failed") for got in measured) else 0

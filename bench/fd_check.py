@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cases
+from bench import cases, process
 from bench.cases import Case, Goal, Row
 from bench.problems import modes
 
@@ -68,7 +68,7 @@ def _case(n: int, workdir: Path) -> Case:
     x = modes.points("square", n)
     np.save(folder / "x.npy", x)
     check = [
-        *cases.jaccli_command(),
+        *process.jaccli_command(),
         "check",
         f"{SOURCE}:square",
         "--at",
@@ -81,54 +81,24 @@ def _case(n: int, workdir: Path) -> Case:
     def out(key: str, suffix: str = ".npy") -> Path:
         return folder / f"{key}{suffix}"
 
-    def script(key: str, module: str, kind: str, *extra: Any) -> list[Any]:
-        return cases.script(
-            module, kind, "modes:square", "--x", folder / "x.npy", *extra, "--output", out(key)
-        )
+    def jaccli(key: str, label: str, *against: str) -> Row:
+        output = out(key, ".json")
+        return Row(key, label, [*check, *against], output=output, stdout=True, read=read_check)
+
+    def script(key: str, label: str, kind: str, *extra: Any, **kw: Any) -> Row:
+        point = folder / "x.npy"
+        return cases.derivative_row(key, label, kind, "modes:square", point, out(key), *extra, **kw)
+
+    def scipy(method: str, **kw: Any) -> Row:
+        key, label = f"scipy-{method.replace('-', '')}", f"SciPy approx_derivative {method}"
+        return script(key, label, "dense", "--method", method, **kw)
 
     rows = [
-        Row(
-            "jaccli",
-            "jaccli check (sympy, fd, complex)",
-            check,
-            output=out("jaccli", ".json"),
-            stdout=True,
-            read=read_check,
-        ),
-        Row(
-            "jaccli-fd",
-            "jaccli check --against fd",
-            [*check, "--against", "fd"],
-            output=out("jaccli-fd", ".json"),
-            stdout=True,
-            read=read_check,
-        ),
-        Row(
-            "numdifftools",
-            "numdifftools Jacobian",
-            script("numdifftools", "numdifftools_derivative", "jacobian"),
-            requires=("numdifftools",),
-            output=out("numdifftools"),
-            read=cases.read_npy,
-            rtol=1e-6,
-        ),
-        Row(
-            "scipy-3point",
-            "SciPy approx_derivative 3-point",
-            script("scipy-3point", "scipy_derivative", "dense", "--method", "3-point"),
-            requires=("scipy",),
-            output=out("scipy-3point"),
-            read=cases.read_npy,
-            rtol=1e-6,
-        ),
-        Row(
-            "scipy-cs",
-            "SciPy approx_derivative cs",
-            script("scipy-cs", "scipy_derivative", "dense", "--method", "cs"),
-            requires=("scipy",),
-            output=out("scipy-cs"),
-            read=cases.read_npy,
-        ),
+        jaccli("jaccli", "jaccli check (sympy, fd, complex)"),
+        jaccli("jaccli-fd", "jaccli check --against fd", "--against", "fd"),
+        script("numdifftools", "numdifftools Jacobian", "jacobian", rtol=1e-6),
+        scipy("3-point", rtol=1e-6),
+        scipy("cs"),
     ]
     exact = modes.jacobian("square", x)
     return Case(f"n{n}", f"check of square, n = m = {n:,}", rows, "jaccli-fd", exact)

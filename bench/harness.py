@@ -1,27 +1,18 @@
 """Run tools in fresh processes, time them, and check their answers against each other.
 
 A `Suite` is one benchmark: a problem, the input file, the tools, and the goals. `measure`
-runs every tool ``repeat`` times end to end, interleaved (one run of each tool, then the next
-round, each round in a rotated order) so that a slow spell of a noisy machine is spread over all
-tools instead of landing on one. Each run is a fresh process timed from outside, imports and
-file I/O included (started through `bench/tools/spawn.py`, so that its peak memory is its own). Then one more process per tool times warm, compute-only calls in process.
-The outputs of the last round are compared with the exact Jacobian and with one another.
+runs every tool ``repeat`` times end to end, interleaved (`bench.process.rounds`), each run a
+fresh process timed from outside, imports and file I/O included (`bench.process.spawn`). Then
+one more process per tool times warm, compute-only calls in process. The outputs of the last
+round are compared with the exact Jacobian and with one another. `run_jobs` is the measuring
+loop itself, for benchmarks whose tools follow the same timing protocol (`bench.dgsm`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import importlib.util
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import process
+from bench.process import Spawned
 
 Argv = Callable[[Path, Path, Path], list[str]]
 
@@ -75,26 +67,12 @@ class Goal:
 class Suite:
     """A benchmark ready to run: the tools, the inputs they read, and the goals."""
 
-    name: str
-    title: str
     problem: Any  # the module in bench.problems
     points: Path
     subset_points: Path
     tools: Sequence[Tool]
     floor: str  # the key of the tool the ratios divide by
     goals: Sequence[Goal]
-
-
-@dataclass
-class Run:
-    """One finished process."""
-
-    wall: float
-    cpu: float  # user + system seconds, all threads: steadier than wall on a busy machine
-    returncode: int
-    max_rss_mib: float
-    stderr: str
-    timings: dict[str, Any] | None
 
 
 @dataclass
@@ -152,122 +130,75 @@ def script(module: str, problem: str) -> Argv:
     """The end-to-end command of a `bench.tools` script."""
 
     def argv(points: Path, output: Path, timings: Path) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            f"bench.tools.{module}",
-            "--problem",
-            problem,
-            "--points",
-            str(points),
-            "--output",
-            str(output),
-            "--timings",
-            str(timings),
-        ]
+        options = ["--problem", problem, "--points", points]
+        return process.script(module, *options, "--output", output, "--timings", timings)
 
     return argv
 
 
-def installed(modules: Sequence[str]) -> bool:
-    """Whether every module can be imported (found without importing the module itself)."""
-    try:
-        return all(importlib.util.find_spec(name) is not None for name in modules)
-    except ModuleNotFoundError:  # the parent package of a dotted name is missing
-        return False
-
-
-@dataclass
-class Spawned:
-    """One finished process, as `bench/tools/spawn.py` saw it."""
-
-    wall: float
-    cpu: float  # user + system seconds, all threads
-    max_rss_mib: float
-    returncode: int
-    stderr: str
-    timed_out: bool
-
-
-SPAWN = ROOT / "bench" / "tools" / "spawn.py"
-
-
-def spawn(
-    argv: Sequence[str],
-    env: dict[str, str],
-    stdout: Path | None = None,
-    timeout: float | None = None,
-) -> Spawned:
-    """Run one command to completion (or, past ``timeout``, stop it): wall, CPU, peak memory.
-
-    The command is started by `bench/tools/spawn.py`, a small process of its own, so that its
-    peak memory is its own and not this process's (see that script). Its standard output is
-    discarded, or written to ``stdout``.
-    """
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        tempfile.TemporaryFile() as err,
-        open(stdout, "wb") if stdout else open(os.devnull, "wb") as out,
-    ):
-        report = Path(folder) / "spawned.json"
-        helper = [sys.executable, "-I", "-S", str(SPAWN), str(report), *map(str, argv)]
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            helper, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True
-        )
-        stopped = threading.Event()
-
-        def stop() -> None:
-            # SIGABRT first: Python's fault handler (PYTHONFAULTHANDLER) writes every thread's
-            # stack to stderr; then SIGKILL to whatever is left of the run.
-            stopped.set()
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGABRT)  # the helper passes it on
-                time.sleep(5)
-                os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(timeout, stop) if timeout else None
-        if timer:
-            timer.start()
-        try:
-            proc.wait()
-        finally:
-            if timer:
-                timer.cancel()
-        outside = time.perf_counter() - start
-        err.seek(0)
-        stderr = err.read().decode(errors="replace")
-        seen = json.loads(report.read_text()) if report.exists() else None
-    if seen is None:  # the helper itself was killed
-        return Spawned(outside, 0.0, 0.0, proc.returncode or -9, stderr, stopped.is_set())
-    return Spawned(
-        seen["wall"],
-        seen["cpu"],
-        seen["maxrss_kib"] / 1024,
-        seen["returncode"],
-        stderr,
-        stopped.is_set(),
-    )
-
-
-def run_process(argv: Sequence[str], timings: Path, stdout: Path | None = None) -> Run:
-    """Run one command to completion; wall time from start to exit, and its peak memory.
+def run_timed(
+    argv: Sequence[Any], timings: Path, stdout: Path | None = None
+) -> tuple[Spawned, dict[str, Any] | None]:
+    """Run one command to completion, and read the phase timings it wrote to ``timings``.
 
     Its standard output is discarded, or written to ``stdout`` (a tool that prints its result).
     """
     timings.unlink(missing_ok=True)
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
-    done = spawn(argv, env, stdout)
-    data = json.loads(timings.read_text()) if timings.exists() else None
-    return Run(done.wall, done.cpu, done.returncode, done.max_rss_mib, done.stderr, data)
+    done = process.spawn(argv, process.environment(), stdout)
+    return done, json.loads(timings.read_text()) if timings.exists() else None
 
 
-def _failure(run: Run) -> str:
-    lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
-    return f"failed: exit {run.returncode}: {lines[-1] if lines else 'no message'}"
+@dataclass(frozen=True)
+class Job:
+    """One tool's commands: ``end_to_end`` writes ``output`` (its standard output, with
+    ``stdout``); ``warm`` is the compute-only command (``--warm R`` is appended), or None to
+    take the compute phase of the end-to-end runs (tools with nothing to compile)."""
+
+    got: Measured
+    end_to_end: Sequence[Any]
+    output: Path
+    warm: Sequence[Any] | None = None
+    stdout: bool = False
+
+
+def run_jobs(
+    jobs: Sequence[Job], repeat: int, timings: Path, log: Callable[[str], None], width: int = 26
+) -> None:
+    """Run every job ``repeat`` times end to end, interleaved, then once warm; a failure ends
+    a job (its status says why)."""
+    for round_, job in process.rounds(jobs, repeat):
+        got = job.got
+        if got.status != "ok":
+            continue
+        job.output.unlink(missing_ok=True)
+        done, times = run_timed(job.end_to_end, timings, job.output if job.stdout else None)
+        if done.returncode != 0:
+            got.status = f"failed: {process.reason(done)}"
+            log(f"  {got.label}: {got.status}")
+            continue
+        got.walls.append(done.wall)
+        got.cpus.append(done.cpu)
+        got.max_rss_mib = max(got.max_rss_mib, done.max_rss_mib)
+        if times:
+            got.phases.append(times["phases"])
+        log(
+            f"  round {round_ + 1}/{repeat}  {got.label:<{width}} {done.wall:8.3f} s  "
+            f"cpu {done.cpu:.3f} s"
+        )
+    for job in jobs:
+        got = job.got
+        if got.status != "ok":
+            continue
+        if job.warm is None:
+            got.computes = [phases["compute"] for phases in got.phases]
+            continue
+        done, times = run_timed([*job.warm, "--warm", repeat], timings)
+        if done.returncode != 0 or not times:
+            got.status = f"failed: {process.reason(done)}"
+            log(f"  {got.label} (compute only): {got.status}")
+            continue
+        got.computes = times["warm"]
+        log(f"  compute only   {got.label:<{width}} {statistics.median(got.computes):8.3f} s")
 
 
 def measure(suite: Suite, repeat: int, workdir: Path, log: Callable[[str], None]) -> list[Measured]:
@@ -276,56 +207,21 @@ def measure(suite: Suite, repeat: int, workdir: Path, log: Callable[[str], None]
         False: len(np.load(suite.points, mmap_mode="r")),
         True: len(np.load(suite.subset_points, mmap_mode="r")),
     }
-    results = {tool.key: Measured(tool.key, tool.label) for tool in suite.tools}
-    active = []
+    timings = workdir / "timings.json"
+    measured, jobs = [], []
     for tool in suite.tools:
-        got = results[tool.key]
-        got.points = points_of[tool.subset]
+        got = Measured(tool.key, tool.label, points=points_of[tool.subset])
+        measured.append(got)
         if tool.subset and points_of[True] < points_of[False]:
             got.extrapolated_to = points_of[False]
-        if installed(tool.requires):
-            active.append(tool)
-        else:
+        if not process.installed(tool.requires):
             got.status = "not installed"
-    timings = workdir / "timings.json"
-    for round_ in range(repeat):
-        shift = round_ % max(len(active), 1)
-        for tool in active[shift:] + active[:shift]:
-            got = results[tool.key]
-            if got.status != "ok":
-                continue
-            inputs = suite.subset_points if tool.subset else suite.points
-            got.output = workdir / f"{tool.key}.npy"
-            run = run_process(tool.end_to_end(inputs, got.output, timings), timings)
-            if run.returncode != 0:
-                got.status = _failure(run)
-                log(f"  {tool.label}: {got.status}")
-                continue
-            got.walls.append(run.wall)
-            got.cpus.append(run.cpu)
-            got.max_rss_mib = max(got.max_rss_mib, run.max_rss_mib)
-            if run.timings:
-                got.phases.append(run.timings["phases"])
-            log(
-                f"  round {round_ + 1}/{repeat}  {tool.label:<26} {run.wall:8.3f} s  cpu {run.cpu:.3f} s"
-            )
-    for tool in active:
-        got = results[tool.key]
-        if got.status != "ok":
-            continue
-        if tool.warm is None:
-            got.computes = [phases["compute"] for phases in got.phases]
             continue
         inputs = suite.subset_points if tool.subset else suite.points
-        argv = [*tool.warm(inputs, workdir / "unused.npy", timings), "--warm", str(repeat)]
-        run = run_process(argv, timings)
-        if run.returncode != 0 or not run.timings:
-            got.status = _failure(run)
-            log(f"  {tool.label} (compute only): {got.status}")
-            continue
-        got.computes = run.timings["warm"]
-        log(f"  compute only   {tool.label:<26} {statistics.median(got.computes):8.3f} s")
-    measured = [results[tool.key] for tool in suite.tools]
+        got.output = workdir / f"{tool.key}.npy"
+        warm = tool.warm(inputs, workdir / "unused.npy", timings) if tool.warm else None
+        jobs.append(Job(got, tool.end_to_end(inputs, got.output, timings), got.output, warm))
+    run_jobs(jobs, repeat, timings, log)
     _check(suite, measured)
     return measured
 

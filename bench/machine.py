@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def _version(name: str) -> str | None:
         return None
 
 
-def describe() -> dict[str, object]:
-    """CPU, cores, memory, OS, Python and library versions (None where not installed)."""
+def describe(libraries: Sequence[str] = LIBRARIES) -> dict[str, object]:
+    """CPU, cores, memory, OS, Python and the versions of ``libraries`` (None where not
+    installed)."""
     affinity = getattr(os, "sched_getaffinity", None)
     return {
         "cpu": _first("/proc/cpuinfo", "model name") or platform.processor() or None,
@@ -48,7 +50,7 @@ def describe() -> dict[str, object]:
         "os": platform.platform(),
         "python": sys.version.split()[0],
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "versions": {name: _version(name) for name in LIBRARIES},
+        "versions": {name: _version(name) for name in libraries},
     }
 
 

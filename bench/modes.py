@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cases
+from bench import answers, cases, process
 from bench.cases import Case, Goal, Row
 from bench.problems import modes
 
@@ -82,7 +82,7 @@ def _case(shape: str, size: int, workdir: Path) -> Case:
     def jaccli(mode: str) -> Row:
         key = f"jaccli-{mode}"
         argv = [
-            *cases.jaccli_command(),
+            *process.jaccli_command(),
             "jacobian",
             f"{SOURCE}:{shape}",
             "--at",
@@ -95,13 +95,11 @@ def _case(shape: str, size: int, workdir: Path) -> Case:
             "--quiet",
             "--no-cache",
         ]
-        return Row(key, f"jaccli --mode {mode}", argv, output=out(key), read=cases.read_npy)
+        return Row(key, f"jaccli --mode {mode}", argv, output=out(key), read=answers.read_npy)
 
-    def script(key: str, label: str, module: str, kind: str, **kw: Any) -> Row:
-        argv = cases.script(
-            module, kind, f"modes:{shape}", "--x", folder / "x.npy", *extra, "--output", out(key)
-        )
-        return Row(key, label, argv, output=out(key), read=cases.read_npy, **kw)
+    def script(key: str, label: str, kind: str, **kw: Any) -> Row:
+        function, x = f"modes:{shape}", folder / "x.npy"
+        return cases.derivative_row(key, label, kind, function, x, out(key), *extra, **kw)
 
     numdifftools_skip = None
     if n > NUMDIFFTOOLS_MAX_INPUTS:
@@ -113,26 +111,13 @@ def _case(shape: str, size: int, workdir: Path) -> Case:
         jaccli("auto"),
         jaccli("fwd"),
         jaccli("rev"),
-        script("jax-fwd", "raw JAX jit(jacfwd)", "jax_derivative", "jacfwd"),
-        script("jax-rev", "raw JAX jit(jacrev)", "jax_derivative", "jacrev"),
-        script("torch-fwd", "torch.func jacfwd", "torch_derivative", "jacfwd", requires=("torch",)),
-        script("torch-rev", "torch.func jacrev", "torch_derivative", "jacrev", requires=("torch",)),
+        script("jax-fwd", "raw JAX jit(jacfwd)", "jacfwd"),
+        script("jax-rev", "raw JAX jit(jacrev)", "jacrev"),
+        script("torch-fwd", "torch.func jacfwd", "jacfwd"),
+        script("torch-rev", "torch.func jacrev", "jacrev"),
+        script("scipy", "SciPy approx_derivative 3-point", "dense", rtol=1e-6),
         script(
-            "scipy",
-            "SciPy approx_derivative 3-point",
-            "scipy_derivative",
-            "dense",
-            requires=("scipy",),
-            rtol=1e-6,
-        ),
-        script(
-            "numdifftools",
-            "numdifftools Jacobian",
-            "numdifftools_derivative",
-            "jacobian",
-            requires=("numdifftools",),
-            skip=numdifftools_skip,
-            rtol=1e-6,
+            "numdifftools", "numdifftools Jacobian", "jacobian", skip=numdifftools_skip, rtol=1e-6
         ),
     ]
     titles = {

@@ -1,78 +1,54 @@
-"""A benchmark's results as a plain-text (Markdown) table, and as a JSON file."""
+"""A benchmark's results: its tables as plain text (Markdown), its report, and its JSON file.
+
+Every benchmark runs inside a `Benchmark` (the machine, the commit, a work folder, the clock),
+builds its tables with `table` and the cell formats here, puts them together with `document`
+and writes its record with `write_json`, which sees that every results file names the commit
+it measured.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import statistics
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bench import machine
-from bench.harness import Measured
+from bench.process import ROOT
 
-HEADER = (
-    "tool",
-    "points",
-    "wall s",
-    "wall range s",
-    "cpu s",
-    "compute s",
-    "wall ÷ floor",
-    "cpu ÷ floor",
-    "compute ÷ floor",
-    "peak MiB",
-    "max error",
-)
+Log = Callable[[str], None]
 
 
-def _seconds(value: float | None, estimated: bool = False) -> str:
+def seconds(value: float | None, estimated: bool = False, digits: int | None = None) -> str:
+    """Seconds to 3 decimals (4 under 0.1 s unless ``digits``); ``~`` marks an estimate."""
     if value is None:
         return "–"
-    digits = 3 if value >= 0.1 else 4
+    digits = digits or (3 if value >= 0.1 else 4)
     return f"{'~' if estimated else ''}{value:.{digits}f}"
 
 
-def _ratio(value: float | None, floor: float | None, estimated: bool = False) -> str:
+def ratio(value: float | None, floor: float | None, estimated: bool = False) -> str:
+    """``value ÷ floor`` as ``1.23×`` (no decimals from 100×)."""
     if value is None or not floor:
         return "–"
-    ratio = value / floor
-    return f"{'~' if estimated else ''}{ratio:,.{2 if ratio < 100 else 0}f}×"
+    quotient = value / floor
+    return f"{'~' if estimated else ''}{quotient:,.{2 if quotient < 100 else 0}f}×"
 
 
-def rows(measured: Sequence[Measured], floor_key: str) -> list[tuple[str, ...]]:
-    """One row of strings per tool; ``~`` marks figures extrapolated from a subset."""
-    floor = next((got for got in measured if got.key == floor_key), None)
-    floor_wall = floor.wall if floor else None
-    floor_compute = floor.compute if floor else None
-    floor_cpu = floor.cpu if floor else None
-    table = []
-    for got in measured:
-        if got.status != "ok":
-            table.append((got.label, f"{got.points:,}", got.status, *("–",) * (len(HEADER) - 3)))
-            continue
-        estimated = got.extrapolated_to is not None
-        points = f"{got.points:,}" + (f" of {got.extrapolated_to:,} ~" if estimated else "")
-        spread = f"{min(got.walls):.3f}–{max(got.walls):.3f}" if not estimated else "–"
-        error = "–" if got.error_vs_exact is None else f"{got.error_vs_exact:.1e}"
-        if got.correct is False:
-            error += " WRONG"
-        table.append(
-            (
-                got.label,
-                points,
-                _seconds(got.wall, estimated),
-                spread,
-                _seconds(got.cpu),
-                _seconds(got.compute, estimated),
-                _ratio(got.wall, floor_wall, estimated),
-                _ratio(got.cpu, floor_cpu),
-                _ratio(got.compute, floor_compute, estimated),
-                f"{got.max_rss_mib:.0f}",
-                error,
-            )
-        )
-    return table
+def spread(samples: Sequence[float]) -> str:
+    """The range of the samples, ``0.123–0.456``."""
+    return f"{min(samples):.3f}–{max(samples):.3f}"
+
+
+def error(value: float | None, correct: bool | None = None) -> str:
+    """A largest error, ``1.2e-15``, marked WRONG when it is beyond the tool's tolerance."""
+    text = "–" if value is None else f"{value:.1e}"
+    return text + " WRONG" if correct is False else text
 
 
 def markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
@@ -86,33 +62,55 @@ def markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), rule, *(line(row) for row in body)])
 
 
-def phases_table(measured: Sequence[Measured]) -> str:
-    """Median seconds of each end-to-end phase, for the tools that report them."""
-    names = ("setup", "read", "compute", "write")
+def table(
+    header: Sequence[str],
+    measured: Sequence[Any],
+    cells: Callable[[Any], Sequence[str]],
+    lead: Callable[[Any], Sequence[str]] = lambda got: (got.label,),
+) -> str:
+    """One row per tool: ``cells(got)`` for one that ran; for one that did not, its first
+    columns ``lead(got)``, then its status (why not) and dashes."""
+    body = []
+    for got in measured:
+        if got.status == "ok":
+            body.append(tuple(cells(got)))
+            continue
+        first = tuple(lead(got))
+        body.append((*first, got.status, *("–",) * (len(header) - len(first) - 1)))
+    return markdown(header, body)
+
+
+def phases_table(
+    measured: Sequence[Any],
+    names: Sequence[str] = ("setup", "read", "compute", "write"),
+    spent: Sequence[str] | None = None,
+    points: bool = True,
+) -> str:
+    """Median seconds of each end-to-end phase, for the tools that report them; the rest of
+    the wall time (``wall`` less the phases ``spent``, all of them by default) is the
+    interpreter's. A phase a tool does not report is a dash."""
     body = []
     for got in measured:
         if got.status != "ok" or not got.phases:
             continue
-        medians = [statistics.median(p.get(name, 0.0) for p in got.phases) for name in names]
+        medians = {
+            name: statistics.median(p[name] for p in got.phases)
+            for name in names
+            if all(name in p for p in got.phases)
+        }
         wall = statistics.median(got.walls)
+        rest = wall - sum(medians.get(name, 0.0) for name in spent or names)
         body.append(
             (
                 got.label,
-                f"{got.points:,}",
-                *(f"{m:.3f}" for m in medians),
-                f"{wall - sum(medians):.3f}",
+                *([f"{got.points:,}"] if points else []),
+                *(f"{medians[name]:.3f}" if name in medians else "–" for name in names),
+                f"{rest:.3f}",
                 f"{wall:.3f}",
             )
         )
-    header = ("tool", "points", *names, "interpreter + rest", "wall")
+    header = ("tool", *(["points"] if points else []), *names, "interpreter + rest", "wall")
     return markdown(header, body) if body else ""
-
-
-def differences_table(differences: dict[str, dict[str, float]]) -> str:
-    """Max |J_a − J_b| between tools, on the points both computed."""
-    keys = list(differences)
-    body = [(a, *(f"{differences[a][b]:.1e}" for b in keys)) for a in keys]
-    return markdown(("max abs ΔJ", *keys), body)
 
 
 def goals_text(goals: Sequence[dict[str, Any]]) -> str:
@@ -143,26 +141,73 @@ def context(record: dict[str, Any]) -> list[str]:
     ]
 
 
-def text(record: dict[str, Any], measured: Sequence[Measured], floor_label: str) -> str:
-    """The whole report: context lines, the main table, phases, agreement and goals."""
-    parts = [
-        *context(record),
-        f"medians of {record['options']['repeat']} fresh processes per tool; wall = the whole "
-        "process (start-up, imports, read, compute, write); cpu = its user + system time; "
-        f"compute = warm, in process; ratios ÷ {floor_label}; ~ = extrapolated from the subset; "
-        "max error = largest absolute difference from the exact Jacobian",
-        "",
-        markdown(HEADER, rows(measured, record["floor"])),
-    ]
-    phases = phases_table(measured)
-    if phases:
-        parts += ["", "phases of the end-to-end runs (medians, s)", "", phases]
-    parts += ["", "agreement between tools", "", differences_table(record["differences"])]
-    parts += ["", "goals", "", goals_text(record["goals"])]
+def document(record: dict[str, Any], note: str, sections: Sequence[tuple[str, str]]) -> str:
+    """The whole report: the context lines, ``note`` (how the figures were taken), then each
+    section ``(heading, body)`` (no heading: the body alone; an empty body: left out)."""
+    parts = [*context(record), note]
+    for heading, body in sections:
+        if body:
+            parts += ["", heading, "", body] if heading else ["", body]
     return "\n".join(parts)
 
 
 def write_json(path: Path, record: dict[str, Any]) -> None:
-    """Write the results file (its folder is made if needed)."""
+    """Write the results file (its folder is made if needed), naming the commit it measured."""
+    if "source" not in record:
+        record = {**record, "source": machine.checkout(ROOT)}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2, default=str) + "\n")
+
+
+class Benchmark:
+    """One benchmark from its start to its results file.
+
+    ``with Benchmark(name, title, args, log) as bench:`` notes the machine and the commit,
+    makes the work folder ``bench.workdir``, says what runs and starts the clock; leaving the
+    block removes the folder (unless ``--keep``). ``bench.record(**fields)`` is the results
+    record, the fields every benchmark has first; ``bench.publish`` prints and writes it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        args: argparse.Namespace,
+        log: Log,
+        libraries: Sequence[str] = machine.LIBRARIES,
+    ) -> None:
+        self.name, self.title, self.args, self.log = name, title, args, log
+        self.about = machine.describe(libraries)
+        self.source = machine.checkout(ROOT)
+        self.workdir = Path()
+        self.started = 0.0
+
+    def __enter__(self) -> Benchmark:
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"jaccli-bench-{self.name}-"))
+        summary = machine.summary(self.about)
+        self.log(f"{self.title}\nmachine: {summary}\nwork folder: {self.workdir}")
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.args.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def record(self, **fields: Any) -> dict[str, Any]:
+        """What ran, where, on which commit and for how long; then ``fields``."""
+        return {
+            "benchmark": self.name,
+            "title": self.title,
+            "options": {k: v for k, v in vars(self.args).items() if k != "results"},
+            "machine": self.about,
+            "load_average_after": machine.describe()["load_average"],
+            "source": self.source,
+            "seconds": round(time.perf_counter() - self.started, 1),
+            **fields,
+        }
+
+    def publish(self, results: Path, record: dict[str, Any], text: str) -> None:
+        """Print the report to stdout and write the results file."""
+        print(text)
+        write_json(results, record)
+        self.log(f"\nwrote {results}")

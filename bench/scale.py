@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cases
+from bench import answers, cases, process
 from bench.cases import Case, Goal, Row
 from bench.problems import rosenbrock
 
@@ -62,7 +62,7 @@ def _size(n: int) -> str:
 
 def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
     grad_n, hvp_n = (100_000, 10_000) if args.quick else (args.grad_n, args.hvp_n)
-    jaccli = cases.jaccli_command()
+    jaccli = process.jaccli_command()
     built = []
     for kind, n in (("grad", grad_n), ("hvp", hvp_n)):
         folder = workdir / kind
@@ -83,15 +83,14 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
         command = [*jaccli, kind, SOURCE, "--at", f"@{folder / 'x.npy'}", *vector, "--quiet"]
 
         def script(
-            module: str,
             key: str,
+            label: str,
             kind: str = kind,
             folder: Path = folder,
             vector: list[Any] = script_vector,
-        ) -> list[Any]:
-            return cases.script(
-                module, kind, "rosenbrock:f", "--x", folder / "x.npy", *vector, "--output", out(key)
-            )
+        ) -> Row:
+            point = folder / "x.npy"
+            return cases.derivative_row(key, label, kind, "rosenbrock:f", point, out(key), *vector)
 
         evaluations = f"{n + 1:,} evaluations of f (one per input) to form a gradient"
         if kind == "grad":
@@ -108,32 +107,19 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
                 f"jaccli {label} --no-cache",
                 [*command, "--output", out("jaccli"), "--no-cache"],
                 output=out("jaccli"),
-                read=cases.read_npy,
+                read=answers.read_npy,
             ),
             Row(
                 "jaccli-cache",
                 f"jaccli {label} (cache warm)",
                 [*command, "--output", out("jaccli-cache")],
                 output=out("jaccli-cache"),
-                read=cases.read_npy,
+                read=answers.read_npy,
                 env={"JACCLI_CACHE_DIR": str(workdir / "cache-jaccli")},
                 prime=True,
             ),
-            Row(
-                "jax",
-                "raw JAX jit(grad)" if kind == "grad" else "raw JAX jvp(grad)",
-                script("jax_derivative", "jax"),
-                output=out("jax"),
-                read=cases.read_npy,
-            ),
-            Row(
-                "torch",
-                "torch.func grad" if kind == "grad" else "torch.func jvp(grad)",
-                script("torch_derivative", "torch"),
-                requires=("torch",),
-                output=out("torch"),
-                read=cases.read_npy,
-            ),
+            script("jax", "raw JAX jit(grad)" if kind == "grad" else "raw JAX jvp(grad)"),
+            script("torch", "torch.func grad" if kind == "grad" else "torch.func jvp(grad)"),
             Row("scipy", "SciPy", skip=scipy_skip),
             Row("numdifftools", "numdifftools", skip=numdifftools_skip),
         ]

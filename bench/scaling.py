@@ -7,8 +7,8 @@ through ``jaccli jacobian --batch points.npy --output J.npy`` in each layout:
 * 2 processes on localhost with one device each (``--distributed --coordinator 127.0.0.1:PORT
   --num-processes 2 --process-id I``), and 2 processes with 2 devices each.
 
-*wall* is the whole run timed from outside (for several processes, from the start of the first
-to the end of the last); *cpu* is the user + system time of all its processes. *compute* is
+*wall* is the whole run timed from outside (for several processes, started at once, the
+longest of them); *cpu* is the user + system time of all its processes. *compute* is
 measured in one more run per layout (``bench/tools/scaling_evaluator.py``): warm passes of the
 batch evaluator over the points already in memory, gathering included. Throughput is points per
 second of compute. Every layout's ``J.npy`` is compared bit for bit with one device's.
@@ -20,17 +20,10 @@ time; more devices than cores only add overhead. See BENCHMARKS.md for a project
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import json
-import os
-import shutil
 import socket
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import machine, report
-from bench.batch_jacobian import _jaccli_command
-from bench.harness import ROOT
+from bench import process, report
 from bench.problems import r2r3
 
 REPEAT = 3  # runs per layout (--repeat)
@@ -122,37 +113,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _run(
-    tool: Tool, command: Callable[[int], list[str]], timeout: float = 1800
-) -> tuple[float, float, list[str]]:
-    """Start the layout's processes (``command(rank)`` each), wait for all of them; wall time
-    from the first start to the last end, their CPU time, and the failures' last stderr lines."""
-    env = dict(
-        os.environ,
-        JAX_NUM_CPU_DEVICES=str(tool.devices),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    )
-    errors = []
-    with contextlib.ExitStack() as stack:
-        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(tool.processes)]
-        start = time.perf_counter()
-        procs = [
-            subprocess.Popen(
-                command(rank), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=logs[rank]
-            )
-            for rank in range(tool.processes)
-        ]
-        cpu = 0.0
-        for proc, log in zip(procs, logs, strict=True):
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            cpu += usage.ru_utime + usage.ru_stime
-            if proc.returncode != 0:
-                log.seek(0)
-                lines = log.read().decode(errors="replace").strip().splitlines()
-                errors.append(f"exit {proc.returncode}: {lines[-1] if lines else 'no message'}")
-        wall = time.perf_counter() - start
-    return wall, cpu, errors
+def _run(tool: Tool, command: Callable[[int], list[str]]) -> tuple[float, float, str | None]:
+    """Start the layout's processes (``command(rank)`` each) at once and wait for all of them:
+    the longest one's wall time, their CPU time, and why the first that failed failed."""
+    env = process.environment({"JAX_NUM_CPU_DEVICES": str(tool.devices)})
+    done = process.spawn_together([command(rank) for rank in range(tool.processes)], env)
+    failed = next((process.reason(run) for run in done if run.returncode != 0), None)
+    return max(run.wall for run in done), sum(run.cpu for run in done), failed
 
 
 def _distributed(tool: Tool, port: int, rank: int) -> list[str]:
@@ -169,7 +136,7 @@ def _distributed(tool: Tool, port: int, rank: int) -> list[str]:
 
 
 def _cli(tool: Tool, source: str, points: Path, output: Path, port: int, rank: int) -> list[str]:
-    argv = [*_jaccli_command(), "jacobian", source, "--batch", str(points)]
+    argv = [*process.jaccli_command(), "jacobian", source, "--batch", str(points)]
     argv += ["--output", str(output), "--quiet", "--devices", str(tool.devices)]
     if tool.processes > 1:
         argv += ["--distributed", *_distributed(tool, port, rank)]
@@ -177,20 +144,10 @@ def _cli(tool: Tool, source: str, points: Path, output: Path, port: int, rank: i
 
 
 def _warm(tool: Tool, points: Path, repeat: int, timings: Path, port: int, rank: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "bench.tools.scaling_evaluator",
-        "--points",
-        str(points),
-        "--devices",
-        str(tool.devices),
-        "--warm",
-        str(repeat),
-        "--timings",
-        str(timings),
-        *_distributed(tool, port, rank),
-    ]
+    options = ["--points", points, "--devices", tool.devices, "--warm", repeat]
+    return process.script(
+        "scaling_evaluator", *options, "--timings", timings, *_distributed(tool, port, rank)
+    )
 
 
 def measure(
@@ -202,32 +159,28 @@ def measure(
     results = {t.key: Measured(t.key, t.label, t.processes, t.devices) for t in chosen}
     outputs = {t.key: workdir / f"{t.key}.npy" for t in chosen}
     source = str(Path(r2r3.__file__).resolve())
-    for round_ in range(args.repeat):
-        shift = round_ % max(len(chosen), 1)
-        for tool in [*chosen[shift:], *chosen[:shift]]:
-            got = results[tool.key]
-            if got.status != "ok":
-                continue
-            command = functools.partial(_cli, tool, source, points, outputs[tool.key], _free_port())
-            wall, cpu, errors = _run(tool, command)
-            if errors:
-                got.status = "failed: " + errors[0]
-                log(f"  {tool.label}: {got.status}")
-                continue
-            got.walls.append(wall)
-            got.cpus.append(cpu)
-            log(
-                f"  round {round_ + 1}/{args.repeat}  {tool.label:<26} {wall:8.3f} s  cpu {cpu:.3f} s"
-            )
+    for round_, tool in process.rounds(chosen, args.repeat):
+        got = results[tool.key]
+        if got.status != "ok":
+            continue
+        command = functools.partial(_cli, tool, source, points, outputs[tool.key], _free_port())
+        wall, cpu, failed = _run(tool, command)
+        if failed:
+            got.status = f"failed: {failed}"
+            log(f"  {tool.label}: {got.status}")
+            continue
+        got.walls.append(wall)
+        got.cpus.append(cpu)
+        log(f"  round {round_ + 1}/{args.repeat}  {tool.label:<26} {wall:8.3f} s  cpu {cpu:.3f} s")
     for tool in chosen:
         got = results[tool.key]
         if got.status != "ok":
             continue
         timings = workdir / f"{tool.key}-warm.json"
         warm = functools.partial(_warm, tool, points, args.repeat, timings, _free_port())
-        _, _, errors = _run(tool, warm)
-        if errors or not timings.exists():
-            got.status = "failed (compute only): " + (errors[0] if errors else "no timings")
+        _, _, failed = _run(tool, warm)
+        if failed or not timings.exists():
+            got.status = f"failed (compute only): {failed or 'no timings'}"
             log(f"  {tool.label}: {got.status}")
             continue
         got.computes = json.loads(timings.read_text())["warm"]
@@ -254,79 +207,44 @@ HEADER = (
 )
 
 
-def _seconds(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
 def _speedup(floor: float | None, value: float | None) -> str:
     return "–" if value is None or not floor else f"{floor / value:.2f}×"
 
 
-def rows(measured: Sequence[Measured], n: int) -> list[tuple[str, ...]]:
-    """One row of strings per layout; speed-ups are the first layout's time ÷ this one's."""
+def table(measured: Sequence[Measured], n: int) -> str:
+    """One row per layout; speed-ups are the first layout's time ÷ this one's."""
     floor = measured[0] if measured else None
-    table = []
-    for got in measured:
-        if got.status != "ok":
-            table.append((got.label, f"{n:,}", got.status, *("–",) * (len(HEADER) - 3)))
-            continue
+
+    def cells(got: Measured) -> tuple[str, ...]:
         throughput = f"{n / got.compute / 1e6:.2f} M points/s" if got.compute else "–"
-        table.append(
-            (
-                got.label,
-                f"{n:,}",
-                _seconds(got.wall),
-                f"{min(got.walls):.3f}–{max(got.walls):.3f}",
-                _seconds(got.cpu),
-                _seconds(got.compute),
-                throughput,
-                _speedup(floor.wall if floor else None, got.wall),
-                _speedup(floor.compute if floor else None, got.compute),
-                {True: "yes", False: "NO", None: "–"}[got.identical],
-            )
+        return (
+            got.label,
+            f"{n:,}",
+            report.seconds(got.wall, digits=3),
+            report.spread(got.walls),
+            report.seconds(got.cpu, digits=3),
+            report.seconds(got.compute, digits=3),
+            throughput,
+            _speedup(floor.wall if floor else None, got.wall),
+            _speedup(floor.compute if floor else None, got.compute),
+            {True: "yes", False: "NO", None: "–"}[got.identical],
         )
-    return table
+
+    return report.table(HEADER, measured, cells, lambda got: (got.label, f"{n:,}"))
 
 
 def main(
     args: argparse.Namespace, chosen: Sequence[Tool], results: Path, log: Callable[[str], None]
 ) -> int:
     """Measure, print the table, write the results file; 1 when a layout failed or differed."""
-    about = machine.describe()
     title = (
         f"Per-sample Jacobians of r2r3 (R² → R³) at {args.n:,} points, spread over CPU devices "
         "and processes"
     )
-    workdir = Path(tempfile.mkdtemp(prefix="jaccli-bench-scaling-"))
-    log(f"{title}\nmachine: {machine.summary(about)}\nwork folder: {workdir}")
-    started = time.perf_counter()
-    try:
-        measured = measure(args, chosen, workdir, log)
-    finally:
-        if not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-    record = {
-        "benchmark": "scaling",
-        "title": title,
-        "options": {k: v for k, v in vars(args).items() if k != "results"},
-        "machine": about,
-        "load_average_after": machine.describe()["load_average"],
-        "seconds": round(time.perf_counter() - started, 1),
-        "layouts": [got.to_dict() for got in measured],
-    }
-    print(
-        "\n".join(
-            [
-                title,
-                machine.summary(about),
-                f"load average before {about['load_average']}, after "
-                f"{record['load_average_after']}; medians of {args.repeat} runs per layout",
-                "",
-                report.markdown(HEADER, rows(measured, args.n)),
-            ]
-        )
-    )
-    report.write_json(results, record)
-    log(f"\nwrote {results}")
+    with report.Benchmark("scaling", title, args, log) as bench:
+        measured = measure(args, chosen, bench.workdir, log)
+    record = bench.record(layouts=[got.to_dict() for got in measured])
+    note = f"medians of {args.repeat} runs per layout"
+    bench.publish(results, record, report.document(record, note, [("", table(measured, args.n))]))
     broken = [g for g in measured if g.status != "ok" or g.identical is False]
     return 1 if broken else 0

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cases
+from bench import answers, cases, process
 from bench.cases import Case, Goal, Row
 from bench.problems import broyden
 
@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def sparse_available() -> bool:
     """Whether this jaccli's ``jacobian`` takes ``--sparse`` (its ``--help`` lists it)."""
     done = subprocess.run(
-        [*cases.jaccli_command(), "jacobian", "--help"],
+        [*process.jaccli_command(), "jacobian", "--help"],
         capture_output=True,
         text=True,
         env=cases.environment({}),
@@ -69,6 +69,12 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
     def out(key: str) -> Path:
         return workdir / f"{key}.npz"
 
+    def script(key: str, label: str, **kw: Any) -> Row:
+        point, read = workdir / "x.npy", answers.read_sparse
+        return cases.derivative_row(
+            key, label, "sparse", "broyden:f", point, out(key), read=read, **kw
+        )
+
     jaccli_skip = None
     if not sparse_available():
         jaccli_skip = "not available: this jaccli's `jacobian` has no --sparse option yet"
@@ -81,7 +87,7 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
             "jaccli",
             "jaccli jacobian --sparse",
             [
-                *cases.jaccli_command(),
+                *process.jaccli_command(),
                 "jacobian",
                 SOURCE,
                 "--at",
@@ -94,40 +100,10 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
             ],
             skip=jaccli_skip,
             output=out("jaccli"),
-            read=cases.read_sparse,
+            read=answers.read_sparse,
         ),
-        Row(
-            "jax",
-            "raw JAX, 3 compressed JVPs",
-            cases.script(
-                "jax_derivative",
-                "sparse",
-                "broyden:f",
-                "--x",
-                workdir / "x.npy",
-                "--output",
-                out("jax"),
-            ),
-            output=out("jax"),
-            read=cases.read_sparse,
-        ),
-        Row(
-            "scipy",
-            "SciPy approx_derivative(sparsity=)",
-            cases.script(
-                "scipy_derivative",
-                "sparse",
-                "broyden:f",
-                "--x",
-                workdir / "x.npy",
-                "--output",
-                out("scipy"),
-            ),
-            requires=("scipy",),
-            output=out("scipy"),
-            read=cases.read_sparse,
-            rtol=1e-8,
-        ),
+        script("jax", "raw JAX, 3 compressed JVPs"),
+        script("scipy", "SciPy approx_derivative(sparsity=)", rtol=1e-8),
         Row(
             "jaccli-dense",
             "jaccli jacobian (dense)",

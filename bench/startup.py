@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import cases
+from bench import answers, cases, process, report
 from bench.cases import Case, Goal, Row
 from bench.problems import elementwise
 
@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(workdir: Path) -> list[Case]:
-    jaccli = cases.jaccli_command()
+    jaccli = process.jaccli_command()
     sample = str(elementwise.SAMPLE)
     at = ",".join(f"{v:g}" for v in elementwise.AT)
     x = workdir / "x.npy"
@@ -78,6 +78,7 @@ def _build(workdir: Path) -> list[Case]:
         return workdir / f"{key}.json"
 
     single = [*jaccli, "jacobian", sample, "--at", at, "--format", "json"]
+    cold_jax = [sys.executable, str(process.ROOT / "bench" / "tools" / "cold_jax.py"), sample, at]
     jax_cache = {
         "JAX_COMPILATION_CACHE_DIR": str(workdir / "cache-jax"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
@@ -85,11 +86,13 @@ def _build(workdir: Path) -> list[Case]:
 
     def row(key: str, label: str, argv: list[str], **kw: Any) -> Row:
         return Row(
-            key, label, argv, output=out(key), stdout=True, read=cases.read_json_result, **kw
+            key, label, argv, output=out(key), stdout=True, read=answers.read_json_result, **kw
         )
 
-    def derivative(script: str, kind: str) -> list[str]:
-        return cases.script(script, kind, "elementwise:f", "--x", x, "--print")
+    def derivative(key: str, label: str, kind: str, **kw: Any) -> Row:
+        module, requires = cases.SCRIPTS[key]
+        argv = process.script(module, kind, "elementwise:f", "--x", x, "--print")
+        return row(key, label, argv, requires=requires, **kw)
 
     cold_rows = [
         row(
@@ -100,38 +103,17 @@ def _build(workdir: Path) -> list[Case]:
             prime=True,
         ),
         row("jaccli-nocache", "jaccli --no-cache", [*single, "--no-cache"]),
-        row(
-            "jax",
-            "raw JAX jit(jacfwd), no cache",
-            [sys.executable, str(Path(cases.ROOT, "bench", "tools", "cold_jax.py")), sample, at],
-        ),
+        row("jax", "raw JAX jit(jacfwd), no cache", cold_jax),
         row(
             "jax-cache",
             "raw JAX jit(jacfwd), JAX's cache warm",
-            [sys.executable, str(Path(cases.ROOT, "bench", "tools", "cold_jax.py")), sample, at],
+            cold_jax,
             env=jax_cache,
             prime=True,
         ),
-        row(
-            "torch",
-            "torch.func jacfwd",
-            derivative("torch_derivative", "jacfwd"),
-            requires=("torch",),
-        ),
-        row(
-            "scipy",
-            "SciPy approx_derivative 3-point",
-            derivative("scipy_derivative", "dense"),
-            requires=("scipy",),
-            rtol=1e-8,
-        ),
-        row(
-            "numdifftools",
-            "numdifftools Jacobian",
-            derivative("numdifftools_derivative", "jacobian"),
-            requires=("numdifftools",),
-            rtol=1e-8,
-        ),
+        derivative("torch", "torch.func jacfwd", "jacfwd"),
+        derivative("scipy", "SciPy approx_derivative 3-point", "dense", rtol=1e-8),
+        derivative("numdifftools", "numdifftools Jacobian", "jacobian", rtol=1e-8),
     ]
     exact = elementwise.exact_jacobian(np.array(elementwise.AT))
     return [
@@ -193,7 +175,7 @@ GOALS = (
 
 def imported_modules(argv: Sequence[str]) -> tuple[list[str], float]:
     """The modules a command imports (``python -X importtime``), and its import time in s."""
-    done = cases.run_process(
+    done = process.spawn(
         [sys.executable, "-X", "importtime", *argv], cases.environment({}), None, 60.0
     )
     names, total = [], 0.0
@@ -233,7 +215,7 @@ def _imports(workdir: Path, built: Sequence[Case]) -> dict[str, Any]:
         )
         for c in checked
     ]
-    table = cases.report.markdown(
+    table = report.markdown(
         ("command", "modules imported", "import s", "JAX/SymPy/rich/SciPy/torch", "NumPy"), body
     )
     offenders = [c["command"] for c in checked if c["heavy"]]

@@ -7,8 +7,8 @@ ran: a canary file the payload would create never appears.
 
 Most cases run in-process (the ``cli`` fixture). Those that need a real process — signals,
 ``--timeout``, closed or broken standard streams — run the installed console script. Unit-level
-versions of many cases live in test_expr.py, test_points.py, test_fileio.py and test_loader.py;
-test_cli.py and test_subprocess.py hold the CLI cases this file does not repeat (``--at 1,,2``,
+versions of many cases live in load/ (test_expr.py, test_points.py, test_values.py and
+test_loader.py) and runtime/test_files.py; test_cli.py and test_subprocess.py hold the CLI cases this file does not repeat (``--at 1,,2``,
 ``--at one``, ``x.__class__``, ``x\\x1b[31m``, a file returning None, a missing output
 directory, the basic SIGINT/SIGTERM/timeout/``/dev/full`` runs).
 """
@@ -417,51 +417,6 @@ def test_a_signal_mid_write_leaves_no_file_behind(tmp_path, sig, code):
         assert stderr == "jaccli: terminated\n"
 
 
-# The signal's exception lands in a garbage-collection callback, where Python prints
-# "Exception ignored" and carries on; the sleep stands for the rest of a long run.
-SWALLOWED_SIGNAL = """\
-import gc, os, signal, sys, time
-from jaccli._runtime import runtime
-
-signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def callback(phase, info):
-    if phase == "start":
-        os.kill(os.getpid(), int(sys.argv[1]))
-        for _ in range(10_000):  # the handler runs here, between two bytecodes
-            pass
-
-
-with runtime.terminate_on_sigterm():
-    gc.callbacks.append(callback)
-    gc.collect()
-    gc.callbacks.remove(callback)
-    time.sleep(60)
-"""
-
-
-@pytest.mark.subprocess
-@pytest.mark.parametrize(
-    ("sig", "code", "says"),
-    [(signal.SIGINT, 130, "jaccli: interrupted"), (signal.SIGTERM, 143, "jaccli: terminated")],
-)
-def test_a_signal_whose_exception_is_swallowed_still_ends_the_run(sig, code, says):
-    start = time.monotonic()
-    run = subprocess.run(
-        [sys.executable, "-c", SWALLOWED_SIGNAL, str(int(sig))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == code
-    # The exception was lost in the callback (the sleep would run on); Python's "Exception
-    # ignored" report is silenced, and the watchdog ended the run.
-    assert "Exception ignored" not in run.stderr and "Traceback" not in run.stderr
-    assert run.stderr.endswith(says + "\n")
-    assert time.monotonic() - start < 20
-
-
 @pytest.mark.subprocess
 def test_sigint_says_interrupted(tmp_path):
     _, _, stderr, _ = _interrupt_a_half_written_output(tmp_path, signal.SIGINT)
@@ -674,12 +629,3 @@ def test_a_malformed_line_in_a_jsonl_file_leaves_stdout_empty(cli, tmp_path):
     (tmp_path / "points.jsonl").write_text("[2, 1]\n[3, 4\n")
     run = cli("jacobian", ELEMENTWISE, "--batch", str(tmp_path / "points.jsonl"))
     assert_clean_failure(run, 2, "line 2 of --batch file")
-
-
-def test_write_stdout_with_stdout_closed(monkeypatch):
-    from jaccli._runtime import runtime
-    from jaccli.errors import UsageError
-
-    monkeypatch.setattr(sys, "stdout", None)
-    with pytest.raises(UsageError, match="stdout is closed"):
-        runtime.write_stdout("{}\n")

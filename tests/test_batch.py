@@ -283,7 +283,11 @@ def test_chunks_follow_max_bytes_and_padding_compiles_few_shapes(cli, tmp_path):
     )
     assert run.code == 0, run.stderr
     np.testing.assert_allclose(np.load(tmp_path / "j.npy"), [elementwise_jacobian(p) for p in x])
-    assert _operations.padded(5, 8) == 8 and _operations.padded(5, 6) == 6 and _operations.padded(1, 8) == 1
+    assert (
+        _operations.padded(5, 8) == 8
+        and _operations.padded(5, 6) == 6
+        and _operations.padded(1, 8) == 1
+    )
 
 
 def test_array_files_must_share_a_batch_axis(tmp_path):

@@ -1,10 +1,10 @@
 """Property tests (issue #7): whatever text or bytes arrive, the parsers and readers either
 succeed or raise jaccli's own error type, and the JSON writer always writes strict JSON.
 
-These complement the hypothesis tests in test_expr.py and test_points.py (arbitrary text and
-mutations of valid input) with token soups built from the pieces an attacker would reach for.
-Each runs a fixed, derandomised sample in a few seconds; fuzz/fuzz_inputs.py is the open-ended,
-coverage-guided version, run on demand. Failures it found are pinned here with @example.
+These complement the hypothesis tests in load/test_expr.py and load/test_points.py (arbitrary
+text and mutations of valid input) with token soups built from the pieces an attacker would
+reach for. Each runs a fixed, derandomised sample in a few seconds; fuzz/fuzz_inputs.py is the
+open-ended, coverage-guided version, run on demand. Failures it found are pinned here with @example.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from jaccli._load.expr import parse_expr
 from jaccli._load.points import ParsedPoint, parse_point
 from jaccli._load.values import read_value_file
-from jaccli._render.render import to_json_text
+from jaccli._render import to_json_text
 from jaccli.errors import JaccliError
 from jaccli.results import DerivativeResult, FunctionInfo, InputInfo, to_json
 

@@ -1,5 +1,6 @@
-"""Sparse Jacobians (--sparse): the traced pattern, the colourings, the compressed products and
-their outputs, each against independent truth (hand-derived patterns and raw `jax.jacfwd`)."""
+"""Sparse Jacobians (--sparse) through the Python API and the command line: the compressed
+products and their outputs, each against independent truth (hand-derived Jacobians and raw
+`jax.jacfwd`). The patterns and colourings themselves: tests/derivatives/test_sparsity_pattern.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import subprocess
 import sys
 import time
 
-import jax
-import jax.extend.core
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -18,58 +17,18 @@ import scipy.io
 import scipy.sparse as sp
 
 import jaccli
-from jaccli._derivatives import coloring, sparsity
-from jaccli._render import render
+from jaccli import _render as render
 from jaccli.errors import ResourceError
 from jaccli.results import SparseJacobian
-
-# --- test functions with known patterns -----------------------------------------------------
-
-
-def broyden(x):
-    padded = jnp.pad(x, 1)
-    return (3.0 - 2.0 * x) * x - padded[:-2] - 2.0 * padded[2:] + 1.0
-
-
-def broyden_by_concatenation(x):
-    left = jnp.concatenate([jnp.zeros(1), x[:-1]])
-    right = jnp.concatenate([x[1:], jnp.zeros(1)])
-    return (3.0 - 2.0 * x) * x - left - 2.0 * right + 1.0
-
-
-def seven_band(x):
-    padded = jnp.pad(x, 3)
-    return sum((k + 4.0) * jnp.sin(padded[3 + k : 3 + k + x.size]) for k in range(-3, 4)) * x
-
-
-def extended_rosenbrock(x):
-    first, second = x[0::2], x[1::2]
-    return jnp.stack([10.0 * (second - first**2), 1.0 - first], axis=1).reshape(-1)
-
-
-def dense_row(x):
-    """f[0] = Σ x², f[i] = x[i]³: the first row is full, the rest diagonal."""
-    return jnp.concatenate([jnp.sum(x**2)[None], x[1:] ** 3])
-
-
-def dense_column(x):
-    """f[i] = x[i]·x[0]: the first column is full, the rest diagonal."""
-    return x * x[0] + x
-
-
-def band(n, lower, upper):
-    return np.triu(np.tril(np.ones((n, n), dtype=bool), upper), -lower)
-
-
-def pattern_of(fn, n, seed=0):
-    x = np.random.default_rng(seed).uniform(0.5, 1.5, n)
-    return sparsity.jacobian_pattern(fn, x).matrix.toarray()
-
-
-def truth(fn, x):
-    """The dense Jacobian from raw `jax.jacfwd`, as an (m, n) matrix."""
-    x = jnp.asarray(x)
-    return np.asarray(jax.jacfwd(lambda v: jnp.ravel(fn(v)))(x)).reshape(-1, x.size)
+from sparse_functions import (
+    COVERAGE,
+    broyden,
+    dense_column,
+    dense_row,
+    extended_rosenbrock,
+    seven_band,
+    truth,
+)
 
 
 def dense_of(result):
@@ -79,129 +38,7 @@ def dense_of(result):
     return matrix
 
 
-# --- patterns -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fn", "expected"),
-    [
-        (jnp.sin, lambda n: np.eye(n, dtype=bool)),
-        (broyden, lambda n: band(n, 1, 1)),
-        (broyden_by_concatenation, lambda n: band(n, 1, 1)),
-        (seven_band, lambda n: band(n, 3, 3)),
-        (dense_row, lambda n: np.eye(n, dtype=bool) | (np.arange(n) == 0)[:, None]),
-        (dense_column, lambda n: np.eye(n, dtype=bool) | (np.arange(n) == 0)[None, :]),
-    ],
-)
-def test_hand_known_patterns_are_exact(fn, expected):
-    for n in (1, 2, 9):
-        np.testing.assert_array_equal(pattern_of(fn, n), expected(n))
-
-
-def test_extended_rosenbrock_pattern():
-    pattern = pattern_of(extended_rosenbrock, 6)
-    expected = np.zeros((6, 6), dtype=bool)
-    for k in range(3):
-        expected[2 * k, 2 * k : 2 * k + 2] = True
-        expected[2 * k + 1, 2 * k] = True
-    np.testing.assert_array_equal(pattern, expected)
-
-
-@jax.custom_jvp
-def straight_through(x):
-    return jnp.round(x)
-
-
-straight_through.defjvp(lambda primals, tangents: (jnp.round(primals[0]), tangents[0]))
-
-A_CONSTANT = np.diag(np.arange(1.0, 13.0)) + np.eye(12, k=3)
-
-COVERAGE = {
-    "reshape and transpose": lambda x: (x.reshape(3, 4).T ** 2).ravel(),
-    "strided slice": lambda x: x[1::3] * x[::3],
-    "concatenate": lambda x: jnp.concatenate([x[6:], x[:6] ** 2]),
-    "stack and split": lambda x: jnp.stack(jnp.split(x, 3), axis=1).ravel() ** 2,
-    "tile and rev": lambda x: jnp.tile(x[:4], 2) * x[::-1][:8],
-    "broadcasting": lambda x: jnp.outer(x[:3], x[3:7]).ravel(),
-    "sum along an axis": lambda x: jnp.sum(x.reshape(3, 4) ** 2, axis=0),
-    "mean of everything": lambda x: x - jnp.mean(x),
-    "constant sparse matrix": lambda x: A_CONSTANT @ jnp.tanh(x),
-    "batched dot_general": lambda x: jnp.einsum(
-        "bij,bj->bi", x.reshape(2, 2, 3), x[:6].reshape(2, 3)
-    ),
-    "matrix product": lambda x: (x[:6].reshape(2, 3) @ x[6:].reshape(3, 2)).ravel(),
-    "where": lambda x: jnp.where(x > 1.0, x**2, jnp.exp(x)),
-    "nested jit": lambda x: jax.jit(lambda v: jnp.cos(v[2:]) * v[:-2])(x),
-    "gather": lambda x: x[jnp.array([3, 0, 11, -1, 3])] ** 2,
-    "scatter-add": lambda x: x.at[jnp.array([0, 0, 5])].add(x[8:11] ** 2),
-    "pad with interior and negative": lambda x: jax.lax.pad(x, 0.0, [(-1, 2, 1)]) ** 2,
-    "pad value from the input": lambda x: jax.lax.pad(x[:4], x[5], [(1, 1, 0)]) * 2.0,
-    "cumsum both ways": lambda x: jnp.cumsum(x) + jax.lax.cumsum(x**2, reverse=True),
-    "dynamic slice": lambda x: jax.lax.dynamic_slice(x, (2,), (4,)) ** 2,
-    "dynamic update slice": lambda x: jax.lax.dynamic_update_slice(x, x[:3] ** 3, (7,)),
-    "custom_jvp relu": lambda x: jax.nn.relu(x - 1.0) + jax.nn.softplus(x),
-    "straight-through custom_jvp": lambda x: straight_through(x * 3.0) * 1.0,
-    "stop_gradient and floor": lambda x: jax.lax.stop_gradient(x) * x + jnp.floor(x) * x,
-    "norm": lambda x: jnp.linalg.norm(x.reshape(3, 4), axis=1),
-    "scalar output": lambda x: jnp.sum(x[:5] ** 2)[None],
-}
-
-
-@pytest.mark.parametrize("name", COVERAGE)
-def test_primitive_coverage_is_exact(name):
-    """Exact: the pattern is the nonzeros of the Jacobian at a random point (no fewer, since a
-    missing entry would be a wrong answer; no more, since each rule follows the structure)."""
-    fn = COVERAGE[name]
-    x = np.random.default_rng(1).uniform(0.3, 1.7, 12)
-    pattern = sparsity.jacobian_pattern(fn, x)
-    np.testing.assert_array_equal(pattern.matrix.toarray(), truth(fn, x) != 0)
-    assert pattern.dense_operations == ()
-
-
-@jax.custom_jvp
-def through_callback(x):
-    return jax.pure_callback(
-        lambda v: np.roll(v, 1) * 2.0, jax.ShapeDtypeStruct(x.shape, x.dtype), x
-    )
-
-
-through_callback.defjvp(
-    lambda primals, tangents: (through_callback(primals[0]), jnp.roll(tangents[0], 1) * 2.0)
-)
-
-mystery_p = jax.extend.core.Primitive("mystery")
-mystery_p.def_impl(lambda x: jnp.roll(x, 1))
-mystery_p.def_abstract_eval(lambda x: jax.core.ShapedArray(x.shape, x.dtype))
-
-
-@pytest.mark.parametrize(
-    ("fn", "dense"),
-    [
-        (lambda x: through_callback(x[:4]) + x[4:], "pure_callback"),
-        (lambda x: jax.lax.fori_loop(0, 2, lambda i, v: v * v, x[:4]) + x[4:], "scan"),
-        (lambda x: jnp.sort(x[:4]) + x[4:], "sort"),
-    ],
-)
-def test_unknown_operations_are_dense_never_optimistic(fn, dense):
-    x = np.random.default_rng(2).uniform(0.5, 1.5, 8)
-    pattern = sparsity.jacobian_pattern(fn, x)
-    expected = np.zeros((4, 8), dtype=bool)
-    expected[:, :4] = True  # the unknown operation: each output on all its inputs
-    expected[np.arange(4), 4 + np.arange(4)] = True  # the exactly followed `+ x[4:]`
-    np.testing.assert_array_equal(pattern.matrix.toarray(), expected)
-    assert not (truth(fn, x) != 0)[~expected].any()
-    assert pattern.dense_operations == (dense,)
-
-
-def test_a_primitive_jaccli_has_never_seen_is_dense():
-    def fn(x):
-        return jnp.concatenate([mystery_p.bind(x[:3]), x[3:] ** 2])
-
-    pattern = sparsity.jacobian_pattern(fn, np.ones(5)).matrix.toarray()
-    expected = np.zeros((5, 5), dtype=bool)
-    expected[:3, :3] = True
-    expected[3, 3] = expected[4, 4] = True
-    np.testing.assert_array_equal(pattern, expected)
+# --- patterns through the API -------------------------------------------------------------
 
 
 def test_unused_inputs_and_constant_outputs_have_no_entries():
@@ -212,71 +49,6 @@ def test_unused_inputs_and_constant_outputs_have_no_entries():
     assert empty.result.nnz == 0
     assert empty.extra["sparsity"]["colors"] == {"forward": 0, "reverse": 0}
     np.testing.assert_array_equal(empty.value, np.ones(3))
-
-
-def test_pattern_detection_is_fast_at_a_hundred_thousand():
-    x = np.linspace(-1.0, 1.0, 100_000)
-    sparsity.jacobian_pattern(broyden, x[:10])
-    start = time.perf_counter()
-    pattern = sparsity.jacobian_pattern(broyden, x)
-    assert time.perf_counter() - start < 2.0
-    assert pattern.nnz == 3 * 100_000 - 2
-
-
-def test_pattern_limit_stops_early():
-    with pytest.raises(sparsity.PatternTooLarge):
-        sparsity.jacobian_pattern(lambda x: jnp.cumsum(x), np.ones(1000), max_entries=10_000)
-
-
-# --- colourings -----------------------------------------------------------------------------
-
-
-def plan_of(fn, n, mode="auto"):
-    return coloring.plan(sparsity.jacobian_pattern(fn, np.ones(n)).matrix, mode)
-
-
-def test_broyden_needs_three_colours_and_seven_band_seven():
-    for n in (10, 1000):
-        broyden_plan = plan_of(broyden, n)
-        assert (broyden_plan.forward.count, broyden_plan.reverse.count) == (3, 3)
-        assert broyden_plan.chosen.direction == "forward"  # a tie goes forward
-        band_plan = plan_of(seven_band, n)
-        assert (band_plan.forward.count, band_plan.reverse.count) == (7, 7)
-
-
-def test_dense_row_picks_reverse_and_dense_column_forward():
-    row = plan_of(dense_row, 50)
-    assert (row.forward.count, row.reverse.count, row.chosen.direction) == (50, 2, "reverse")
-    assert row.reason == "sparse: 50 column colours (forward) vs 2 row colours (reverse): 2 VJPs"
-    column = plan_of(dense_column, 50)
-    assert (column.forward.count, column.reverse.count) == (2, 50)
-    assert column.chosen.direction == "forward"
-
-
-def test_requested_direction_is_used_and_said():
-    chosen = plan_of(dense_row, 20, "fwd")
-    assert chosen.chosen.direction == "forward"
-    assert "forward mode requested" in chosen.reason
-
-
-@pytest.mark.parametrize("fn", [broyden, seven_band, dense_row, dense_column, *COVERAGE.values()])
-def test_every_colouring_is_valid(fn):
-    """Lines of one colour never share a row (column), so no product mixes two entries."""
-    matrix = sparsity.jacobian_pattern(fn, np.ones(12)).matrix.toarray()
-    plan = coloring.plan(matrix)
-    for lines, colors in ((matrix, plan.forward.colors), (matrix.T, plan.reverse.colors)):
-        for color in range(colors.max(initial=-1) + 1):
-            assert lines[:, colors == color].sum(axis=1).max() <= 1
-        assert (colors[lines.any(axis=0)] >= 0).all()
-
-
-def test_a_pattern_too_costly_to_colour_gets_a_colour_per_line(monkeypatch):
-    monkeypatch.setattr(coloring, "MAX_COLORING_WORK", 1000)
-    plan = plan_of(dense_row, 100)
-    assert not plan.forward.greedy and plan.forward.count == 100
-    assert plan.reverse.greedy and plan.reverse.count == 2
-    assert plan.chosen.direction == "reverse"
-    assert "too costly to colour" in plan.reason
 
 
 # --- values against raw jax.jacfwd --------------------------------------------------------
@@ -496,8 +268,8 @@ def test_entry_labels_follow_arguments_and_shapes():
     text = render.render(jaccli.jacobian(fn, W, v, sparse=True), "table")
     assert "W[0,0]" in text and "f[0]" in text
     result = jaccli.jacobian(fn, W, v, sparse=True)
-    assert render._column_label(result.result, 1200) == "v[0]"
-    assert render._column_label(result.result, 31) == "W[1,1]"
+    assert render.column_label(result.result, 1200) == "v[0]"
+    assert render.column_label(result.result, 31) == "W[1,1]"
 
 
 def test_npy_and_latex_are_refused_with_a_hint(cli):

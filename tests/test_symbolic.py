@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import sympy
 
-from jaccli._problem import prepare
 from jaccli._load.loader import from_callable, from_expression, load
+from jaccli._problem import prepare
 from jaccli._symbolic import symbolic
 from jaccli._symbolic.symbolic import SymbolicTooLarge, SymbolicUnavailable
 from jaccli.errors import ResourceError, UsageError

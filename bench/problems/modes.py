@@ -81,36 +81,22 @@ def near_square(x):
     return _near_square(x, _jnp())
 
 
-def wide_torch(x):
-    return _wide(x, _torch())
+def _form(arithmetic, namespace):
+    """``arithmetic`` in the framework whose namespace ``namespace()`` returns."""
+
+    def form(*args):
+        return arithmetic(*args, namespace())
+
+    return form
 
 
-def tall_torch(x, t):
-    return _tall(x, t, _torch())
-
-
-def square_torch(x):
-    return _square(x, _torch())
-
-
-def near_square_torch(x):
-    return _near_square(x, _torch())
-
-
-def wide_numpy(x):
-    return _wide(x, np)
-
-
-def tall_numpy(x, t):
-    return _tall(x, t, np)
-
-
-def square_numpy(x):
-    return _square(x, np)
-
-
-def near_square_numpy(x):
-    return _near_square(x, np)
+# jaccli reads the parameters of the JAX forms above, so they are written out; the PyTorch and
+# NumPy forms are called with the arguments in order, so the same arithmetic serves them all.
+_ARITHMETIC = (_wide, _tall, _square, _near_square)
+wide_torch, tall_torch, square_torch, near_square_torch = (_form(a, _torch) for a in _ARITHMETIC)
+wide_numpy, tall_numpy, square_numpy, near_square_numpy = (
+    _form(a, lambda: np) for a in _ARITHMETIC
+)
 
 
 def points(shape, size, seed=0):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
+
+from bench.tools import timing
 
 
 def _arguments() -> argparse.Namespace:
@@ -28,14 +29,13 @@ def _arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = _arguments()
-    clock = time.perf_counter
-    started = clock()
+    phases = timing.Phases()
     import numpy as np
 
     import jaccli
     from bench.problems import dgsm100
 
-    phases = {"setup": clock() - started}
+    phases.end("setup")
 
     def compute():
         return jaccli.sensitivity(
@@ -47,22 +47,15 @@ def main() -> None:
             seed=args.seed,
         )
 
-    mark = clock()
     result = compute()
-    phases["compute"] = clock() - mark
-    record: dict[str, object] = {"phases": phases}
+    phases.end("compute")
+    record: dict[str, object] = {"phases": phases.seconds}
     if args.warm:
-        samples = []
-        for _ in range(args.warm):
-            mark = clock()
-            compute()
-            samples.append(clock() - mark)
-        record["warm"] = samples
+        record["warm"] = timing.warm(compute, args.warm)
     else:
-        mark = clock()
         Path(args.output).write_text(json.dumps(result.to_dict()))
-        phases["write"] = clock() - mark
-    Path(args.timings).write_text(json.dumps(record))
+        phases.end("write")
+    timing.write(args.timings, record)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
+
+from bench.tools import timing
 
 
 def _arguments() -> argparse.Namespace:
@@ -35,8 +36,7 @@ def _arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = _arguments()
-    clock = time.perf_counter
-    started = clock()
+    phases = timing.Phases()
     from SALib.analyze import dgsm
     from SALib.sample import finite_diff
 
@@ -48,20 +48,17 @@ def main() -> None:
         "names": [f"x{j}" for j in range(n)],
         "bounds": [[dgsm100.LOW, dgsm100.HIGH]] * n,
     }
-    phases = {"setup": clock() - started}
-    mark = clock()
+    phases.end("setup")
     x = finite_diff.sample(problem, args.samples, delta=args.delta, seed=args.seed)
-    phases["sample"] = clock() - mark
-    mark = clock()
+    phases.end("sample")
     y = dgsm100.f_numpy(x)
-    phases["evaluate"] = clock() - mark
-    mark = clock()
+    phases.end("evaluate")
     indices = dgsm.analyze(
         problem, x, y, num_resamples=args.resamples, conf_level=0.95, seed=args.seed + 1
     )
-    phases["analyze"] = clock() - mark
-    phases["compute"] = phases["sample"] + phases["evaluate"] + phases["analyze"]
-    mark = clock()
+    phases.end("analyze")
+    seconds = phases.seconds
+    seconds["compute"] = seconds["sample"] + seconds["evaluate"] + seconds["analyze"]
     record = {
         "evaluations": len(y),
         "samples": args.samples,
@@ -76,8 +73,8 @@ def main() -> None:
         "variance": float(y[:: n + 1].var()),
     }
     Path(args.output).write_text(json.dumps(record))
-    phases["write"] = clock() - mark
-    Path(args.timings).write_text(json.dumps({"phases": phases}))
+    phases.end("write")
+    timing.write(args.timings, {"phases": seconds})
 
 
 if __name__ == "__main__":

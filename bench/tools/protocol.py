@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import time
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+
+from bench.tools import timing
 
 Compute = Callable[[np.ndarray], np.ndarray]
 
@@ -45,26 +44,17 @@ def _arguments() -> argparse.Namespace:
 def main(setup: Callable[[ModuleType], Compute]) -> None:
     """Run one tool as the harness asks (see the module docstring)."""
     args = _arguments()
-    clock = time.perf_counter
-    started = clock()
+    phases = timing.Phases()
     compute = setup(load_problem(args.problem))
-    phases = {"setup": clock() - started}
-    mark = clock()
+    phases.end("setup")
     points = np.load(args.points)
-    phases["read"] = clock() - mark
-    mark = clock()
+    phases.end("read")
     jacobians = compute(points)
-    phases["compute"] = clock() - mark
-    record: dict[str, object] = {"phases": phases, "points": len(points)}
+    phases.end("compute")
+    record: dict[str, object] = {"phases": phases.seconds, "points": len(points)}
     if args.warm:
-        samples = []
-        for _ in range(args.warm):
-            mark = clock()
-            compute(points)
-            samples.append(clock() - mark)
-        record["warm"] = samples
+        record["warm"] = timing.warm(lambda: compute(points), args.warm)
     else:
-        mark = clock()
         np.save(args.output, jacobians)
-        phases["write"] = clock() - mark
-    Path(args.timings).write_text(json.dumps(record))
+        phases.end("write")
+    timing.write(args.timings, record)

@@ -13,12 +13,11 @@ python -m bench.tools.scaling_evaluator --points P.npy --devices 2 --warm 3 --ti
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
+
+from bench.tools import timing
 
 MAX_BYTES = 1 << 30  # the CLI's default --max-bytes
 
@@ -76,16 +75,12 @@ def main() -> int:
         return np.concatenate(parts)
 
     compute()
-    samples = []
-    for _ in range(args.warm):
-        mark = time.perf_counter()
-        compute()
-        samples.append(time.perf_counter() - mark)
+    samples = timing.warm(compute, args.warm)
     scaleout.finish()
     if scaleout.writes():
         devices = 1 if spread is None else spread.devices
         record = {"warm": samples, "points": len(points), "devices_per_process": devices}
-        Path(args.timings).write_text(json.dumps(record))
+        timing.write(args.timings, record)
     return 0
 
 

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import _render as render
+from .. import _runtime as runtime
 from .._operations.batch import BatchRun, Chunk
-from .._runtime import files, runtime
 from ..errors import UsageError
 from .output import Output, refuse_nonfinite
 
@@ -132,7 +132,7 @@ class _NpyFile:
 
     def __init__(self, path: str | None, run: BatchRun) -> None:
         assert path is not None and run.batch.total is not None
-        self._writer = files.atomic_writer(path)
+        self._writer = runtime.atomic_writer(path)
         self._total = run.batch.total
         self._write: Callable[[bytes], None] | None = None
         self._started = False

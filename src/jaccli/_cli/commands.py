@@ -179,9 +179,9 @@ def register(app: typer.Typer, command: Command) -> None:
             command.step(request, command)
         except BaseException as exc:
             if options.distributed:
-                from .._runtime import supervisor
+                from .. import _runtime as runtime
 
-                supervisor.failed(exc)
+                runtime.worker_failed(exc)
             raise
 
     run.__signature__ = inspect.Signature(own + common)  # type: ignore[attr-defined]

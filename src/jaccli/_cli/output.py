@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _render as render
-from .._runtime import files, runtime
+from .. import _runtime as runtime
 from ..errors import NotCleanError, UsageError
 
 
@@ -44,7 +44,7 @@ class Output:
     def write(self, data: str | bytes, what: str) -> None:
         """The whole output: to the file (atomically) or to stdout."""
         if self.path:
-            files.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
+            runtime.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
             runtime.write_stdout(data)
@@ -103,14 +103,6 @@ def refuse_nonfinite(output: Output, count: int, what: str) -> None:
 
 def draw(result: Any, path: str, output: Output) -> None:
     """The ``--plot`` picture of a result, written atomically."""
-    from .._render import plots
-
-    if result.command == "sensitivity":
-        picture = plots.charts_figure(result.charts, path, render.sensitivity_title(result))
-    else:
-        view = render.matrix_view(result)
-        title = f"Jacobian of {result.function.source} at {render.format_point(result.at)}"
-        picture = plots.heatmap_figure(view.rows, view.columns, view.data, path, title)
-    if picture is not None:
-        files.atomic_write(path, picture)
+    plots = render.plots
+    runtime.atomic_write(path, plots.figure(result, plots.plot_format(path)))
     output.note(f"wrote the chart to {render.escape(path)}")

@@ -122,7 +122,7 @@ def scale_out(common: Common) -> Any:
 def progress(request: Request, output: Output, what: str, total: int | None = None) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
     from .. import _render as render
-    from .._runtime import runtime
+    from .. import _runtime as runtime
 
     wanted = not output.quiet and output.format != "json" and runtime.stderr_is_terminal()
     return render.Progress(what, total, enabled=wanted)
@@ -130,7 +130,7 @@ def progress(request: Request, output: Output, what: str, total: int | None = No
 
 def require_plot(path: str) -> None:
     """Refuse --plot early (bad suffix, matplotlib missing), before any work is done."""
-    from .._render import plots
+    from .. import _render as render
 
-    plots.plot_format(path)
-    plots.require()
+    render.plots.plot_format(path)
+    render.plots.require()

@@ -53,9 +53,9 @@ def _timed_out(seconds: float) -> ResourceError:
 
 def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
     def expire() -> None:
-        from .._runtime import files
+        from .. import _runtime as runtime
 
-        files.remove_partial_files()
+        runtime.remove_partial_files()
         _report(_timed_out(seconds), argv, False)
 
     return expire
@@ -99,7 +99,7 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The console script: run, and turn every failure into its exit code and one stderr line."""
-    from .._runtime import runtime
+    from .. import _runtime as runtime
 
     console = argv is None  # the program itself, not a call from Python (tests, embedding)
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -123,9 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _report(exc, argv, show_traceback)
         code = exc.exit_code
     except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
-        from .._runtime import files
-
-        files.remove_partial_files()
+        runtime.remove_partial_files()
         interrupted = not isinstance(exc, runtime.Terminated)
         sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
         code = 130 if interrupted else 143

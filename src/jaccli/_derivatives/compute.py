@@ -162,6 +162,26 @@ def jacobian(
     >>> d.result[0].tolist()
     [[2.0, 0.0], [0.0, 6.0]]
     """
+    primals, derivative = _jacobian_and_value(fn, primals, mode, kind)
+
+    def transform(*p: Any) -> Any:
+        result, value = derivative(*p)
+        entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(result))
+        # An output left out here is never computed: XLA drops what the program does not return.
+        keep = with_value and entries <= VALUE_APART_ENTRIES
+        return result, value if keep else None
+
+    (result, value), compiled = run_compiled(transform, *primals)
+    if value is None and with_value:
+        value, _ = run_compiled(fn, *primals)
+    return Derivative(value=value, result=tuple(result), compiled=compiled)
+
+
+def _jacobian_and_value(
+    fn: Callable[..., Any], primals: tuple[Any, ...], mode: str, kind: str
+) -> tuple[tuple[Any, ...], Callable[..., Any]]:
+    """The transform giving ``(Jacobian, value)`` under the complex convention of ``kind``, and
+    the primals it takes (made complex for a holomorphic function)."""
     jac_transform = jax.jacfwd if mode == "forward" else jax.jacrev
     argnums = _argnums(primals)
 
@@ -201,17 +221,7 @@ def jacobian(
         def derivative(*p: Any) -> Any:
             return jac_transform(_with_value(fn), argnums=argnums, has_aux=True)(*p)
 
-    def transform(*p: Any) -> Any:
-        result, value = derivative(*p)
-        entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(result))
-        # An output left out here is never computed: XLA drops what the program does not return.
-        keep = with_value and entries <= VALUE_APART_ENTRIES
-        return result, value if keep else None
-
-    (result, value), compiled = run_compiled(transform, *primals)
-    if value is None and with_value:
-        value, _ = run_compiled(fn, *primals)
-    return Derivative(value=value, result=tuple(result), compiled=compiled)
+    return primals, derivative
 
 
 def jvp(fn: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Derivative:

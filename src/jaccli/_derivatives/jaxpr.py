@@ -71,17 +71,18 @@ def programs(eqn: Any) -> list[Program]:
 def called_program(eqn: Any) -> Program | None:
     """The program a call-like equation runs on its own inputs (see `CALLS`), or None.
 
-    None also when the program does not take exactly the equation's inputs, which a walker
-    must then treat as an operation it does not see into.
+    None also when the program does not take exactly the equation's inputs, or is an open
+    jaxpr whose constants are not given, which a walker must then treat as an operation it does
+    not see into.
     """
     if eqn.primitive.name not in CALLS:
         return None
     for key in _CALL_KEYS:
         if key in eqn.params and is_program(eqn.params[key]):
             program = closed(eqn.params[key])
-            if len(program.jaxpr.invars) == len(eqn.invars):
-                return program
-            return None
+            takes_inputs = len(program.jaxpr.invars) == len(eqn.invars)
+            has_consts = len(program.jaxpr.constvars) == len(program.consts)
+            return program if takes_inputs and has_consts else None
     return None
 
 

@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import JaccliError, ParseError, ShapeError, UsageError
-from .points import ParsedPoint, bind_point, describe_shape, parse_value, shape_of
+from . import values
+from .arrays import describe_shape, parse_value, shape_of, unique_pairs
+from .points import ParsedPoint, bind_point
 
 LATENCY = 0.2
 # Points per block of a stream read whole (a distributed run).
@@ -82,10 +84,8 @@ def _non_finite_json(word: str) -> None:
 
 
 def _decode(text: str, where: str) -> Any:
-    from .points import _unique_pairs
-
     try:
-        return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=_unique_pairs)
+        return json.loads(text, parse_constant=_non_finite_json, object_pairs_hook=unique_pairs)
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"{where} is not valid JSON (column {exc.colno}: {exc.msg})",
@@ -116,9 +116,7 @@ def _columns_of_array(array: Any, params: Sequence[str], where: str) -> dict[str
 
 
 def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    from . import values
-
-    arrays = values._load_numpy(path, "--batch", expect_npz=True)
+    arrays = values.load_numpy(path, "--batch", expect_npz=True)
     if set(arrays) == set(params):
         return {p: arrays[p] for p in params}
     if len(params) == 1:
@@ -130,9 +128,7 @@ def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 
 
 def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    from . import values
-
-    text = values._read_text(path, "--batch")
+    text = values.read_text(path, "--batch")
     rows = [
         (line, row)
         for line, row in enumerate(csv.reader(io.StringIO(text)), start=1)
@@ -142,14 +138,17 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
         raise UsageError(f"{where} holds no points")
     first = [c.strip() for c in rows[0][1]]
     header = None
-    if all(_HEADER_CELL.fullmatch(c) and not values._NON_FINITE_CELL.fullmatch(c) for c in first):
+    if all(_HEADER_CELL.fullmatch(c) and not values.NON_FINITE_CELL.fullmatch(c) for c in first):
         header, rows = first, rows[1:]
         if not rows:
             raise UsageError(f"{where} has a header row but no points")
     table = []
     for r, (line, row) in enumerate(rows):
         table.append(
-            [values._cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
+            [
+                values.parse_cell(c, f"{where}, line {line}, column {j}")
+                for j, c in enumerate(row, 1)
+            ]
         )
         if len(table[-1]) != len(table[0]):
             raise ShapeError(
@@ -183,9 +182,7 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
 
 
 def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dict[str, Any]:
-    from . import values
-
-    decoded = _decode(values._read_text(path, "--batch"), where)
+    decoded = _decode(values.read_text(path, "--batch"), where)
     if not isinstance(decoded, list):
         raise UsageError(f"{where} must hold a JSON list of points", hint="e.g. [[2, 1], [3, 4]]")
     points = [
@@ -203,12 +200,10 @@ def read_arrays(path: str, params: Sequence[str], source: str) -> dict[str, Any]
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot read --batch file 'missing.npy': No such file or directory
     """
-    from . import values
-
     where = f"--batch file {path!r}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npy":
-        return _columns_of_array(values._load_numpy(path, "--batch", False), params, where)
+        return _columns_of_array(values.load_numpy(path, "--batch", False), params, where)
     if suffix == ".npz":
         return _read_npz(path, params, where)
     if suffix == ".csv":
@@ -350,7 +345,7 @@ def open_batch(path: str, params: Sequence[str], source: str, whole: bool = Fals
     Array files are read whole; JSON Lines arrive in chunks as they are read, unless ``whole``
     (a distributed run, whose processes evaluate the same chunks in step).
     """
-    from .._runtime import runtime
+    from .. import _runtime as runtime
 
     chunking = Chunking()
     if path == "-" or path.lower().endswith((".jsonl", ".ndjson")):
@@ -364,9 +359,7 @@ def open_batch(path: str, params: Sequence[str], source: str, whole: bool = Fals
                 )
             stream = sys.stdin
         else:
-            from . import values
-
-            handle, _ = values._open_regular(path, "--batch")
+            handle, _ = values.open_regular(path, "--batch")
             stream = io.TextIOWrapper(handle, encoding="utf-8-sig")
         blocks = stream_blocks(
             LineReader(stream, owned=path != "-"), where, params, source, chunking

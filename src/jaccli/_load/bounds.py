@@ -84,10 +84,10 @@ def number(text: str, where: str) -> float:
     >>> number("-pi/2", "--bounds")
     -1.5707963267948966
     """
-    from .._runtime import jaxsetup
+    from .. import _runtime as runtime
+    from .expr import parse_expr
 
-    jaxsetup.enable_float64()
-    from .._load.expr import parse_expr
+    runtime.enable_float64()
 
     try:
         expression = parse_expr(text.strip(), vars=["_"])

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _runtime as runtime
 from .._load.numpy_dispatch import map_numpy
-from .._runtime import runtime
 from ..errors import FunctionError, UsageError
 
 _MAX_SOURCE_BYTES = 64 * 1024 * 1024
@@ -80,7 +80,7 @@ def from_callable(fn: Callable[..., Any], source: str | None = None) -> Function
 
 def from_expression(text: str, variables: Sequence[str] | None = None) -> Function:
     """Parse a math expression (never evaluated as Python) into a `Function`."""
-    from .._load.expr import parse_expr
+    from .expr import parse_expr
 
     expression = parse_expr(text, vars=variables)
     return Function(
@@ -189,9 +189,7 @@ def _import_file(path: str) -> types.ModuleType:
     if "jax" in source:
         # float64 is the default, so arrays the file builds when imported must be float64 too;
         # JAX decides an array's dtype when it is made.
-        from .._runtime import jaxsetup
-
-        jaxsetup.enable_float64()
+        runtime.enable_float64()
     try:
         with user_output_to_stderr():
             exec(code, module.__dict__)

@@ -1,4 +1,4 @@
-"""Read point files (`@x.npy` and friends) and write output files atomically.
+"""Read point files (`@x.npy` and friends) into values.
 
 Files are opened without blocking and checked to be regular files before anything is read,
 so a FIFO or a device named by mistake gives an error instead of a hang.
@@ -18,32 +18,26 @@ from typing import Any
 
 import numpy as np
 
-from .._load.points import MAX_DEPTH, Value, _unique_pairs, parse_value
 from ..errors import JaccliError, ParseError, ResourceError, UsageError
+from .arrays import MAX_DEPTH, Value, parse_value, unique_pairs
 
 MAX_FILE_BYTES = 2 * 1024**3
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".json", ".csv", ".txt")
-TEMP_PREFIX = ".jaccli-"
 
 _REAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _UREAL = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _REAL_CELL = re.compile(_REAL, re.ASCII)
 _COMPLEX_CELL = re.compile(rf"(?P<re>{_REAL})?(?P<im>[+-]?{_UREAL})[jJ]", re.ASCII)
-_NON_FINITE_CELL = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+NON_FINITE_CELL = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _BRACKET = re.compile(r"[\[\]{}]")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
-
-_STREAM_PATH = re.compile(r"/dev/(?P<name>stdout|stderr)|(?:/dev/fd|/proc/self/fd)/(?P<fd>\d+)")
-
-# Temp files being written right now; signal and timeout handlers remove them on the way out.
-_IN_FLIGHT: set[str] = set()
 
 
 def _problem(path: str, reason: str, option: str, hint: str | None = None) -> UsageError:
     return UsageError(f"cannot read {option} file {path!r}: {reason}", hint=hint)
 
 
-def _open_regular(path: str, option: str) -> tuple[io.BufferedReader, int]:
+def open_regular(path: str, option: str) -> tuple[io.BufferedReader, int]:
     """Open a regular file for reading without blocking; return it and its size."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it just below.
@@ -69,8 +63,9 @@ def _open_regular(path: str, option: str) -> tuple[io.BufferedReader, int]:
         raise
 
 
-def _read_text(path: str, option: str) -> str:
-    handle, _ = _open_regular(path, option)
+def read_text(path: str, option: str) -> str:
+    """A regular file's text, decoded as UTF-8 (a leading BOM dropped); binary files refused."""
+    handle, _ = open_regular(path, option)
     with handle:
         try:
             raw = handle.read()
@@ -115,8 +110,9 @@ def _check_declared_size(stream: Any, available: int, path: str, option: str) ->
         )
 
 
-def _load_numpy(path: str, option: str, expect_npz: bool) -> Value:
-    handle, size = _open_regular(path, option)
+def load_numpy(path: str, option: str, expect_npz: bool) -> Value:
+    """An .npy array, or an .npz archive as named values; never unpickles, checks sizes first."""
+    handle, size = open_regular(path, option)
     where = f"{option} file {path!r}"
     with handle:
         magic = handle.read(6)
@@ -172,7 +168,7 @@ def _npz_arrays(loaded: Any, path: str, option: str) -> dict[str, np.ndarray]:
 
 
 def _load_json(path: str, option: str) -> Value:
-    text = _read_text(path, option)
+    text = read_text(path, option)
     where = f"{option} file {path!r}"
 
     def non_finite(word: str) -> None:
@@ -192,7 +188,7 @@ def _load_json(path: str, option: str) -> Value:
     if deepest > MAX_DEPTH:
         raise _problem(path, f"it is nested deeper than {MAX_DEPTH} levels", option)
     try:
-        decoded = json.loads(text, parse_constant=non_finite, object_pairs_hook=_unique_pairs)
+        decoded = json.loads(text, parse_constant=non_finite, object_pairs_hook=unique_pairs)
     except json.JSONDecodeError as exc:
         raise _problem(
             path, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", option
@@ -204,7 +200,12 @@ def _load_json(path: str, option: str) -> Value:
     return parse_value(decoded, where)
 
 
-def _cell(text: str, where: str) -> float | complex:
+def parse_cell(text: str, where: str) -> float | complex:
+    """One cell of a CSV or text table: a finite real or complex number.
+
+    >>> parse_cell(" 3+4j ", "pts.csv")
+    (3+4j)
+    """
     cell = text.strip()
     if not cell:
         raise ParseError(f"empty cell in {where}")
@@ -212,7 +213,7 @@ def _cell(text: str, where: str) -> float | complex:
         number: float | complex = float(cell)
     elif match := _COMPLEX_CELL.fullmatch(cell):
         number = complex(float(match["re"] or 0.0), float(match["im"]))
-    elif _NON_FINITE_CELL.fullmatch(cell):
+    elif NON_FINITE_CELL.fullmatch(cell):
         number = float("nan")
     else:
         raise ParseError(f"{cell[:40]!r} is not a number in {where}")
@@ -225,7 +226,7 @@ def _cell(text: str, where: str) -> float | complex:
 
 
 def _load_table(path: str, option: str, delimiter: str | None) -> Value:
-    text = _read_text(path, option)
+    text = read_text(path, option)
     where = f"{option} file {path!r}"
     if delimiter is None:
         rows = [line.split() for line in text.splitlines()]
@@ -244,14 +245,16 @@ def _load_table(path: str, option: str, delimiter: str | None) -> Value:
         raise _problem(path, "it holds no numbers", option)
     header = None
     first = [c.strip() for c in numbered[0][1]]
-    if all(_IDENTIFIER.fullmatch(c) and not _NON_FINITE_CELL.fullmatch(c) for c in first):
+    if all(_IDENTIFIER.fullmatch(c) and not NON_FINITE_CELL.fullmatch(c) for c in first):
         header = first
         numbered = numbered[1:]
         if len(set(header)) != len(header):
             raise _problem(path, "its header row repeats a name", option)
     table = []
     for line, row in numbered:
-        table.append([_cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)])
+        table.append(
+            [parse_cell(c, f"{where}, line {line}, column {j}") for j, c in enumerate(row, 1)]
+        )
         if len(table[-1]) != len(table[0]):
             raise UsageError(
                 f"{where}: line {line} has {len(table[-1])} values but the first row has "
@@ -296,7 +299,7 @@ def read_value_file(path: str, option: str = "--at") -> Value:
             hint=f"supported files: {', '.join(SUPPORTED_SUFFIXES)}",
         )
     if suffix in (".npy", ".npz"):
-        return _load_numpy(path, option, expect_npz=suffix == ".npz")
+        return load_numpy(path, option, expect_npz=suffix == ".npz")
     if suffix == ".json":
         return _load_json(path, option)
     try:

@@ -141,14 +141,14 @@ def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
     """Join the distributed run when ``scale.distributed``; do nothing otherwise.
 
     It must run before JAX computes anything. The process splits in two first (see
-    `supervisor`): the parent only waits for the child and returns its exit code; the child
-    joins the run and returns None, and goes on to compute.
+    `runtime.supervise_distributed`): the parent only waits for the child and returns its exit
+    code; the child joins the run and returns None, and goes on to compute.
     """
     if not scale.distributed:
         return None
-    from .._runtime import supervisor
+    from .. import _runtime as runtime
 
-    code = supervisor.supervise(scale, show_log)
+    code = runtime.supervise_distributed(scale, show_log)
     if code is not None:
         return code
     _join(scale)
@@ -158,7 +158,7 @@ def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
 def _join(scale: ScaleOut) -> None:
     import jax
 
-    from .._runtime import supervisor
+    from .. import _runtime as runtime
 
     with contextlib.suppress(AttributeError, KeyError, ValueError):
         # CPU processes exchange their shares through Gloo (the default in recent JAX).
@@ -189,7 +189,7 @@ def _join(scale: ScaleOut) -> None:
         jax.process_count(),
         True,
     )
-    supervisor.joined(_JOINED.process, _JOINED.processes)
+    runtime.announce_joined(_JOINED.process, _JOINED.processes)
 
 
 def writes() -> bool:

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _runtime as runtime
 from .._load.loader import Function, user_output_to_stderr
-from .._runtime import jaxsetup
 from ..errors import FunctionError, ResourceError, ShapeError, UsageError
 from ..results import FunctionInfo, InputInfo
 from .labels import PYTHON, Labels
@@ -200,7 +200,7 @@ def prepare(
     The output shape comes from `jax.eval_shape`, so nothing is computed; a function with
     Python control flow on values is called once instead.
     """
-    jaxsetup.enable_float64()
+    runtime.enable_float64()
     import jax
 
     if dtype not in DTYPES:

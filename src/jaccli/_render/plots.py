@@ -1,9 +1,9 @@
-"""Sensitivity charts and Jacobian heatmaps as image files (.png, .svg, .pdf).
+"""Sensitivity charts and Jacobian heatmaps as images (.png, .svg, .pdf).
 
 matplotlib is the optional ``plot`` extra. It is imported inside the functions, so commands
 without ``--plot`` neither need it nor pay for it. Figures use the object-oriented API (no
-pyplot: no global state, no GUI backend), are drawn under a temporary style, and are written
-atomically: the file appears whole or not at all.
+pyplot: no global state, no GUI backend) and are drawn under a temporary style. Each figure
+function returns the whole image as bytes; writing the file is the caller's job.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .._runtime.files import atomic_write
 from ..errors import MissingExtraError, UsageError
-from ..results import Chart
+from ..results import Chart, DerivativeResult, SensitivityResult
+from .matrix import matrix_view
+from .notation import format_point
+from .sensitivity import sensitivity_title
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 DPI = 150
@@ -75,17 +77,27 @@ def plot_format(path: str) -> str:
     return FORMATS[suffix]
 
 
-def charts_figure(charts: Sequence[Chart], path: str, title: str) -> None:
-    """Draw one panel per chart (the first 12 at most) and write the image to `path`.
+def figure(result: DerivativeResult | SensitivityResult, fmt: str) -> bytes:
+    """The picture of a result as a `fmt` image: its charts for a sensitivity result, else the
+    heatmap of its matrix."""
+    if isinstance(result, SensitivityResult):
+        return charts_figure(result.charts, fmt, sensitivity_title(result))
+    view = matrix_view(result)
+    title = f"Jacobian of {result.function.source} at {format_point(result.at)}"
+    return heatmap_figure(view.rows, view.columns, view.data, fmt, title)
+
+
+def charts_figure(charts: Sequence[Chart], fmt: str, title: str) -> bytes:
+    """One panel per chart (the first 12 at most), as a `fmt` image.
 
     Panels stack in one column, or form a grid of two or three columns when there are many.
-    Checks the suffix before anything else, so a bad one fails even without matplotlib:
+    Checks the format before anything else, so a bad one fails even without matplotlib:
 
-    >>> charts_figure([], "sens.gif", "f")
+    >>> charts_figure([], "gif", "f")
     Traceback (most recent call last):
-    jaccli.errors.UsageError: cannot tell the image format of --plot 'sens.gif' from its suffix '.gif'; use .png, .svg, .pdf
+    jaccli.errors.UsageError: cannot draw a 'gif' image; use png, svg or pdf
     """
-    fmt = plot_format(path)
+    _require_format(fmt)
     if not charts:
         raise UsageError("nothing to plot: the result has no charts")
     matplotlib, figure_class = _matplotlib()
@@ -105,22 +117,22 @@ def charts_figure(charts: Sequence[Chart], path: str, title: str) -> None:
         fig.suptitle(_literal(title), fontweight="bold")
         if len(charts) > len(shown):
             fig.supxlabel(f"first {len(shown)} of {len(charts)} outputs", fontsize=8, color="0.35")
-        _save(fig, path, fmt)
+        return _image_bytes(fig, fmt)
 
 
 def heatmap_figure(
-    rows: Sequence[str], columns: Sequence[str], data: np.ndarray, path: str, title: str
-) -> None:
-    """Draw a Jacobian (rows × columns) as a heatmap and write the image to `path`.
+    rows: Sequence[str], columns: Sequence[str], data: np.ndarray, fmt: str, title: str
+) -> bytes:
+    """A Jacobian (rows × columns) as a heatmap, as a `fmt` image.
 
     Real entries use a diverging colormap centred on zero; complex ones are shown as their
     absolute value (the title says so). Non-finite entries are grey, exact zeros get a dot.
 
-    >>> heatmap_figure(["f"], ["x"], np.ones((1, 1)), "jacobian.jpg", "J")
+    >>> heatmap_figure(["f"], ["x"], np.ones((1, 1)), "jpg", "J")
     Traceback (most recent call last):
-    jaccli.errors.UsageError: cannot tell the image format of --plot 'jacobian.jpg' from its suffix '.jpg'; use .png, .svg, .pdf
+    jaccli.errors.UsageError: cannot draw a 'jpg' image; use png, svg or pdf
     """
-    fmt = plot_format(path)
+    _require_format(fmt)
     values = np.asarray(data)
     if values.size == 0:
         raise UsageError("nothing to plot: the matrix is empty")
@@ -167,12 +179,20 @@ def heatmap_figure(
         ax.set_title(_literal(title), fontweight="bold")
         if notes:
             ax.set_xlabel("; ".join(notes), fontsize=7, color="0.35")
-        _save(fig, path, fmt)
+        return _image_bytes(fig, fmt)
 
 
 def require() -> None:
     """Refuse early, before any work is done, when matplotlib is not installed."""
     _matplotlib()
+
+
+def _require_format(fmt: str) -> None:
+    if fmt not in FORMATS.values():
+        raise UsageError(
+            f"cannot draw a {fmt!r} image; use png, svg or pdf",
+            hint="name the image file sens.png, sens.svg or sens.pdf",
+        )
 
 
 def _matplotlib() -> tuple[Any, Any]:
@@ -196,10 +216,10 @@ def _drawing(matplotlib: Any) -> Iterator[None]:
         yield
 
 
-def _save(fig: Any, path: str, fmt: str) -> None:
+def _image_bytes(fig: Any, fmt: str) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA[fmt])
-    atomic_write(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _panel(ax: Any, chart: Chart) -> None:

@@ -1,1 +1,25 @@
-"""_runtime"""
+"""Process-level concerns of a run: the standard streams, signals and the --timeout deadline,
+supervised child processes, JAX's compilation cache, and atomic output files.
+
+Other packages import these names from here. Nothing here imports JAX.
+"""
+
+from .cache import use_compilation_cache as use_compilation_cache
+from .distributed import announce_joined as announce_joined
+from .distributed import supervise_distributed as supervise_distributed
+from .distributed import worker_failed as worker_failed
+from .files import atomic_write as atomic_write
+from .files import atomic_writer as atomic_writer
+from .files import remove_partial_files as remove_partial_files
+from .jaxsetup import enable_float64 as enable_float64
+from .signals import Interrupted as Interrupted
+from .signals import Terminated as Terminated
+from .signals import deadline as deadline
+from .signals import terminate_on_sigterm as terminate_on_sigterm
+from .streams import ReaderGone as ReaderGone
+from .streams import silence_stdout as silence_stdout
+from .streams import stderr_is_terminal as stderr_is_terminal
+from .streams import stdin_problem as stdin_problem
+from .streams import stdout_is_terminal as stdout_is_terminal
+from .streams import write_stdout as write_stdout
+from .supervision import supervise as supervise

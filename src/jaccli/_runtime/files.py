@@ -10,12 +10,11 @@ import functools
 import os
 import re
 import stat
-import sys
-import tempfile
 from collections.abc import Callable, Iterator
 
-from .._runtime import runtime
 from ..errors import UsageError
+from .streams import flush_standard_streams
+from .supervision import announce_temp_file
 
 TEMP_PREFIX = ".jaccli-"
 _STREAM_PATH = re.compile(r"/dev/(?P<name>stdout|stderr)|(?:/dev/fd|/proc/self/fd)/(?P<fd>\d+)")
@@ -92,12 +91,14 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
     real = os.path.realpath(target)
     # Replace the file a symlink points at, not the symlink itself.
     directory = os.path.dirname(real) or "."
+    import tempfile  # here, not above: every run imports this module, few write a file
+
     try:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
     except OSError as exc:
         raise _write_failed(target, exc) from None
     _IN_FLIGHT.add(temp)
-    runtime.announce_temp_file(temp, True)
+    announce_temp_file(temp, True)
     try:
         try:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
@@ -114,15 +115,13 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
         raise
     finally:
         _IN_FLIGHT.discard(temp)
-        runtime.announce_temp_file(temp, False)
+        announce_temp_file(temp, False)
 
 
 def _write_stream(path: str, stream: re.Match, data: bytes) -> None:
     # Opening /proc/self/fd/1 anew would start at offset 0 (clobbering `>>`); use our own fd.
     fd = {"stdout": 1, "stderr": 2}.get(stream["name"]) or int(stream["fd"])
-    for handle in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            handle.flush()
+    flush_standard_streams()
     try:
         _write_all(fd, data)
     except OSError as exc:

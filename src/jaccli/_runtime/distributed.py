@@ -3,9 +3,9 @@
 JAX's distributed runtime ends a process with SIGABRT and a C++ stack trace when another process
 of the run dies or the coordinator cannot be reached in time: its health checks are fatal by
 design, so they cannot be caught in Python. So that such a run still ends with one line on stderr
-and exit code 4, `supervise` forks before JAX starts. The child computes, and reports its own
-errors as every jaccli run does; the parent only waits, returns the child's exit code, and, when
-the child was ended by a signal, says why, read from the runtime's log.
+and exit code 4, `supervise_distributed` forks before JAX starts. The child computes, and reports
+its own errors as every jaccli run does; the parent only waits, returns the child's exit code,
+and, when the child was ended by a signal, says why, read from the runtime's log.
 
 In the child, Python's ``sys.stdout`` and ``sys.stderr`` keep writing to the user's stdout and
 stderr, while file descriptors 1 and 2 (where the native runtime writes its log, and Gloo its
@@ -23,8 +23,10 @@ import signal
 import sys
 from typing import Any
 
-from .._runtime import runtime
 from ..errors import DistributedError
+from .signals import Interrupted, Terminated
+from .streams import flush_standard_streams
+from .supervision import fork_watched
 
 LOG_LIMIT = 1 << 20
 _JOINED_LINE = re.compile(rb"^jaccli-joined (\d+) (\d+)$", re.MULTILINE)
@@ -32,41 +34,40 @@ _worker = False
 _exit_code: int | None = None
 
 
-def supervise(scale: Any, show_log: bool) -> int | None:
+def supervise_distributed(scale: Any, show_log: bool) -> int | None:
     """Fork: return None in the child (which goes on to compute), and the child's exit code in
     the parent once the child has ended.
+
+    A supervisor ended by --timeout or SIGKILL takes the child with it (Linux), so that no worker
+    is left behind. Where the platform has no fork, the run goes on unsupervised (None).
 
     Raises:
         DistributedError: in the parent, when the child was ended by a signal (exit 4).
     """
-    if not hasattr(os, "fork"):
-        return None  # no fork on this platform: the run goes on unsupervised
-    parent = os.getpid()
     log = bytearray()
 
     def become_worker(log_fd: int) -> None:
         global _worker
         _worker = True
-        _become_worker(log_fd, parent)
+        _become_worker(log_fd)
 
     def keep(chunk: bytes) -> None:
         log.extend(chunk)
         del log[:-LOG_LIMIT]
 
-    ended = runtime.fork_watched(become_worker, keep)
+    ended = fork_watched(become_worker, keep, end_with_parent=True)
     if ended is None:
         return None
     if show_log:
         sys.stderr.write(log.decode(errors="replace"))
-    if os.WIFEXITED(ended.status):
-        return os.WEXITSTATUS(ended.status)
-    message, hint = cause(bytes(log), os.WTERMSIG(ended.status), scale)
+    if ended.signum is None:
+        return ended.exit_code
+    message, hint = cause(bytes(log), ended.signum, scale)
     raise DistributedError(message, hint=hint)
 
 
-def _become_worker(log_fd: int, parent: int) -> None:
+def _become_worker(log_fd: int) -> None:
     """Point fds 1 and 2 at the log pipe, and Python's stdout and stderr at the user's."""
-    _end_with_parent(parent)
     for name, fd in (("stdout", 1), ("stderr", 2)):
         stream = getattr(sys, name)
         try:
@@ -88,28 +89,14 @@ def _become_worker(log_fd: int, parent: int) -> None:
     os.close(log_fd)
 
 
-def _end_with_parent(parent: int) -> None:
-    """Have the kernel end the child with its parent (Linux), so that a supervisor ended by
-    --timeout or SIGKILL does not leave a worker behind."""
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent ended before the request took effect
-        os._exit(4)
-
-
-def joined(process: int, processes: int) -> None:
+def announce_joined(process: int, processes: int) -> None:
     """Tell the supervisor who this process is in the run (for its messages)."""
     if _worker:
         with contextlib.suppress(OSError):
             os.write(2, f"\njaccli-joined {process} {processes}\n".encode())
 
 
-def failed(exc: BaseException) -> None:
+def worker_failed(exc: BaseException) -> None:
     """Note that the worker's command failed with ``exc``. Once its error is reported, the worker
     then exits at once, without waiting at the runtime's shutdown barrier for processes that
     are still computing (they would abort it after the timeout, and the supervisor would report
@@ -117,8 +104,6 @@ def failed(exc: BaseException) -> None:
     global _exit_code
     if not _worker:
         return
-    from .._runtime.runtime import Interrupted, Terminated
-
     if isinstance(exc, (KeyboardInterrupt, Interrupted)):
         code = 130
     elif isinstance(exc, Terminated):
@@ -137,9 +122,7 @@ def failed(exc: BaseException) -> None:
 
 
 def _leave() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
+    flush_standard_streams()
     os._exit(_exit_code if _exit_code is not None else 3)
 
 

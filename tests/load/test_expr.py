@@ -18,7 +18,7 @@ import sympy
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-import jaccli._load.expr as expr_module
+import jaccli._load.expr.parser as expr_module
 from jaccli._load.expr import ExprInput, parse_expr
 from jaccli.errors import JaccliError, ParseError, ShapeError, UnsafeExpressionError
 

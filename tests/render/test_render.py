@@ -1,4 +1,4 @@
-"""Tests for jaccli._render.render: labelled matrix views and every output format."""
+"""Tests for jaccli._render: labelled matrix views, every output format and the tables."""
 
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ import numpy as np
 import pytest
 
 import jaccli
-from jaccli._render.render import (
-    error_text,
-    escape,
+from jaccli._render import (
     format_for_path,
     matrix_view,
     render,
@@ -24,7 +22,7 @@ from jaccli._render.render import (
     to_npz_bytes,
     to_table_text,
 )
-from jaccli.errors import FunctionError, ShapeError, UsageError
+from jaccli.errors import UsageError
 
 
 def _close(actual, expected):
@@ -267,34 +265,7 @@ def test_table_escapes_hostile_source():
     assert "evil\\x1b[31m" in text
 
 
-# --- escape, errors, formats -------------------------------------------------------------------
-
-
-def test_escape():
-    assert escape("\x1b[31m") == "\\x1b[31m"
-    assert escape("a\nb\tc") == "a\\nb\\tc"
-    assert escape("x[0] · ∂f") == "x[0] · ∂f"
-
-
-def test_error_text_plain():
-    exc = ShapeError("--v has shape (3,)\x1b[0m", hint="pass 2 numbers")
-    text = error_text(exc, json_mode=False)
-    assert text == "jaccli: error: --v has shape (3,)\\x1b[0m\nhint: pass 2 numbers\n"
-    assert error_text(FunctionError("boom"), json_mode=False) == "jaccli: error: boom\n"
-
-
-def test_error_text_json():
-    exc = FunctionError("f raised ValueError", hint="fix f")
-    text = error_text(exc, json_mode=True)
-    assert text.endswith("\n")
-    assert text.count("\n") == 1
-    payload = json.loads(text)
-    assert payload == {
-        "error": {"code": 3, "type": "function", "message": "f raised ValueError", "hint": "fix f"}
-    }
-    bare = json.loads(error_text(UsageError("bad"), json_mode=True))
-    assert bare["error"]["hint"] is None
-    assert bare["error"]["code"] == 2
+# --- formats from file names ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

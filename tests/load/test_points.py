@@ -1,4 +1,5 @@
-"""Tests for jaccli._load.points: parsing --at/--v text and binding it to parameters."""
+"""Tests for jaccli._load.points, .literal and .arrays: parsing --at/--v text and binding it to
+parameters."""
 
 from __future__ import annotations
 
@@ -11,15 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from jaccli._load.points import (
-    MAX_DEPTH,
-    ParsedPoint,
-    bind_point,
-    describe_shape,
-    parse_point,
-    parse_value,
-    shape_of,
-)
+from jaccli._load.arrays import MAX_DEPTH, describe_shape, parse_value, shape_of
+from jaccli._load.points import ParsedPoint, bind_point, parse_point
 from jaccli.errors import JaccliError, ParseError, ShapeError, UsageError
 
 

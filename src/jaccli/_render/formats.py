@@ -1,0 +1,129 @@
+"""Machine formats: JSON, CSV, LaTeX, .npy, .npz and Matrix Market, and the format a file
+name's suffix implies.
+
+Every writer returns the whole output as text or bytes, so nothing reaches stdout or a file
+until it is complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import numpy as np
+
+from ..errors import UsageError
+from ..results import DerivativeResult, InfoResult
+from .matrix import TITLES, checked_derivative, matrix_view, result_arrays
+from .messages import escape
+from .notation import exact_number
+
+FORMATS = ("table", "json", "csv", "npy", "npz", "latex", "mtx")
+SUFFIX_FORMATS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".npy": "npy",
+    ".npz": "npz",
+    ".tex": "latex",
+    ".txt": "table",
+    ".mtx": "mtx",
+}
+BINARY_FORMATS = ("npy", "npz")
+
+
+def format_for_path(path: str) -> str:
+    """The output format implied by a file name's suffix.
+
+    >>> format_for_path("J.TEX")
+    'latex'
+    """
+    for suffix, fmt in SUFFIX_FORMATS.items():
+        if path.lower().endswith(suffix):
+            return fmt
+    raise UsageError(
+        f"cannot tell the format of --output {escape(path)} from its suffix",
+        hint="use one of " + ", ".join(SUFFIX_FORMATS) + " or pass --format",
+    )
+
+
+def to_json_text(result: DerivativeResult | InfoResult) -> str:
+    """Strict JSON (one line); ``allow_nan=False`` is the final guard against NaN slipping out."""
+    return json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def to_csv_text(result: DerivativeResult) -> str:
+    """The labelled matrix as CSV: a header of input labels, then one labelled row per output."""
+    result = checked_derivative(result)
+    view = matrix_view(result)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    corner = "output" if result.command in ("jacobian", "jvp") else "input"
+    writer.writerow([corner, *view.columns])
+    for label, row in zip(view.rows, view.data, strict=True):
+        writer.writerow([label, *(exact_number(x) for x in row)])
+    return buffer.getvalue()
+
+
+def to_latex_text(result: DerivativeResult) -> str:
+    """The matrix as a LaTeX ``bmatrix``, entries to six significant digits."""
+    view = matrix_view(result)
+    lines = [" & ".join(_latex_number(x) for x in row) + r" \\" for row in view.data]
+    return "\\begin{bmatrix}\n" + "\n".join(lines) + "\n\\end{bmatrix}\n"
+
+
+def _latex_number(x: Any) -> str:
+    if np.iscomplexobj(x):
+        return f"{x.real:.6g} {'+' if x.imag >= 0 else '-'} {abs(x.imag):.6g}i"
+    return f"{float(x):.6g}"
+
+
+def to_npy_bytes(result: DerivativeResult) -> bytes:
+    """The result as one .npy array; UsageError when it has several parts."""
+    if isinstance(result.result, dict):
+        raise UsageError(
+            "the result has several parts (" + ", ".join(result_arrays(result)) + "); "
+            ".npy holds one array",
+            hint="write .npz (--output result.npz) or choose one argument with --wrt",
+        )
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(result.result), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def to_npz_bytes(result: DerivativeResult) -> bytes:
+    """The result's arrays in one .npz, keyed by argument (``params.w`` for nested ones)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **result_arrays(result))
+    return buffer.getvalue()
+
+
+def to_matrix_market_text(matrix: Any, comment: str = "") -> str:
+    """A matrix (dense or SciPy sparse) in Matrix Market coordinate form; values round-trip."""
+    import scipy.io
+    import scipy.sparse as sp
+
+    buffer = io.BytesIO()
+    scipy.io.mmwrite(buffer, sp.coo_array(matrix), comment=_ascii(comment))
+    return buffer.getvalue().decode("ascii")
+
+
+def _ascii(text: str) -> str:
+    """Matrix Market files are ASCII: ``J·v`` is written ``J*v``, ``vᵀ`` is ``v^T``."""
+    text = text.replace("·", "*").replace("ᵀ", "^T")
+    return text.encode("ascii", "replace").decode("ascii")
+
+
+def matrix_market_comment(result: DerivativeResult) -> str:
+    """The comment line of a Matrix Market file: what the matrix is and how it is laid out."""
+    title = TITLES.get(checked_derivative(result).command, result.command)
+    return (
+        f"jaccli: {title} of {escape(result.function.source)}; rows are the outputs, columns "
+        "the inputs, both flat in row-major order (see jaccli's README)"
+    )
+
+
+def unknown_format(fmt: str) -> UsageError:
+    """The error for a format no renderer knows."""
+    return UsageError(f"unknown format {fmt!r}", hint="formats: " + ", ".join(FORMATS))

@@ -1,0 +1,56 @@
+"""The whole output for any result in a chosen format: the one place that picks the renderer."""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from ..results import (
+    DerivativeResult,
+    InfoResult,
+    SensitivityResult,
+    SparseJacobian,
+    SymbolicResult,
+)
+from .formats import (
+    matrix_market_comment,
+    to_csv_text,
+    to_json_text,
+    to_latex_text,
+    to_matrix_market_text,
+    to_npy_bytes,
+    to_npz_bytes,
+    unknown_format,
+)
+from .matrix import matrix_view
+from .sensitivity import to_sensitivity_text
+from .sparse import render_sparse
+from .symbolic import to_symbolic_text
+from .tables import to_table_text
+
+
+def render(
+    result: DerivativeResult | InfoResult, fmt: str, color: bool = False, width: int = 100
+) -> str | bytes:
+    """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz."""
+    if fmt == "json":
+        return to_json_text(result)
+    if isinstance(result, SensitivityResult):
+        return to_sensitivity_text(result, fmt, color=color, width=width)
+    if isinstance(result, SymbolicResult):
+        return to_symbolic_text(result, fmt, color=color, width=width)
+    if isinstance(result, DerivativeResult) and isinstance(result.result, SparseJacobian):
+        return render_sparse(result, fmt, color=color, width=width)
+    if fmt == "table":
+        return to_table_text(result, color=color, width=width)
+    if isinstance(result, InfoResult):
+        raise UsageError(f"info has no {fmt} form", hint="use --format table or json")
+    if fmt == "csv":
+        return to_csv_text(result)
+    if fmt == "latex":
+        return to_latex_text(result)
+    if fmt == "npy":
+        return to_npy_bytes(result)
+    if fmt == "npz":
+        return to_npz_bytes(result)
+    if fmt == "mtx":
+        return to_matrix_market_text(matrix_view(result).data, matrix_market_comment(result))
+    raise unknown_format(fmt)

@@ -1,0 +1,125 @@
+"""Ending a run on a signal or at its deadline, with cleanup and the exit code SPEC §6 gives.
+
+SIGTERM becomes `Terminated` (exit 143) and Ctrl-C `Interrupted` (exit 130), so that `cli.main`
+removes half-written files and says why before it ends.
+
+The --timeout deadline is a watchdog thread rather than SIGALRM because Python signal handlers
+only run between bytecodes, and the work being bounded may sit for minutes inside XLA's compiler
+or a long-running C call. When the deadline passes, the watchdog writes the error, removes any
+half-written output file, and ends the process with exit code 4. (A C call that holds the GIL
+keeps that thread from running too: `supervision.supervise` covers that case from outside.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .files import remove_partial_files
+
+# How long a signal's exception has to end the run before the process is ended without it.
+SIGNAL_GRACE_SECONDS = 2.0
+
+
+class Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so cleanup runs and the exit code is 143."""
+
+
+class Interrupted(BaseException):
+    """Raised in the main thread on Ctrl-C (SIGINT) so cleanup runs and the exit code is 130.
+
+    Not a KeyboardInterrupt: typer's command runner turns that into a bare exit 130 before
+    `cli.main` could remove half-written files and say "interrupted".
+    """
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None, on_expire: Callable[[], None]) -> Iterator[None]:
+    """Run the body with a wall-clock limit; ``on_expire`` reports and cleans up, then exit 4."""
+    if not seconds:
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        if not finished.wait(seconds):
+            try:
+                on_expire()
+            finally:
+                os._exit(4)
+
+    watcher = threading.Thread(target=watch, name="jaccli-deadline", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into `Terminated` and Ctrl-C (SIGINT) into `Interrupted` while the body runs,
+    and make sure that neither is lost (main thread only).
+
+    A signal's exception is raised wherever the main thread happens to be, and that can be a
+    garbage-collection callback (JAX registers one) or a ``__del__``, where Python prints
+    "Exception ignored" and carries on: the run would go on to the end and exit 0. So each
+    signal also starts `_end_after_grace`, which ends the process if the exception did not.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        _end_after_grace(143, "jaccli: terminated\n")
+        raise Terminated()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        _end_after_grace(130, "jaccli: interrupted\n")
+        raise Interrupted()
+
+    def quiet_lost_signal(unraisable: Any) -> None:
+        # A signal's exception lost in a callback: the watchdog above ends the run; Python's
+        # "Exception ignored ... Traceback" would only be noise on stderr.
+        if isinstance(unraisable.exc_value, (KeyboardInterrupt, Interrupted, Terminated)):
+            return
+        previous_hook(unraisable)
+
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = quiet_lost_signal
+    previous_term = signal.signal(signal.SIGTERM, on_sigterm)
+    # Leave SIGINT alone where Python did not install its own handler (ignored by the shell).
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous_hook
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)
+
+
+def _end_after_grace(code: int, message: str) -> None:
+    """End the process with ``code`` unless it has ended by itself within the grace period,
+    doing what `cli.main` does for a signal: remove half-written files and say so."""
+
+    def watch() -> None:
+        time.sleep(SIGNAL_GRACE_SECONDS)
+        # Still here: the exception was lost (or the interpreter is slow to shut down, in which
+        # case cli.main has already cleaned up and reported).
+        if not sys.is_finalizing():
+            remove_partial_files()
+            with contextlib.suppress(Exception):
+                sys.stderr.write(message)
+                sys.stderr.flush()
+        os._exit(code)
+
+    threading.Thread(target=watch, name="jaccli-signal", daemon=True).start()

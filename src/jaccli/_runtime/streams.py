@@ -1,0 +1,105 @@
+"""The standard streams: whether they are terminals, and writing finished output to stdout.
+
+Results go to stdout in one write, so that a reader that leaves early (``| head -1``), a full
+disk or a closed stdout each end the run the way SPEC §6 asks, not with a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+
+from ..errors import UsageError
+
+
+def stdout_is_terminal() -> bool:
+    """Whether stdout is a terminal; False when the process started with stdout closed."""
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal (for progress bars); False when stderr is closed."""
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def stdin_problem() -> str | None:
+    """Why stdin cannot be read as a stream of points (closed, or a terminal), or None."""
+    if sys.stdin is None:
+        return "stdin is closed"
+    if sys.stdin.isatty():
+        return "stdin is a terminal"
+    return None
+
+
+def flush_standard_streams() -> None:
+    """Flush Python's stdout and stderr, ignoring streams that are closed or broken.
+
+    Needed before the process forks or writes to file descriptors 1 and 2 directly, so that
+    what Python still holds comes out first, and only once.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+class ReaderGone(BrokenPipeError):
+    """stdout's reader went away (``| head -1``): `cli.main` ends quietly with exit 141.
+
+    It carries no errno on purpose: typer's command runner turns an OSError whose errno is EPIPE
+    into a bare exit 1 before `cli.main` sees it, and 1 means "computed, but not clean".
+    """
+
+
+def write_stdout(data: str | bytes) -> None:
+    """Write finished output to stdout in one go and flush it.
+
+    A reader that went away (EPIPE) surfaces as `ReaderGone` for `cli.main` to end quietly;
+    any other write failure (a full disk, /dev/full, stdout closed) is an error with a non-zero
+    exit. Either way stdout is pointed at /dev/null afterwards so the interpreter's final flush
+    stays silent.
+    """
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise UsageError(
+            "cannot write the result to stdout: stdout is closed",
+            hint="give stdout somewhere to go, or write a file with --output FILE",
+        )
+    try:
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream put in place by the caller
+            sys.stdout.write(data if isinstance(data, str) else data.decode())
+            sys.stdout.flush()
+            return
+        if isinstance(data, str):
+            data = data.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
+        # Under PYTHONUNBUFFERED=1 (python -u) `buffer` is the raw file, whose write may take
+        # only part of the bytes, as when a pipe's reader leaves mid-write; a text write would
+        # drop the rest silently and end with exit 0. Write until every byte is taken.
+        view = memoryview(data)
+        while view:
+            written = buffer.write(view)
+            if written is None:  # a non-blocking stdout that is full
+                raise BlockingIOError(errno.EAGAIN, "stdout is non-blocking and full")
+            view = view[written:]
+        buffer.flush()
+    except OSError as exc:
+        silence_stdout()
+        if isinstance(exc, BrokenPipeError):
+            raise ReaderGone("the reader of stdout went away") from None
+        raise UsageError(
+            f"cannot write the result to stdout: {exc.strerror or exc}",
+            hint="check the disk or the pipe stdout goes to",
+        ) from None
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null (after a failed write nothing more can go there)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

@@ -1,0 +1,16 @@
+"""Writing finished output to stdout (jaccli._runtime.streams)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from jaccli import _runtime as runtime
+from jaccli.errors import UsageError
+
+
+def test_write_stdout_with_stdout_closed(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", None)
+    with pytest.raises(UsageError, match="stdout is closed"):
+        runtime.write_stdout("{}\n")
