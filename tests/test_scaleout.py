@@ -23,7 +23,7 @@ import pytest
 
 from conftest import ROOT
 from jaccli import _operations
-from jaccli._operations import scaleout
+from jaccli._cli import scale_options
 from jaccli.errors import UsageError
 
 JACCLI = Path(sys.executable).with_name("jaccli")
@@ -100,12 +100,12 @@ def _distributed(
 
 
 def test_devices_option_is_all_or_a_positive_number():
-    assert scaleout.parse_devices(None) is None
-    assert scaleout.parse_devices("ALL") is None
-    assert scaleout.parse_devices("3") == 3
+    assert scale_options.parse_devices(None) is None
+    assert scale_options.parse_devices("ALL") is None
+    assert scale_options.parse_devices("3") == 3
     for bad in ("0", "-2", "two"):
         with pytest.raises(UsageError, match="--devices must be all or a positive number"):
-            scaleout.parse_devices(bad)
+            scale_options.parse_devices(bad)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_devices_option_is_all_or_a_positive_number():
 def test_scale_out_options_are_checked_against_each_other(options, message):
     given = {"devices": None, "distributed": False, **options}
     with pytest.raises(UsageError, match=message):
-        scaleout.from_options(**given)
+        scale_options.from_options(**given)
 
 
 @pytest.mark.parametrize("count", [1, 7, 64, 100, 1001])

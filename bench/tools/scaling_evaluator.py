@@ -37,10 +37,11 @@ def _arguments() -> argparse.Namespace:
 def main() -> int:
     """Join (if asked), compile, then time ``--warm`` passes over all the points."""
     args = _arguments()
+    from jaccli._cli.scale_options import from_options
     from jaccli._operations import scaleout
 
     distributed = args.num_processes is not None
-    scale = scaleout.from_options(
+    scale = from_options(
         args.devices,
         distributed,
         args.coordinator if distributed else None,

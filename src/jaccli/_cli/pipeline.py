@@ -104,8 +104,9 @@ def scale_out(common: Common) -> Any:
     import typer
 
     from .._operations import scaleout
+    from .scale_options import from_options
 
-    scale = scaleout.from_options(
+    scale = from_options(
         common.devices,
         common.distributed,
         common.coordinator,

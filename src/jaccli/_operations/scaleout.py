@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from .._problem import PYTHON, Labels
 from ..errors import DistributedError, UsageError
 
 AXIS = "batch"
 DEFAULT_TIMEOUT = 120.0
-_ADDRESS = re.compile(r"\[?[^\s\[\]]+\]?:\d{1,5}")
 
 
 @dataclass(frozen=True)
@@ -54,74 +53,8 @@ class ScaleOut:
     num_processes: int | None = None
     process_id: int | None = None
     timeout: float = DEFAULT_TIMEOUT
-
-
-def parse_devices(text: str | None) -> int | None:
-    """``--devices``: ``all`` (None) or a positive number of devices.
-
-    >>> parse_devices("all") is None, parse_devices("4")
-    (True, 4)
-    """
-    if text is None or text.strip().lower() == "all":
-        return None
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise UsageError(
-            f"--devices must be all or a positive number, got {text!r}", hint="e.g. --devices 4"
-        )
-    return count
-
-
-def from_options(
-    devices: str | None,
-    distributed: bool,
-    coordinator: str | None = None,
-    num_processes: int | None = None,
-    process_id: int | None = None,
-    timeout: float | None = None,
-) -> ScaleOut:
-    """Check the scale-out options against each other and bundle them.
-
-    >>> from_options("2", False)
-    ScaleOut(devices=2, distributed=False, coordinator=None, num_processes=None, process_id=None, timeout=120.0)
-    """
-    explicit = {
-        "--coordinator": coordinator,
-        "--num-processes": num_processes,
-        "--process-id": process_id,
-        "--distributed-timeout": timeout,
-    }
-    given = [name for name, value in explicit.items() if value is not None]
-    if given and not distributed:
-        raise UsageError(
-            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} with --distributed",
-            hint="add --distributed to run as one process of several",
-        )
-    if coordinator is not None and not _ADDRESS.fullmatch(coordinator):
-        raise UsageError(
-            f"--coordinator must be HOST:PORT, got {coordinator!r}", hint="e.g. 10.0.0.1:1234"
-        )
-    if num_processes is not None and num_processes < 1:
-        raise UsageError(f"--num-processes must be at least 1, got {num_processes}")
-    if process_id is not None and (
-        process_id < 0 or (num_processes is not None and process_id >= num_processes)
-    ):
-        raise UsageError(
-            f"--process-id must be between 0 and --num-processes - 1, got {process_id}"
-        )
-    if timeout is not None and timeout <= 0:
-        raise UsageError(f"--distributed-timeout must be positive, got {timeout:g}")
-    return ScaleOut(
-        parse_devices(devices),
-        distributed,
-        coordinator,
-        num_processes,
-        process_id,
-        DEFAULT_TIMEOUT if timeout is None else timeout,
-    )
+    labels: Labels = PYTHON
+    """How messages name the options (the command line's flags, or Python's names)."""
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -174,10 +107,11 @@ def _join(scale: ScaleOut) -> None:
             shutdown_timeout_seconds=seconds,
         )
     except ValueError as exc:
+        name = scale.labels
         raise UsageError(
-            f"--distributed found no cluster to join ({exc})",
-            hint="run under srun or mpirun, or give --coordinator HOST:PORT --num-processes N "
-            "--process-id I",
+            f"{name('distributed')} found no cluster to join ({exc})",
+            hint=f"run under srun or mpirun, or give {name('coordinator')} HOST:PORT "
+            f"{name('num_processes')} N {name('process_id')} I",
         ) from None
     except RuntimeError as exc:
         raise DistributedError(
@@ -266,7 +200,7 @@ def spread(device: Any, scale: ScaleOut | None) -> Spread | None:
     does all the work (the unsharded path, unchanged).
 
     Raises:
-        UsageError: ``--devices N`` asks for more devices than this process has.
+        UsageError: ``devices`` asks for more devices than this process has.
     """
     import jax
     import numpy as np
@@ -279,13 +213,14 @@ def spread(device: Any, scale: ScaleOut | None) -> Spread | None:
     local.sort(key=lambda d: (d != device, d.id))
     count = len(local) if scale.devices is None else scale.devices
     if count > len(local):
+        devices = scale.labels("devices")
         raise UsageError(
-            f"--devices {count}: this process has {len(local)} {platform} "
+            f"{devices} {count}: this process has {len(local)} {platform} "
             f"device{'' if len(local) == 1 else 's'}",
             hint=(
                 f"for {count} CPU devices set JAX_NUM_CPU_DEVICES={count} before starting jaccli"
                 if platform == "cpu"
-                else "choose fewer, or --devices all"
+                else f"choose fewer, or {devices} all"
             ),
         )
     processes = jax.process_count() if _JOINED.active else 1
