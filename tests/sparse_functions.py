@@ -1,6 +1,6 @@
 """Functions with hand-known Jacobian sparsity patterns, and the raw-JAX truth: shared by the
 pattern and colouring tests (tests/derivatives/test_sparsity_pattern.py) and the --sparse tests
-(tests/test_sparsity.py)."""
+(tests/operations/test_sparse_jacobians.py)."""
 
 from __future__ import annotations
 

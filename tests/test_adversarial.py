@@ -8,7 +8,7 @@ ran: a canary file the payload would create never appears.
 Most cases run in-process (the ``cli`` fixture). Those that need a real process — signals,
 ``--timeout``, closed or broken standard streams — run the installed console script. Unit-level
 versions of many cases live in load/ (test_expr.py, test_points.py, test_values.py and
-test_loader.py) and runtime/test_files.py; test_cli.py and test_subprocess.py hold the CLI cases this file does not repeat (``--at 1,,2``,
+test_loader.py) and runtime/test_files.py; cli/test_cli.py and test_subprocess.py hold the CLI cases this file does not repeat (``--at 1,,2``,
 ``--at one``, ``x.__class__``, ``x\\x1b[31m``, a file returning None, a missing output
 directory, the basic SIGINT/SIGTERM/timeout/``/dev/full`` runs).
 """

@@ -251,7 +251,7 @@ def test_grad_and_hvp_at_can_leave_the_value_out():
     from jaccli import _operations, _problem
     from jaccli._load import loader
 
-    sample = str(Path(__file__).resolve().parent.parent / "samples" / "rosenbrock.py")
+    sample = str(Path(__file__).resolve().parents[2] / "samples" / "rosenbrock.py")
     problem = _problem.prepare(loader.load(sample), {"x": np.array([-1.2, 1.0])})
     grad = _operations.run(problem, "grad", value=False)
     assert grad.value is None and grad.to_dict()["value"] is None

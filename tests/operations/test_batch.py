@@ -299,7 +299,7 @@ def test_array_files_must_share_a_batch_axis(tmp_path):
 def test_streaming_through_a_real_pipe():
     """A result comes back before stdin closes; a malformed line then fails with its number."""
     script = Path(sys.executable).with_name("jaccli")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     with subprocess.Popen(
         [str(script), "jacobian", "samples/elementwise.py", "--batch", "-"],
         cwd=root,
