@@ -10,7 +10,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _render as render
 from .. import _runtime as runtime
 from ..errors import NotCleanError, UsageError
 
@@ -39,10 +38,14 @@ class Output:
             sys.stderr.flush()
 
     def warn(self, message: str) -> None:
+        from .. import _render as render
+
         self.note(f"warning: {render.escape(message)}")
 
     def write(self, data: str | bytes, what: str) -> None:
         """The whole output: to the file (atomically) or to stdout."""
+        from .. import _render as render
+
         if self.path:
             runtime.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
             self.note(f"wrote {what} to {render.escape(self.path)}")
@@ -53,6 +56,8 @@ class Output:
 def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:
     """The output of a command: ``--format``, else the ``--output`` file's suffix, else a table
     on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work."""
+    from .. import _render as render
+
     fmt = "table" if fmt == "text" else fmt
     if fmt is not None and fmt not in render.FORMATS:
         raise UsageError(f"--format must be one of {', '.join(render.FORMATS)}, got {fmt!r}")
@@ -73,6 +78,8 @@ def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool
 
 def emit(output: Output, result: Any, plot: str | None = None) -> None:
     """Render a finished result, write it (and its ``--plot``), and set the exit status."""
+    from .. import _render as render
+
     data = render.render(result, output.format, color=output.color, width=output.width)
     for warning in result.warnings:
         output.warn(warning)
@@ -103,6 +110,8 @@ def refuse_nonfinite(output: Output, count: int, what: str) -> None:
 
 def draw(result: Any, path: str, output: Output) -> None:
     """The ``--plot`` picture of a result, written atomically."""
+    from .. import _render as render
+
     plots = render.plots
     runtime.atomic_write(path, plots.figure(result, plots.plot_format(path)))
     output.note(f"wrote the chart to {render.escape(path)}")
