@@ -86,29 +86,32 @@ def jvp(
     f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
 ) -> DerivativeResult:
     """J·v: ``v`` shaped like the differentiated argument (a tuple or dict for several)."""
-    from . import _operations
-
-    problem = _problem(f, args, wrt, dtype, device)
-    return _operations.run(problem, "jvp", vector=tree_value(v, len(problem.wrt)))
+    return _product("jvp", f, args, v, wrt, dtype, device)
 
 
 def vjp(
     f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
 ) -> DerivativeResult:
     """vᵀ·J: ``v`` shaped like the output."""
-    from . import _operations
-
-    return _operations.run(_problem(f, args, wrt, dtype, device), "vjp", vector=as_value(v))
+    return _product("vjp", f, args, v, wrt, dtype, device)
 
 
 def hvp(
     f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
 ) -> DerivativeResult:
     """H·v without forming H: ``v`` shaped like the differentiated argument."""
+    return _product("hvp", f, args, v, wrt, dtype, device)
+
+
+def _product(
+    command: str, f: Any, args: tuple[Any, ...], v: Any, wrt: Any, dtype: str, device: str
+) -> DerivativeResult:
+    """jvp, vjp or hvp: ``v`` goes with the output (vjp) or the differentiated arguments."""
     from . import _operations
 
     problem = _problem(f, args, wrt, dtype, device)
-    return _operations.run(problem, "hvp", vector=tree_value(v, len(problem.wrt)))
+    vector = as_value(v) if command == "vjp" else tree_value(v, len(problem.wrt))
+    return _operations.run(problem, command, vector=vector)
 
 
 def info(

@@ -97,44 +97,40 @@ def _refuse_check_options(request: Request) -> None:
         raise UsageError("--rtol, --atol and --against apply with --check only")
 
 
-_DERIVATIVE = (*SOURCE, "at", "batch")
+_DERIVATIVE = (*SOURCE, "at", "batch", "wrt")
+_PRODUCT = (*_DERIVATIVE, "v", *CHECK)
 COMMANDS = (
     Command(
         "jacobian",
         "The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained).",
-        (*_DERIVATIVE, "wrt", "mode", *CHECK, "plot", "sparse"),
+        (*_DERIVATIVE, "mode", *CHECK, "plot", "sparse"),
         derivative,
     ),
     Command(
         "jvp",
         "J·v in one forward pass, without forming J (v shaped like the input).",
-        (*_DERIVATIVE, "v", "wrt", *CHECK),
+        _PRODUCT,
         derivative,
         vector="input",
     ),
     Command(
         "vjp",
         "vᵀ·J in one reverse pass, without forming J (v shaped like the output).",
-        (*_DERIVATIVE, "v", "wrt", *CHECK),
+        _PRODUCT,
         derivative,
         vector="output",
     ),
     Command(
         "grad",
         "The gradient of a scalar-valued function (reverse mode).",
-        (*_DERIVATIVE, "wrt", *CHECK),
+        (*_DERIVATIVE, *CHECK),
         derivative,
     ),
-    Command(
-        "hessian",
-        "The Hessian, forward-over-reverse.",
-        (*_DERIVATIVE, "wrt", *CHECK),
-        derivative,
-    ),
+    Command("hessian", "The Hessian, forward-over-reverse.", (*_DERIVATIVE, *CHECK), derivative),
     Command(
         "hvp",
         "H·v without forming H (forward-over-reverse; v shaped like the input).",
-        (*_DERIVATIVE, "v", "wrt", *CHECK),
+        _PRODUCT,
         derivative,
         vector="input",
     ),

@@ -79,48 +79,52 @@ def check_mode(mode: str, labels: Any) -> None:
         raise UsageError(f"{labels('mode')} must be auto, fwd or rev, got {mode!r}")
 
 
-def _at(problem: Problem, values: tuple[Any, ...]) -> Problem:
+def at_each_point(problem: Problem, transform: Callable[..., Any]) -> Callable[..., Any]:
+    """A plan's derivative: ``transform(fn, primals, vector, with_value)`` at a point's values."""
     import dataclasses
 
-    return dataclasses.replace(problem, values=values)
+    def derivative(values: tuple[Any, ...], vector: Any, with_value: bool = True) -> Any:
+        p = dataclasses.replace(problem, values=values)
+        return transform(p.call, p.primals, vector, with_value)
+
+    return derivative
 
 
 def _value(problem: Problem, **_: Any) -> Plan:
     """The function alone (sampling-based sensitivity analysis): no derivative."""
     from .._derivatives import compute
 
-    def value(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
+    def value(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         import jax.numpy as jnp
 
-        p = _at(problem, values)
-        return compute.Derivative(value=p.call(*p.primals), result=jnp.zeros(()), compiled=True)
+        return compute.Derivative(value=fn(*primals), result=jnp.zeros(()), compiled=True)
 
-    return Plan("value", value, to_numpy, None, "none", "no derivative", None, False, 0)
+    derivative = at_each_point(problem, value)
+    return Plan("value", derivative, to_numpy, None, "none", "no derivative", None, False, 0)
 
 
 def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     from .._derivatives import compute
 
     check_mode(mode, problem.labels)
-    n, m = problem.n, problem.m
+    n, m, kind = problem.n, problem.m, problem.kind
     problem.guard_size(n * m, "Jacobian", max_bytes)
     choice = compute.choose_mode(n, m, mode)
-    kind = problem.kind
 
-    def jacobian(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        return compute.jacobian(p.call, p.primals, choice.mode, kind, with_value=with_value)
+    def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
+        return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
 
+    derivative = at_each_point(problem, jacobian)
     return Plan(
         "jacobian",
-        jacobian,
+        derivative,
         problem.keyed,
         None,
         choice.mode,
         choice.reason,
         None,
-        kind == "holomorphic",
-        n * m,
+        holomorphic=kind == "holomorphic",
+        entries=n * m,
         finite_differences=kind == "real",
     )
 
@@ -135,21 +139,20 @@ def _grad(problem: Problem, **_: Any) -> Plan:
             "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
         )
 
-    def grad(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        return compute.grad(p.call, p.primals, kind, with_value=with_value)
+    def grad(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
+        return compute.grad(fn, primals, kind, with_value=with_value)
 
     reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
     return Plan(
         "grad",
-        grad,
+        at_each_point(problem, grad),
         problem.keyed,
         None,
         "reverse",
         reason,
         None,
-        kind == "holomorphic",
-        problem.n,
+        holomorphic=kind == "holomorphic",
+        entries=problem.n,
         finite_differences=kind == "real",
     )
 
@@ -161,20 +164,26 @@ def _hessian(problem: Problem, max_bytes: int, **_: Any) -> Plan:
     n, m = problem.n, problem.m
     problem.guard_size(m * n * n, "Hessian", max_bytes)
 
-    def hessian(values: tuple[Any, ...], _: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        return compute.hessian(p.call, p.primals)
+    def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
+        return compute.hessian(fn, primals)
 
     def rows(raw: Any) -> Any:
         shaped = [problem.keyed(row) for row in raw]
         return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
 
-    reason = (
-        f"n={n}, m={m}: forward-over-reverse, {n} JVP{'s' if n != 1 else ''} "
-        "of the reverse-mode gradient"
-    )
+    jvps = f"{n} JVP{'s' if n != 1 else ''}"
+    reason = f"n={n}, m={m}: forward-over-reverse, {jvps} of the reverse-mode gradient"
+    derivative = at_each_point(problem, hessian)
     return Plan(
-        "hessian", hessian, rows, None, "forward-over-reverse", reason, None, False, m * n * n
+        "hessian",
+        derivative,
+        rows,
+        None,
+        "forward-over-reverse",
+        reason,
+        None,
+        holomorphic=False,
+        entries=m * n * n,
     )
 
 
@@ -189,22 +198,21 @@ def _jvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
         )
     tangents, per_point = _tangents(problem, vector, batch)
 
-    def jvp(values: tuple[Any, ...], t: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        return compute.jvp(p.call, p.primals, t)
+    def jvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
+        return compute.jvp(fn, primals, t)
 
     reason = f"n={problem.n}, m={problem.m}: one forward-mode pass (one JVP); J is never formed"
     return Plan(
         "jvp",
-        jvp,
+        at_each_point(problem, jvp),
         to_numpy,
         tangents,
         "forward",
         reason,
         problem.keyed(tangents),
-        kind == "holomorphic",
-        problem.m,
-        per_point,
+        holomorphic=kind == "holomorphic",
+        entries=problem.m,
+        per_point=per_point,
     )
 
 
@@ -215,22 +223,21 @@ def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
     problem.require_real("hvp")
     tangents, per_point = _tangents(problem, vector, batch)
 
-    def hvp(values: tuple[Any, ...], t: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        return compute.hvp(p.call, p.primals, t, with_value=with_value)
+    def hvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
+        return compute.hvp(fn, primals, t, with_value=with_value)
 
     reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
     return Plan(
         "hvp",
-        hvp,
+        at_each_point(problem, hvp),
         problem.keyed,
         tangents,
         "forward-over-reverse",
         reason,
         problem.keyed(tangents),
-        False,
-        problem.n,
-        per_point,
+        holomorphic=False,
+        entries=problem.n,
+        per_point=per_point,
     )
 
 
@@ -247,25 +254,23 @@ def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
         )
     cotangent, per_point = _cotangent(problem, vector, batch)
 
-    def vjp(values: tuple[Any, ...], c: Any, with_value: bool = True) -> Any:
-        p = _at(problem, values)
-        primals = p.primals
+    def vjp(fn: Any, primals: Any, c: Any, with_value: bool) -> Any:
         if kind == "holomorphic":
             primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
-        return compute.vjp(p.call, primals, c)
+        return compute.vjp(fn, primals, c)
 
     reason = f"n={problem.n}, m={problem.m}: one reverse-mode pass (one VJP); J is never formed"
     return Plan(
         "vjp",
-        vjp,
+        at_each_point(problem, vjp),
         problem.keyed,
         cotangent,
         "reverse",
         reason,
         np.asarray(cotangent),
-        kind == "holomorphic",
-        problem.n,
-        per_point,
+        holomorphic=kind == "holomorphic",
+        entries=problem.n,
+        per_point=per_point,
     )
 
 

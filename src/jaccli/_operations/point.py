@@ -20,21 +20,14 @@ def nonfinite_warning(count: int) -> str:
     return f"{count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf), written as null in JSON"
 
 
-def run(
-    problem: Problem,
-    command: str,
-    *,
-    mode: str = "auto",
-    max_bytes: int = 1 << 30,
-    vector: Any = None,
-    value: bool = True,
-) -> DerivativeResult:
-    """``command`` at the problem's point. ``value=False`` leaves the function's value out where
-    the command can (grad, hvp), for outputs that do not show it.
+def run(problem: Problem, command: str, *, value: bool = True, **options: Any) -> DerivativeResult:
+    """``command`` at the problem's point; ``options`` are the plan's (mode, max_bytes, vector).
+    ``value=False`` leaves the function's value out where the command can (grad, hvp), for
+    outputs that do not show it.
 
     A Jacobian or gradient of a function JAX cannot trace falls back to finite differences.
     """
-    the_plan = plan(problem, command, mode, max_bytes, vector)
+    the_plan = plan(problem, command, **options)
     try:
         derivative = problem.run(
             lambda: the_plan.derivative(problem.values, the_plan.vector, value)
