@@ -101,7 +101,7 @@ def _kink(
 ) -> Diagnosis | None:
     if not kink.any():
         return None
-    at = tuple(int(i) for i in np.argwhere(kink)[0])
+    at = _first(kink)
     left = d.shaped(backward.estimate)[at]
     right = d.shaped(forward.estimate)[at]
     return Diagnosis(
@@ -121,7 +121,7 @@ def _broken_graph(
     the function uses."""
     zero = clear & (d.ad == 0)
     if zero.any():
-        at = tuple(int(i) for i in np.argwhere(zero)[0])
+        at = _first(zero)
         return Diagnosis(
             "broken_graph",
             f"AD gives exactly 0 at {_count(zero)} "
@@ -159,7 +159,7 @@ def _precision(
         if problem.dtype == "float32"
         else f"; {loosen}, or rely on the SymPy reference"
     )
-    at = tuple(int(i) for i in np.argwhere(unresolved)[0])
+    at = _first(unresolved)
     return Diagnosis(
         "precision",
         f"finite differences in {problem.dtype} cannot resolve the tolerance at "
@@ -190,6 +190,11 @@ def custom_rules(fn: Callable[[Any], Any], x: np.ndarray) -> list[str]:
 
 def _entries(d: Derivatives, mask: np.ndarray, limit: int = 20) -> tuple[tuple[Any, ...], ...]:
     return tuple(d.entry(*map(int, idx)) for idx in np.argwhere(mask)[:limit])
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """The index of the first entry ``mask`` marks."""
+    return tuple(int(i) for i in np.argwhere(mask)[0])
 
 
 def _count(mask: np.ndarray) -> str:
