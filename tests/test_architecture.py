@@ -17,7 +17,6 @@ MAX_MODULE_LINES = 450
 # Modules not yet split to size, each at most as long as it is today; the list only shrinks.
 OVERSIZED: dict[str, int] = {
     "_symbolic.symbolic": 2005,
-    "_check.checks": 953,
     "_sensitivity.sensitivities": 766,
 }
 
@@ -133,7 +132,6 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
 
 # Modules that still spell flags in their messages; the list only shrinks.
 STILL_SPELL_FLAGS = {
-    "_check.checks",
     "_derivatives.sparsity.pattern",
     "_load.batch_files",
     "_load.bounds",
@@ -166,8 +164,6 @@ TABLES: set[str] = set()
 LONG_FUNCTIONS: dict[str, int] = {
     "_sensitivity.sensitivities.global_at": 126,
     "_sensitivity.sensitivities.local_at": 121,
-    "_check.checks._diagnose": 102,
-    "_check.checks.derivatives": 96,
     "_symbolic.symbolic._compute": 79,
     "_symbolic.result.symbolic_at": 68,
 }

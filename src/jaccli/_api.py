@@ -147,11 +147,11 @@ def check(
     >>> check(lambda x: x ** 3, 2.0, against=["fd"]).extra["passed"]
     True
     """
-    from ._check import checks
+    from ._check import REFERENCES, check_at, parse_against
 
-    names = checks.parse_against(",".join(against)) if against else checks.REFERENCES
+    names = parse_against(",".join(against)) if against else REFERENCES
     problem = _problem(f, args, wrt, dtype, device)
-    return checks.check_at(problem, order=order, rtol=rtol, atol=atol, against=names)
+    return check_at(problem, order=order, rtol=rtol, atol=atol, against=names)
 
 
 def sensitivity(

@@ -71,29 +71,29 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
 
 def checked(request: Request, problem: Any, result: Any) -> Any:
     """``--check``: the result with its check report."""
-    from .._check import checks
+    from .._check import parse_against, with_check
 
-    return checks.with_check(
+    return with_check(
         problem,
         result,
         rtol=request.rtol,
         atol=request.atol,
-        against=checks.parse_against(request.against),
+        against=parse_against(request.against, "--against"),
     )
 
 
 def check(request: Request, command: Any) -> None:
     """``jaccli check``: the AD derivative against SymPy and finite differences."""
-    from .._check import checks
+    from .._check import check_at, parse_against
 
     output = request.output()
     problem = pipeline.problem(request)
-    result = checks.check_at(
+    result = check_at(
         problem,
         order=request.order,
         rtol=request.rtol,
         atol=request.atol,
-        against=checks.parse_against(request.against),
+        against=parse_against(request.against, "--against"),
         mode=request.mode,
         max_bytes=request.common.max_bytes,
     )

@@ -9,8 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from jaccli import _operations, _problem
-from jaccli._check import checks
+from jaccli import _check, _operations, _problem
 from jaccli._load import loader, points
 
 REFERENCE_FIELDS = {
@@ -106,7 +105,7 @@ def test_a_correct_function_passes_every_reference_with_the_contract_fields(cli)
     code, out = checked(cli, "-e", "[x*y, sin(x)*exp(y)]", "--at", "2,1")
     assert code == 0 and out["passed"] is True and out["command"] == "check"
     assert out["order"] == 1 and out["diagnoses"] == []
-    assert [r["name"] for r in out["references"]] == list(checks.REFERENCES)
+    assert [r["name"] for r in out["references"]] == list(_check.REFERENCES)
     for ref in out["references"]:
         assert set(ref) == REFERENCE_FIELDS
         assert ref["available"] and ref["passed"] and ref["max_rel_err"] < 1e-9
@@ -286,10 +285,10 @@ def test_first_nonfinite_names_the_operation_in_a_derivative_program():
     import jax.numpy as jnp
 
     # sqrt(0) is finite; its derivative 0.5 / sqrt(0) is where inf first appears.
-    culprit = checks.first_nonfinite(jax.grad(jnp.sqrt), 0.0)
+    culprit = _check.first_nonfinite(jax.grad(jnp.sqrt), 0.0)
     assert culprit is not None and culprit.primitive == "div" and culprit.inputs[1] == "0"
-    assert checks.first_singular(jnp.sqrt, 0.0).primitive == "sqrt"
-    assert checks.first_nonfinite(jnp.sin, 1.0) is None
+    assert _check.first_singular(jnp.sqrt, 0.0).primitive == "sqrt"
+    assert _check.first_nonfinite(jnp.sin, 1.0) is None
 
 
 def test_run_check_directly_on_a_prepared_problem():
@@ -297,7 +296,7 @@ def test_run_check_directly_on_a_prepared_problem():
     point = points.bind_point(points.parse_point("1,2", "--at"), function.params, "--at", "e")
     problem = _problem.prepare(function, point)
     result = _operations.run(problem, "jacobian")
-    report = checks.run_check(problem, result.result, against=("central_richardson",))
+    report = _check.run_check(problem, result.result, against=("central_richardson",))
     assert report.passed and report.references[0].max_rel_err < 1e-9
 
 
@@ -361,7 +360,7 @@ def test_ad_sympy_and_differences_agree_on_random_smooth_expressions():
         function = loader.from_expression(f"[{first} + x*y, {second}]", ["x", "y"])
         problem = _problem.prepare(function, {"x": np.float64(x), "y": np.float64(y)})
         result = _operations.run(problem, "jacobian")
-        report = checks.run_check(problem, result.result)
+        report = _check.run_check(problem, result.result)
         assert report.passed, report.to_dict()
         assert report.references[0].name == "sympy" and report.references[0].available
 

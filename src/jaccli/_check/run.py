@@ -1,0 +1,111 @@
+"""A check from start to end: the AD derivative the user gets, every reference asked for,
+the diagnoses, and whether it passed; as ``jaccli check`` (the Jacobian or Hessian with its
+report) and as ``--check`` (any derivative command's result with its report under ``check``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from .. import _operations
+from .._problem import DEFAULT_MAX_BYTES, Problem, guard_user_code
+from ..errors import UsageError
+from .derivatives import derivatives, require_autodiff
+from .diagnoses import FAILING_KINDS, diagnose
+from .references import central_reference, complex_step_reference, sympy_reference
+from .report import REFERENCES, Report, tolerances
+
+
+def run_check(
+    problem: Problem,
+    ad_result: Any,
+    *,
+    command: str = "jacobian",
+    v: Any = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    against: Sequence[str] = REFERENCES,
+) -> Report:
+    """Compare the AD result of ``command`` (``ad_result``, as the API returns it) with every
+    reference asked for, and diagnose what is wrong."""
+    import jax
+
+    from .._derivatives import fd
+
+    if problem.kind != "real":
+        raise UsageError(
+            "check supports real functions of real inputs only; this one has complex values",
+            hint="check the real and imaginary parts as separate real functions",
+        )
+    rtol, atol = tolerances(problem.dtype, rtol, atol, problem.labels)
+    with guard_user_code(problem.function), jax.default_device(problem.device):
+        d = derivatives(problem, command, ad_result, v)
+        central = fd.jacobian_central(d.fn, d.point)
+        references = []
+        for name in against:
+            if name == "sympy":
+                references.append(sympy_reference(problem, d, rtol, atol))
+            elif name == "central_richardson":
+                references.append(central_reference(d, central, rtol, atol))
+            else:
+                references.append(complex_step_reference(d, rtol, atol))
+        diagnoses = diagnose(problem, d, central, references, rtol, atol)
+    passed = (
+        any(r.available for r in references)
+        and all(r.passed for r in references if r.available)
+        and not any(diag.kind in FAILING_KINDS for diag in diagnoses)
+    )
+    return Report(d.order, passed, rtol, atol, tuple(references), tuple(diagnoses))
+
+
+def check_at(
+    problem: Problem,
+    *,
+    order: int = 1,
+    rtol: float | None = None,
+    atol: float | None = None,
+    against: Sequence[str] = REFERENCES,
+    mode: str = "auto",
+    max_bytes: int | None = None,
+) -> Any:
+    """``jaccli check``: the AD Jacobian (or Hessian, for ``order=2``) and how it compares.
+
+    Returns:
+        a `DerivativeResult` with ``command="check"`` whose JSON adds ``passed``, ``order``,
+        ``references`` and ``diagnoses`` (SPEC §8).
+    """
+    if order not in (1, 2):
+        raise UsageError(f"{problem.labels('order')} must be 1 or 2, got {order}")
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    command = "jacobian" if order == 1 else "hessian"
+    result = _operations.run(problem, command, mode=mode, max_bytes=limit)
+    require_autodiff(result, problem.labels)
+    report = run_check(
+        problem, result.result, command=command, rtol=rtol, atol=atol, against=against
+    )
+    return dataclasses.replace(
+        result, command="check", extra={**result.extra, **report.to_dict()}, nonfinite=0
+    )
+
+
+def with_check(
+    problem: Problem,
+    result: Any,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    against: Sequence[str] = REFERENCES,
+) -> Any:
+    """``--check``: the result of a derivative command with its check report under ``check``."""
+    require_autodiff(result, problem.labels)
+    report = run_check(
+        problem,
+        result.result,
+        command=result.command,
+        v=result.v,
+        rtol=rtol,
+        atol=atol,
+        against=against,
+    )
+    return dataclasses.replace(result, extra={**result.extra, "check": report.to_dict()})
