@@ -15,7 +15,6 @@ MAX_MODULE_LINES = 450
 
 # Modules not yet split to size, each at most as long as it is today; the list only shrinks.
 OVERSIZED: dict[str, int] = {
-    "_symbolic.symbolic": 2005,
     "_api": 1320,
     "_operations.batch": 1087,
     "_cli.cli": 1074,

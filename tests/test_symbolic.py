@@ -1,4 +1,4 @@
-"""Tests for jaccli._symbolic.symbolic: the SymPy reference against hand-derived values and raw JAX."""
+"""Tests for jaccli._symbolic: the SymPy reference against hand-derived values and raw JAX."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import sympy
 
+from jaccli import _symbolic as symbolic
 from jaccli._load.loader import from_callable, from_expression, load
 from jaccli._problem import prepare
-from jaccli._symbolic import symbolic
-from jaccli._symbolic.symbolic import SymbolicTooLarge, SymbolicUnavailable
+from jaccli._symbolic import SymbolicTooLarge, SymbolicUnavailable
 from jaccli.errors import ResourceError, UsageError
 
 HEADER = "import jax\nimport jax.numpy as jnp\nimport numpy as np\n\n\n"
@@ -592,7 +592,7 @@ def test_hessian_needs_a_scalar_output():
 
 
 def test_too_many_entries_is_refused(monkeypatch):
-    monkeypatch.setattr(symbolic, "MAX_ENTRIES", 5)
+    monkeypatch.setattr("jaccli._symbolic.limits.MAX_ENTRIES", 5)
     sym = symbolic.to_sympy(from_expression("[x*y, y*z]"))
     with pytest.raises(SymbolicTooLarge, match="6 entries") as info:
         symbolic.jacobian(sym)
@@ -602,7 +602,7 @@ def test_too_many_entries_is_refused(monkeypatch):
 
 
 def test_too_many_equations_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(symbolic, "MAX_EQUATIONS", 50)
+    monkeypatch.setattr("jaccli._symbolic.interpreter.MAX_EQUATIONS", 50)
     f = _file(tmp_path, "def f(x):\n    return jax.lax.fori_loop(0, 100, lambda i, c: c * x, x)\n")
     with pytest.raises(SymbolicTooLarge, match="equations"):
         symbolic.to_sympy(_bind(f, x=[1.0]))
@@ -642,11 +642,11 @@ def test_differentiation_work_is_bounded_before_it_runs_away(cli):
 
 
 def test_differentiation_budget_counts_constructor_operands(monkeypatch):
-    monkeypatch.setattr(symbolic, "MAX_DIFFERENTIATION", 20)
+    monkeypatch.setattr("jaccli._symbolic.differentiation.MAX_DIFFERENTIATION", 20)
     sym = symbolic.to_sympy(from_expression("x*y*z*w*v"))
     with pytest.raises(SymbolicTooLarge, match="the Jacobian needs more than 20 SymPy operations"):
         symbolic.jacobian(sym)
-    monkeypatch.setattr(symbolic, "MAX_DIFFERENTIATION", 60)
+    monkeypatch.setattr("jaccli._symbolic.differentiation.MAX_DIFFERENTIATION", 60)
     assert symbolic.jacobian(sym).matrix.shape == (1, 5)
 
 
@@ -708,7 +708,7 @@ def test_simplification_is_applied_to_small_entries():
 
 
 def test_common_subexpressions_for_large_jacobians(tmp_path, monkeypatch):
-    monkeypatch.setattr(symbolic, "CSE_ENTRIES", 10)
+    monkeypatch.setattr("jaccli._symbolic.text.CSE_ENTRIES", 10)
     f = _file(tmp_path, "def f(x):\n    return jax.nn.softmax(x)\n")
     problem = _bind(f, x=[-1.0, 0.5, 2.0, 0.25])
     sym = symbolic.to_sympy(problem)
@@ -731,8 +731,6 @@ def test_common_subexpressions_for_large_jacobians(tmp_path, monkeypatch):
 
 
 def test_importing_the_module_loads_neither_sympy_nor_jax():
-    code = (
-        "import sys, jaccli._symbolic.symbolic; print('sympy' in sys.modules, 'jax' in sys.modules)"
-    )
+    code = "import sys, jaccli._symbolic; print('sympy' in sys.modules, 'jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
