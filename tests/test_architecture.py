@@ -16,7 +16,6 @@ MAX_MODULE_LINES = 450
 
 # Modules not yet split to size, each at most as long as it is today; the list only shrinks.
 OVERSIZED: dict[str, int] = {
-    "_symbolic.symbolic": 2005,
     "_sensitivity.sensitivities": 766,
 }
 
@@ -143,7 +142,6 @@ STILL_SPELL_FLAGS = {
     "_runtime.distributed",
     "_runtime.streams",
     "_sensitivity.sensitivities",
-    "_symbolic.symbolic",
 }
 
 
@@ -164,8 +162,6 @@ TABLES: set[str] = set()
 LONG_FUNCTIONS: dict[str, int] = {
     "_sensitivity.sensitivities.global_at": 126,
     "_sensitivity.sensitivities.local_at": 121,
-    "_symbolic.symbolic._compute": 79,
-    "_symbolic.result.symbolic_at": 68,
 }
 
 

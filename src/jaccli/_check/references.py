@@ -162,19 +162,19 @@ def complex_step_reference(d: Derivatives, rtol: float, atol: float) -> Referenc
 
 def sympy_reference(problem: Problem, d: Derivatives, rtol: float, atol: float) -> Reference:
     """SymPy's exact derivative of the traced program, evaluated at the point, compared with AD."""
-    from .._symbolic import symbolic
+    from .._symbolic import SymbolicUnavailable, evaluate, hessian, jacobian, to_sympy
 
     name = "sympy"
     try:
-        sym = symbolic.to_sympy(problem)
+        sym = to_sympy(problem)
         if d.order == 1:
-            matrix = symbolic.jacobian(sym).matrix
+            matrix = jacobian(sym).matrix
         elif problem.out_shape == ():
-            matrix = symbolic.hessian(sym).matrix
+            matrix = hessian(sym).matrix
         else:
             return unavailable(name, "SymPy second derivatives are for scalar outputs only")
-        reference = symbolic.evaluate(matrix, sym.point)
-    except symbolic.SymbolicUnavailable as exc:
+        reference = evaluate(matrix, sym.point)
+    except SymbolicUnavailable as exc:
         return unavailable(name, str(exc))
     m, n = problem.m, d.flat.n
     shape = (m, n) if d.order == 1 else (m, n, n)

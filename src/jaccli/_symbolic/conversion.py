@@ -1,0 +1,180 @@
+"""From a function to SymPy: an expression has a SymPy form already; a file is traced with
+`jax.make_jaxpr` at its point and its program interpreted (see `interpreter`).
+
+For a file, the arguments that are not differentiated are constants at the point's values; an
+expression keeps all its inputs symbolic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._problem import PYTHON, Labels
+from ..errors import UsageError
+from .interpreter import Interpreter
+from .limits import SymbolicUnavailable, TreeSizes, check_entries, refusals
+from .records import SymbolicFunction, SymbolicInput
+from .values import objects
+
+
+def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
+    """The SymPy form of a function: from its expression, or from its traced JAX program.
+
+    Args:
+        target: a `Problem` (a function bound to a point, see `jaccli._problem.prepare`), or an
+            expression `Function` (no point is needed for an expression).
+        wrt: the arguments to differentiate by default; a `Problem` brings its own.
+
+    Returns:
+        a `SymbolicFunction`.
+
+    Raises:
+        SymbolicUnavailable: a primitive SymPy does not cover, or complex values.
+        SymbolicTooLarge: the program or its expressions are beyond the size limits.
+
+    >>> from jaccli._load import from_expression
+    >>> sym = to_sympy(from_expression("[x*y, sin(x)]"))
+    >>> sym.outputs, sym.symbols
+    ((x*y, sin(x)), (x, y))
+    """
+    from .._load import Function
+    from .._problem import Problem
+
+    labels = target.labels if isinstance(target, Problem) else PYTHON
+    with refusals("the function", labels):
+        if isinstance(target, Problem):
+            if _is_complex(target.out_dtype):
+                raise SymbolicUnavailable("not available: complex outputs")
+            if target.function.kind == "expr":
+                return _from_expression(target.function, target.wrt, target)
+            return _from_program(target)
+        if isinstance(target, Function) and target.kind == "expr":
+            return _from_expression(target, tuple(wrt) if wrt else target.params, None)
+        what = target.source if isinstance(target, Function) else type(target).__name__
+        raise UsageError(
+            f"the SymPy form of {what} needs a point to trace the function at",
+            hint="bind a point first (jaccli._problem.prepare)",
+        )
+
+
+def symbolic_input(arg: str, path: tuple[Any, ...], shape: tuple[int, ...]) -> SymbolicInput:
+    """An input with a real symbol for each entry, named like the expression syntax.
+
+    >>> symbolic_input("W", (), (1, 2)).symbols
+    (W[0, 0], W[0, 1])
+    """
+    import sympy as sp
+
+    label = arg + "".join(f"[{key!r}]" for key in path)
+    if not shape:
+        symbols: tuple[Any, ...] = (sp.Symbol(label, real=True),)
+    else:
+        symbols = tuple(
+            sp.Symbol(f"{label}[{', '.join(map(str, idx))}]", real=True)
+            for idx in np.ndindex(*shape)
+        )
+    return SymbolicInput(arg, path, shape, symbols)
+
+
+def _is_complex(dtype: Any) -> bool:
+    try:
+        return np.dtype(dtype).kind == "c"
+    except TypeError:
+        return False
+
+
+def _point_value(value: Any, label: str) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise SymbolicUnavailable(f"not available: complex inputs ({label})")
+    return array
+
+
+def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> SymbolicFunction:
+    from ..errors import ParseError
+
+    labels: Labels = problem.labels if problem else PYTHON
+    expression = function.expression
+    unknown = [name for name in wrt if name not in function.params]
+    if unknown:
+        raise UsageError(
+            f"{labels('wrt')} names {', '.join(unknown)}, which the expression does not use",
+            hint="inputs: " + ", ".join(function.params),
+        )
+    try:
+        body = expression.sympy
+    except ParseError as exc:
+        raise SymbolicUnavailable(f"not available: {exc.message}") from None
+    given = dict(zip(problem.names, problem.values, strict=True)) if problem else {}
+    inputs = []
+    point: dict[Any, float] = {}
+    for item in expression.inputs:
+        value = _point_value(given[item.name], item.name) if item.name in given else None
+        # A point may hold more entries than the expression reads; the Jacobian still has a
+        # column for each (JAX's layout), so the symbols follow the point's shape.
+        shape = tuple(value.shape) if value is not None else item.shape
+        inp = symbolic_input(item.name, (), shape)
+        inputs.append(inp)
+        if value is not None:
+            point.update(zip(inp.symbols, (float(v) for v in value.ravel()), strict=True))
+    if expression.output_shape:
+        outputs = tuple(body[idx] for idx in np.ndindex(*expression.output_shape))
+    else:
+        outputs = (body,)
+    TreeSizes().check(outputs, "the expression")
+    return SymbolicFunction(
+        outputs=outputs,
+        output_shape=tuple(expression.output_shape),
+        inputs=tuple(inputs),
+        wrt=tuple(wrt),
+        point=point,
+        source=function.source,
+        labels=labels,
+    )
+
+
+def _from_program(problem: Any) -> SymbolicFunction:
+    import jax
+
+    from .._problem import guard_user_code
+
+    inputs = []
+    point: dict[Any, float] = {}
+    args = []
+    for name, primal in zip(problem.wrt, problem.primals, strict=True):
+        for path, leaf in jax.tree_util.tree_flatten_with_path(primal)[0]:
+            value = _point_value(leaf, name)
+            inp = symbolic_input(name, tuple(_key(k) for k in path), tuple(value.shape))
+            inputs.append(inp)
+            point.update(zip(inp.symbols, (float(v) for v in value.ravel()), strict=True))
+            args.append(objects(inp.symbols, inp.shape))
+    n = sum(inp.size for inp in inputs)
+    check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
+    with guard_user_code(problem.function), jax.default_device(problem.device):
+        try:
+            closed = jax.make_jaxpr(problem.call)(*problem.primals)
+        except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError):
+            raise SymbolicUnavailable(
+                "not available: the function cannot be traced (Python control flow or "
+                "conversion on traced values)"
+            ) from None
+    (out,) = Interpreter().call(closed, args)
+    return SymbolicFunction(
+        outputs=tuple(out.ravel()),
+        output_shape=tuple(out.shape),
+        inputs=tuple(inputs),
+        wrt=tuple(problem.wrt),
+        point=point,
+        source=problem.function.source,
+        labels=problem.labels,
+    )
+
+
+def _key(entry: Any) -> Any:
+    for attr in ("key", "idx", "name"):
+        if hasattr(entry, attr):
+            return getattr(entry, attr)
+    return str(entry)
