@@ -183,14 +183,14 @@ def sensitivity(
     >>> sensitivity(parse_expr("x**2 * y**3"), 2.0, 1.0).fields["ranking"]
     ['y', 'x']
     """
-    from ._sensitivity import sensitivities
+    from ._sensitivity import global_at, local_at, prepare_global
 
     if bounds is None:
         if method not in (None, "local"):
             raise UsageError(f"method={method!r} needs bounds: the range of every input")
         problem = _problem(f, args, wrt, dtype, device)
         parts = len(problem.wrt)
-        return sensitivities.local_at(
+        return local_at(
             problem,
             dx=None if dx is None else tree_value(dx, parts),
             rel_dx=rel_dx,
@@ -203,10 +203,10 @@ def sensitivity(
         raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")
     # Without args there is no point: the shapes come from the expression or the bounds.
     function, point, wrt = bind_arguments(f, args or None, wrt)
-    problem, distributions = sensitivities.prepare_global(
+    problem, distributions = prepare_global(
         function, bounds, point, wrt, dtype=dtype, device=device
     )
-    return sensitivities.global_at(
+    return global_at(
         problem, distributions, method or "dgsm", samples, seed, top=top, max_bytes=max_bytes
     )
 

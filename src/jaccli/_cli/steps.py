@@ -102,15 +102,13 @@ def check(request: Request, command: Any) -> None:
 
 def sensitivity(request: Request, command: Any) -> None:
     """``jaccli sensitivity``: local at --at, or global over --bounds."""
-    from .._sensitivity import sensitivities
+    from .._sensitivity import METHODS
 
     if request.plot:
         pipeline.require_plot(request.plot)
     method = request.method or ("local" if request.bounds is None else "dgsm")
-    if method not in sensitivities.METHODS:
-        raise UsageError(
-            f"--method must be one of {', '.join(sensitivities.METHODS)}, got {method!r}"
-        )
+    if method not in METHODS:
+        raise UsageError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
     output = request.output()
     if method == "local":
         result = _local(request)
@@ -123,7 +121,7 @@ def sensitivity(request: Request, command: Any) -> None:
 
 def _local(request: Request) -> Any:
     from .._load.values import read_value_file
-    from .._sensitivity import sensitivities
+    from .._sensitivity import local_at
 
     if request.bounds is not None:
         raise UsageError(
@@ -134,7 +132,7 @@ def _local(request: Request) -> Any:
         raise UsageError("--samples and --seed apply to a global analysis (--bounds)")
     problem = pipeline.problem(request)
     dx, sigma, cov = request.dx, request.sigma, request.cov
-    return sensitivities.local_at(
+    return local_at(
         problem,
         dx=pipeline.vector(problem, dx, "input", "--dx") if dx is not None else None,
         rel_dx=request.rel_dx,
@@ -148,7 +146,8 @@ def _local(request: Request) -> Any:
 
 def _global(request: Request, method: str, output: Any) -> Any:
     from .._operations import scaleout
-    from .._sensitivity import sensitivities
+    from .._problem import COMMAND_LINE
+    from .._sensitivity import global_at, prepare_global
 
     local = {
         "--dx": request.dx,
@@ -171,17 +170,18 @@ def _global(request: Request, method: str, output: Any) -> Any:
     function = pipeline.load_function(request)
     point = pipeline.point(function, request.at) if request.at is not None else None
     c = request.common
-    problem, distributions = sensitivities.prepare_global(
+    problem, distributions = prepare_global(
         function,
         request.bounds,
         point,
         pipeline.wrt_names(request.wrt),
         dtype=c.dtype,
         device=c.device,
+        labels=COMMAND_LINE,
     )
     bar = pipeline.progress(request, output, f"{method} sample") if scaleout.writes() else None
     try:
-        result = sensitivities.global_at(
+        result = global_at(
             problem,
             distributions,
             method,

@@ -81,7 +81,7 @@ def _split(text: str) -> list[str]:
 def number(text: str, where: str) -> float:
     """A real constant written as an expression without inputs: ``-pi``, ``2*pi``, ``1e-3``.
 
-    >>> number("-pi/2", "--bounds")
+    >>> number("-pi/2", "bounds")
     -1.5707963267948966
     """
     from .. import _runtime as runtime
@@ -92,7 +92,8 @@ def number(text: str, where: str) -> float:
     try:
         expression = parse_expr(text.strip(), vars=["_"])
     except ParseError as exc:
-        reason = "only pi and e may be named" if "not in --vars" in exc.message else exc.message
+        named = "names that are not in" in exc.message
+        reason = "only pi and e may be named" if named else exc.message
         raise ParseError(
             f"{where}: {text.strip()!r} is not a number: {reason}",
             hint="numbers may use pi, e, + - * / ** and math functions, e.g. -pi:pi",
@@ -105,10 +106,11 @@ def number(text: str, where: str) -> float:
     return float(value.real)
 
 
-def parse_distribution(text: str, where: str) -> Distribution:
-    """``LOW:HIGH``, ``uniform(LOW, HIGH)`` or ``normal(MEAN, STD)``.
+def parse_distribution(text: str, where: str, label: str = "bounds") -> Distribution:
+    """``LOW:HIGH``, ``uniform(LOW, HIGH)`` or ``normal(MEAN, STD)``; ``where`` says where the
+    text came from and ``label`` names the bounds option, for messages.
 
-    >>> parse_distribution("-1:1", "--bounds")
+    >>> parse_distribution("-1:1", "bounds")
     Distribution(kind='uniform', a=-1.0, b=1.0)
     """
     call = _CALL.fullmatch(text)
@@ -127,7 +129,7 @@ def parse_distribution(text: str, where: str) -> Distribution:
     else:
         raise ParseError(
             f"{where}: expected LOW:HIGH or normal(MEAN,STD), got {text.strip()!r}",
-            hint="e.g. --bounds 'x=-pi:pi,y=0:1' or --bounds=-1:1 for every input",
+            hint=f"e.g. {label} 'x=-pi:pi,y=0:1' or {label}=-1:1 for every input",
         )
     return distribution(kind, a, b, where)
 
@@ -143,9 +145,12 @@ def distribution(kind: str, a: float, b: float, where: str) -> Distribution:
     return Distribution(kind, a, b)
 
 
-def parse_bounds(spec: str | Mapping[str, Any]) -> dict[str | None, Distribution]:
+def parse_bounds(
+    spec: str | Mapping[str, Any], label: str = "bounds"
+) -> dict[str | None, Distribution]:
     """``--bounds`` (or a dict of name → ``(low, high)`` / spec text) as ``{name: distribution}``;
-    the key ``None`` holds a bare spec that applies to every input not named.
+    the key ``None`` holds a bare spec that applies to every input not named. ``label`` names
+    the option in messages (``--bounds`` on the command line).
 
     >>> parse_bounds("x=0:1,y=normal(0,2)")["y"]
     Distribution(kind='normal', a=0.0, b=2.0)
@@ -155,27 +160,27 @@ def parse_bounds(spec: str | Mapping[str, Any]) -> dict[str | None, Distribution
         for key, value in spec.items():
             where = f"bounds[{key!r}]"
             if isinstance(value, str):
-                out[key] = parse_distribution(value, where)
+                out[key] = parse_distribution(value, where, label)
             elif isinstance(value, Sequence) and len(value) == 2:
                 out[key] = distribution("uniform", float(value[0]), float(value[1]), where)
             else:
                 raise UsageError(f"{where} must be (low, high) or text like 'normal(0,1)'")
         return out
     if not isinstance(spec, str) or not spec.strip():
-        raise UsageError("--bounds is empty", hint="e.g. --bounds 'x=-pi:pi,y=0:1'")
+        raise UsageError(f"{label} is empty", hint=f"e.g. {label} 'x=-pi:pi,y=0:1'")
     items = _split(spec)
     if len(items) > MAX_ITEMS:
-        raise UsageError(f"--bounds has {len(items)} items (limit {MAX_ITEMS})")
+        raise UsageError(f"{label} has {len(items)} items (limit {MAX_ITEMS})")
     out = {}
     for item in items:
         named = _NAME.fullmatch(item)
         key = re.sub(r"\s+", "", named.group(1)) if named else None
         if key in out:
             raise UsageError(
-                f"--bounds names {'every input' if key is None else key} twice",
+                f"{label} names {'every input' if key is None else key} twice",
                 hint="give each input one range",
             )
-        out[key] = parse_distribution(named.group(2) if named else item, "--bounds")
+        out[key] = parse_distribution(named.group(2) if named else item, label, label)
     return out
 
 
@@ -191,31 +196,40 @@ def entry_shapes(keys: Sequence[str | None], params: Sequence[str]) -> dict[str,
 
 
 def assign(
-    given: Mapping[str | None, Distribution], labels: Sequence[str], paths: Sequence[str]
+    given: Mapping[str | None, Distribution],
+    inputs: Sequence[str],
+    paths: Sequence[str],
+    label: str = "bounds",
 ) -> list[Distribution]:
-    """One distribution per flat input: its entry name, else its leaf path (``x``, ``p.a``),
-    else its argument, else the bare spec. Names that match no input are an error."""
+    """One distribution per flat input: its entry name (in ``inputs``), else its leaf path
+    (``x``, ``p.a``), else its argument, else the bare spec. Names that match no input are an
+    error; ``label`` names the bounds option in messages.
+
+    >>> given = parse_bounds("x=0:1,y=-1:1")
+    >>> [str(d) for d in assign(given, ["x[0]", "x[1]", "y"], ["x", "x", "y"])]
+    ['0:1', '0:1', '-1:1']
+    """
     used: set[str | None] = set()
     out: list[Distribution] = []
     missing: list[str] = []
-    for label, path in zip(labels, paths, strict=True):
-        for key in (label, path, path.split(".")[0], None):
+    for entry, path in zip(inputs, paths, strict=True):
+        for key in (entry, path, path.split(".")[0], None):
             if key in given:
                 out.append(given[key])
                 used.add(key)
                 break
         else:
-            missing.append(label)
+            missing.append(entry)
     unknown = [key for key in given if key is not None and key not in used]
     if unknown:
         raise UsageError(
-            f"--bounds names {', '.join(unknown)}, which is not an input",
-            hint="inputs: " + ", ".join(labels[:20]) + (", …" if len(labels) > 20 else ""),
+            f"{label} names {', '.join(unknown)}, which is not an input",
+            hint="inputs: " + ", ".join(inputs[:20]) + (", …" if len(inputs) > 20 else ""),
         )
     if missing:
         shown = ", ".join(missing[:10]) + (", …" if len(missing) > 10 else "")
         raise UsageError(
-            f"--bounds gives no range for {shown}",
-            hint="name every input (x=-1:1,y=0:2) or give one range for all (--bounds=-1:1)",
+            f"{label} gives no range for {shown}",
+            hint=f"name every input (x=-1:1,y=0:2) or give one range for all ({label}=-1:1)",
         )
     return out

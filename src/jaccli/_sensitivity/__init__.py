@@ -1,1 +1,20 @@
-"""_sensitivity"""
+"""Sensitivity analysis (SPEC §9): which inputs matter, and by how much.
+
+Local, at a point (`local`): the Jacobian, elasticities, inputs ranked per output, the linear
+prediction of a perturbation beside the actual change (`perturbation`), and the propagation of
+input uncertainty ``J Σ Jᵀ`` (`uncertainty`). Global, over input distributions (`prepare` binds
+them, `global_analysis` runs a method): DGSM from AD gradients on a scrambled Sobol' sample with
+bootstrap confidence intervals (`dgsm`), and Sobol' and Morris indices from SALib, an optional
+extra (`salib_methods`), with jaccli evaluating the function on the whole sample in vectorised
+chunks (`sample`). `ranking` and `charts` are shared by both.
+
+Everything works on the flat view of the problem (`jaccli._problem.flatten`): n named inputs, m
+named outputs. The JSON fields keep JAX's layout (``output_shape + input_shape``) like
+``jacobian``. Other packages import these names from here.
+"""
+
+from .global_analysis import global_at as global_at
+from .local import local_at as local_at
+from .methods import METHODS as METHODS
+from .prepare import prepare_global as prepare_global
+from .sample import sobol_points as sobol_points

@@ -1,0 +1,191 @@
+"""Global sensitivity over input distributions: the options checked, the method run on its
+sample, and the indices reported per output with their confidence half-widths, the inputs
+ranked, and notes on outputs that do not vary or are not finite."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .._load import Distribution
+from .._operations import scaleout
+from .._problem import DEFAULT_MAX_BYTES, Problem
+from ..errors import ShapeError, UsageError
+from ..results import SensitivityResult, count_nonfinite
+from .charts import global_charts
+from .dgsm import dgsm
+from .methods import (
+    CONF_LEVEL,
+    DEFAULT_SAMPLES,
+    INDEX_KEYS,
+    MAX_SAMPLES,
+    METHODS,
+    RANKED_BY,
+    Estimate,
+)
+from .ranking import check_top, names, rank, ranking, summary
+from .salib_methods import salib_method
+from .sample import sweep
+
+
+def global_at(
+    problem: Problem,
+    distributions: Sequence[Distribution],
+    method: str = "dgsm",
+    samples: int | None = None,
+    seed: int = 0,
+    top: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_progress: Callable[[int], None] = lambda count: None,
+    scale: scaleout.ScaleOut | None = None,
+) -> SensitivityResult:
+    """Global sensitivity indices of every output over the input distributions.
+
+    ``samples`` is the base sample: DGSM evaluates the gradient at that many points; Sobol'
+    evaluates the function at ``samples·(n+2)`` points (Saltelli's scheme); Morris follows
+    ``samples`` trajectories of ``n+1`` points each. The whole sample is drawn from ``seed``
+    before ``scale`` splits its evaluation over devices and processes, so the indices do not
+    depend on the split.
+
+    >>> from jaccli import parse_expr
+    >>> from jaccli._sensitivity import prepare_global
+    >>> problem, distributions = prepare_global(parse_expr("x + 2*y"), "0:1")
+    >>> global_at(problem, distributions, samples=64).fields["ranking"]
+    ['y', 'x']
+    """
+    samples = check_global_options(problem, distributions, method, samples, top)
+    notes = list(problem.warnings)
+
+    def fallback() -> None:
+        notes.append(
+            "the function uses Python control flow on values and could not be vectorised; "
+            "the sample was evaluated point by point"
+        )
+
+    def evaluate(command: str, points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        return sweep(problem, command, points, max_bytes, on_progress, fallback, scale)
+
+    if method == "dgsm":
+        estimate = dgsm(problem, distributions, samples, seed, max_bytes, evaluate)
+    else:
+        estimate = salib_method(
+            problem, distributions, method, samples, seed, max_bytes, evaluate, notes
+        )
+    return global_result(problem, distributions, method, samples, seed, top, estimate, notes)
+
+
+def check_global_options(
+    problem: Problem,
+    distributions: Sequence[Distribution],
+    method: str,
+    samples: int | None,
+    top: int | None,
+) -> int:
+    """Refuse what a global analysis cannot do; the base sample size, the method's default
+    when not given."""
+    labels = problem.labels
+    problem.require_real("sensitivity")
+    if method not in INDEX_KEYS:
+        raise UsageError(f"{labels('method')} must be one of {', '.join(METHODS)}, got {method!r}")
+    samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if not 2 <= samples <= MAX_SAMPLES:
+        raise UsageError(
+            f"{labels('samples')} must be between 2 and {MAX_SAMPLES:,}, got {samples}"
+        )
+    check_top(top, labels)
+    n = len(names(problem)[0])
+    if len(distributions) != n:
+        raise ShapeError(f"{len(distributions)} distributions for {n} inputs")
+    return samples
+
+
+def global_result(
+    problem: Problem,
+    distributions: Sequence[Distribution],
+    method: str,
+    samples: int,
+    seed: int,
+    top: int | None,
+    estimate: Estimate,
+    notes: list[str],
+) -> SensitivityResult:
+    """The indices per output, the inputs ranked, and the header, charts and notes."""
+    inputs, outputs = names(problem)
+    values, indices = estimate.values, estimate.indices
+    variance = values.var(axis=0)
+    bad = sample_notes(values, variance, outputs, notes)
+    order = rank(indices[RANKED_BY[method]])
+    scalar = problem.out_shape == ()
+    per_output = [{key: indices[key][i] for key in INDEX_KEYS[method]} for i in range(len(outputs))]
+    fields = {
+        "wrt": list(problem.wrt),
+        "bounds": [d.to_dict(name) for name, d in zip(inputs, distributions, strict=True)],
+        "samples": samples,
+        "evaluations": estimate.evaluations,
+        "seed": seed,
+        "sampling": estimate.sampling,
+        "conf_level": CONF_LEVEL,
+        "mean": values.mean(axis=0).reshape(problem.out_shape),
+        "variance": variance.reshape(problem.out_shape),
+        "indices": per_output[0] if scalar else per_output,
+        "ranking": ranking(order, inputs, scalar, top),
+        "ranking_by": RANKED_BY[method],
+    }
+    return SensitivityResult(
+        function=problem.info(),
+        method=method,
+        inputs=inputs,
+        outputs=outputs,
+        fields=fields,
+        charts=global_charts(method, outputs, inputs, order, top, indices),
+        header=global_header(problem, method, samples, seed, estimate),
+        columns=tuple((key, indices[key]) for key in INDEX_KEYS[method]),
+        order=order[:, :top] if top else order,
+        dtype=problem.dtype,
+        device=problem.device_name,
+        warnings=tuple(notes),
+        nonfinite=bad,
+    )
+
+
+def sample_notes(
+    values: np.ndarray, variance: np.ndarray, outputs: Sequence[str], notes: list[str]
+) -> int:
+    """Notes on outputs that do not vary over the bounds and on values that are not finite;
+    the count of those values.
+
+    >>> notes = []
+    >>> sample_notes(np.array([[1.0], [np.nan]]), np.array([0.0]), ["f"], notes), len(notes)
+    (1, 2)
+    """
+    flat_outputs = [outputs[i] for i in np.flatnonzero(variance == 0)]
+    if flat_outputs:
+        notes.append(
+            f"{', '.join(flat_outputs[:5])} does not vary over the bounds: its indices are "
+            "undefined (null)"
+        )
+    bad = count_nonfinite(values)
+    if bad:
+        notes.append(
+            f"the function is NaN or infinite at {bad} of {values.size} sampled output entries; "
+            "the indices are not reliable"
+        )
+    return bad
+
+
+def global_header(
+    problem: Problem, method: str, samples: int, seed: int, estimate: Estimate
+) -> tuple[str, ...]:
+    """The lines above the table: the sample, the output's mean and spread, the ranking."""
+    values = estimate.values
+    return (
+        f"{method} over {samples:,} samples ({estimate.evaluations:,} evaluations, seed {seed}): "
+        f"{estimate.sampling}",
+        "mean f = "
+        + summary(values.mean(axis=0), problem.out_shape)
+        + ", std f = "
+        + summary(np.sqrt(values.var(axis=0)), problem.out_shape),
+        f"inputs ranked by {RANKED_BY[method]}; ± is the half-width of the "
+        f"{CONF_LEVEL:.0%} confidence interval",
+    )

@@ -1,0 +1,123 @@
+"""Sobol' and Morris indices through SALib (the optional ``global`` extra): SALib draws the
+sample in the unit cube and analyses the values, jaccli evaluates the function on it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._load import Distribution
+from .._problem import Labels, Problem
+from ..errors import MissingExtraError, UsageError
+from .methods import CONF_LEVEL, INDEX_KEYS, MORRIS_LEVELS, RESAMPLES, Estimate, Evaluate
+from .ranking import names
+from .sample import from_unit
+
+SAMPLING = {
+    "sobol": "Saltelli's scheme on a scrambled Sobol' sequence (SALib)",
+    "morris": f"Morris trajectories on a {MORRIS_LEVELS}-level grid (SALib)",
+}
+
+
+def salib_method(
+    problem: Problem,
+    distributions: Sequence[Distribution],
+    method: str,
+    samples: int,
+    seed: int,
+    max_bytes: int,
+    evaluate: Evaluate,
+    notes: list[str],
+) -> Estimate:
+    """Sobol' (Saltelli's scheme, ``samples·(n+2)`` points) or Morris (``samples`` trajectories
+    of ``n+1`` points) indices; SALib's warnings become notes."""
+    sampler = salib_sampler(method, problem.labels)
+    inputs = names(problem)[0]
+    n, m = len(inputs), problem.m
+    spec = {"num_vars": n, "names": list(inputs), "bounds": [[0.0, 1.0]] * n}
+    if method == "morris":
+        require_bounded(problem, distributions)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if method == "sobol":
+            unit = sampler.sample(spec, samples, calc_second_order=False, scramble=True, seed=seed)
+        else:
+            unit = sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
+    notes += [f"SALib: {w.message}" for w in caught]
+    problem.guard_size(len(unit) * (n + m), "sample", max_bytes, itemsize=8)
+    values, _ = evaluate("value", from_unit(unit, distributions))
+    indices = salib_indices(method, spec, unit, values, seed, notes)
+    return Estimate(values, indices, len(unit), SAMPLING[method])
+
+
+def salib_sampler(method: str, labels: Labels) -> Any:
+    """SALib's sampler for ``method``, or a `MissingExtraError` that says how to install it."""
+    try:
+        if method == "sobol":
+            from SALib.sample import sobol as sample
+        else:
+            from SALib.sample import morris as sample
+    except ImportError:
+        option = labels("method")
+        raise MissingExtraError(
+            f"{option} {method} needs SALib, which is not installed",
+            hint=f"pip install 'jaccli[global]', or use {option} dgsm (no extra needed)",
+        ) from None
+    return sample
+
+
+def require_bounded(problem: Problem, distributions: Sequence[Distribution]) -> None:
+    """Refuse normal inputs: Morris moves every input over a grid of levels within its range."""
+    inputs = names(problem)[0]
+    unbounded = [inputs[j] for j, d in enumerate(distributions) if not d.bounded]
+    if unbounded:
+        raise UsageError(
+            f"morris moves inputs over a grid of levels within their ranges; "
+            f"{', '.join(unbounded[:5])} {'is' if len(unbounded) == 1 else 'are'} normal",
+            hint=(
+                f"give ranges (x=-1:1), or use {problem.labels('method')} sobol or dgsm for "
+                "normal inputs"
+            ),
+        )
+
+
+def salib_indices(
+    method: str,
+    spec: dict[str, Any],
+    unit: np.ndarray,
+    values: np.ndarray,
+    seed: int,
+    notes: list[str],
+) -> dict[str, np.ndarray]:
+    """SALib's analysis of every output column (null where it is not finite or does not vary);
+    its warnings become notes."""
+    if method == "sobol":
+        from SALib.analyze import sobol as analyze
+    else:
+        from SALib.analyze import morris as analyze
+    keys = INDEX_KEYS[method]
+    out = {key: np.full((values.shape[1], spec["num_vars"]), np.nan) for key in keys}
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        for i in range(values.shape[1]):
+            y = values[:, i]
+            if not np.all(np.isfinite(y)) or np.var(y) == 0:
+                continue
+            found = analyze_column(analyze, method, spec, unit, y, seed)
+            for key in keys:
+                out[key][i] = np.asarray(found[key], dtype=np.float64)
+    notes += sorted({f"SALib: {w.message}" for w in caught})
+    return out
+
+
+def analyze_column(
+    analyze: Any, method: str, spec: dict[str, Any], unit: np.ndarray, y: np.ndarray, seed: int
+) -> Any:
+    """One output's indices from SALib's ``analyze`` module for ``method``."""
+    common = {"num_resamples": RESAMPLES, "conf_level": CONF_LEVEL, "seed": seed}
+    if method == "sobol":
+        return analyze.analyze(spec, y, calc_second_order=False, **common)
+    return analyze.analyze(spec, unit, y, num_levels=MORRIS_LEVELS, **common)

@@ -1,0 +1,98 @@
+"""The sample of a global analysis and its evaluation: a scrambled Sobol' sequence in the unit
+cube, mapped onto the input distributions, and the function (or its Jacobian) at every point by
+the batch evaluator of `jaccli._operations`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .. import _operations
+from .._load import Distribution
+from .._operations import scaleout
+from .._problem import Flat, Problem, flatten
+
+
+def sweep(
+    problem: Problem,
+    command: str,
+    points: np.ndarray,
+    max_bytes: int,
+    on_progress: Callable[[int], None] = lambda count: None,
+    on_fallback: Callable[[], None] = lambda: None,
+    scale: scaleout.ScaleOut | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The function (``command="value"``) or its values and Jacobians (``"jacobian"``) at every
+    row of ``points`` (``(N, n)`` flat inputs), by the batch evaluator: one compiled, vmapped
+    call per chunk, spread over devices and processes by ``scale`` (every process of a
+    distributed run passes the same points and gets all the results).
+    Returns ``(values (N, m), Jacobians (N, m, n) or None)``.
+
+    >>> from jaccli import parse_expr
+    >>> from jaccli._problem import prepare
+    >>> p = prepare(parse_expr("x * y"), {"x": 1.0, "y": 1.0})
+    >>> sweep(p, "value", np.array([[2.0, 3.0], [4.0, 5.0]]), 10**6)[0].ravel()
+    array([ 6., 20.])
+    """
+    flat = flatten(problem)
+    as_flat = flat_problem(problem, flat)
+    plan = _operations.plan(as_flat, command, "auto", max_bytes, batch=True)
+    spread = scaleout.spread(problem.device, scale)
+    evaluator = _operations.Evaluator(as_flat, plan, on_fallback, on_progress, spread=spread)
+    chunk = _operations.chunk_size(as_flat, plan, max_bytes)
+    slots = 1 if spread is None else spread.multiple
+    count = len(points)
+    values = np.empty((count, flat.m))
+    jacobians = np.empty((count, flat.m, flat.n)) if command == "jacobian" else None
+    for start, size, rows in _operations.chunks(count, chunk, slots):
+        block = points[start : start + size]
+        value, raw = evaluator({"x": block}, len(block), rows, start)
+        values[start : start + len(block)] = np.asarray(value).reshape(len(block), flat.m)
+        if jacobians is not None:
+            jacobians[start : start + len(block)] = np.asarray(raw[0]).reshape(
+                len(block), flat.m, flat.n
+            )
+    return values, jacobians
+
+
+def flat_problem(problem: Problem, flat: Flat) -> Problem:
+    """The problem as a function of one flat vector ``x`` of its differentiated inputs, with a
+    flat output: the shape the batch evaluator stacks points of."""
+    import jax
+    import jax.numpy as jnp
+
+    function = dataclasses.replace(problem.function, fn=flat.fn, params=("x",))
+    return dataclasses.replace(
+        problem,
+        function=function,
+        names=("x",),
+        values=(jax.device_put(jnp.asarray(flat.x), problem.device),),
+        wrt=("x",),
+        out_shape=(flat.m,),
+        warnings=[],
+    )
+
+
+def sobol_points(count: int, dimension: int, seed: int) -> np.ndarray:
+    """``count`` points of a scrambled Sobol' sequence in the unit cube (seeded: same seed, same
+    points). The sequence is drawn to the next power of two, where its balance holds, and cut.
+
+    >>> sobol_points(3, 2, seed=0).shape
+    (3, 2)
+    """
+    from scipy.stats import qmc
+
+    engine = qmc.Sobol(dimension, scramble=True, rng=np.random.default_rng(seed))
+    return engine.random_base2(max(count - 1, 0).bit_length())[:count]
+
+
+def from_unit(unit: np.ndarray, distributions: Sequence[Distribution]) -> np.ndarray:
+    """Points of the unit cube (one column per input) mapped onto the inputs' distributions.
+
+    >>> from jaccli._load import parse_bounds
+    >>> from_unit(np.array([[0.5, 0.25]]), [parse_bounds("0:2")[None]] * 2)
+    array([[1. , 0.5]])
+    """
+    return np.stack([d.from_unit(unit[:, j]) for j, d in enumerate(distributions)], axis=1)
