@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._runtime.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -25,8 +26,8 @@ _EXPORTS = {
     "info": "_api",
     "check": "_api",
     "sensitivity": "_api",
-    "load": "_load.loader",
-    "Function": "_load.loader",
+    "load": "_load",
+    "Function": "_load",
     "JaccliError": "errors",
 }
 __all__ = [*_EXPORTS, "parse_expr"]
@@ -45,13 +46,7 @@ if TYPE_CHECKING:
     from ._load.loader import load as load
     from .errors import JaccliError as JaccliError
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'jaccli' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
 
 
 def parse_expr(text: str, vars: list[str] | None = None) -> Function:
