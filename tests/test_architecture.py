@@ -134,16 +134,7 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
 # Modules that still spell flags in their messages; the list only shrinks.
 STILL_SPELL_FLAGS = {
     "_check.checks",
-    "_derivatives.sparsity.pattern",
-    "_load.batch_files",
     "_load.bounds",
-    "_load.expr.inputs",
-    "_load.expr.prescan",
-    "_load.loader",
-    "_load.points",
-    "_load.values",
-    "_runtime.distributed",
-    "_runtime.streams",
     "_sensitivity.sensitivities",
     "_symbolic.symbolic",
 }
