@@ -92,7 +92,8 @@ def number(text: str, where: str) -> float:
     try:
         expression = parse_expr(text.strip(), vars=["_"])
     except ParseError as exc:
-        reason = "only pi and e may be named" if "not in --vars" in exc.message else exc.message
+        named = "names that are not in" in exc.message
+        reason = "only pi and e may be named" if named else exc.message
         raise ParseError(
             f"{where}: {text.strip()!r} is not a number: {reason}",
             hint="numbers may use pi, e, + - * / ** and math functions, e.g. -pi:pi",
