@@ -434,3 +434,33 @@ def test_jvp_several_arguments_with_list_v():
     # d/dt [sum(x + t vx) (y + t vy)] = sum(vx) y + sum(x) vy
     _close(expected, [3.0, 4.0, 8.0])
     _close(jaccli.jvp(fn, x, y, v=[vx, vy]).result, expected)
+
+
+# --- messages name Python's arguments, never the command line's flags --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "words"),
+    [
+        ("x + y", ["x"], "not in vars: y"),
+        ("x", ["x", "x"], "vars names 'x' twice"),
+        ("x", ["x", "2y"], "vars entry '2y' is not a name"),
+    ],
+)
+def test_parse_expr_names_the_vars_argument(text, variables, words):
+    with pytest.raises(jaccli.JaccliError) as info:
+        jaccli.parse_expr(text, vars=variables)
+    assert words in info.value.message
+    assert "--" not in info.value.message + (info.value.hint or "")
+
+
+def test_parse_expr_hint_names_the_vars_argument():
+    with pytest.raises(jaccli.JaccliError) as info:
+        jaccli.parse_expr("x + y", vars=["x"])
+    assert info.value.hint == "list every input name in vars, in the order you want"
+
+
+def test_load_hints_parse_expr_for_an_expression():
+    with pytest.raises(UsageError) as info:
+        jaccli.load("x**2")
+    assert info.value.hint == "to differentiate an expression, use parse_expr"

@@ -133,7 +133,7 @@ def test_vars_fix_order_and_add_unused_scalars():
 )
 def test_bad_vars(variables, match):
     with pytest.raises(ParseError, match=match):
-        parse_expr("x + y", vars=variables)
+        parse_expr("x + y", vars=variables, label="--vars")
 
 
 def test_constant_expression_is_a_differentiable_float():

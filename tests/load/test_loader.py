@@ -127,7 +127,7 @@ def test_missing_file(tmp_path):
 
 def test_missing_file_without_py_hints_expression(tmp_path):
     with pytest.raises(UsageError) as info:
-        load("x**2")
+        load("x**2", expression="-e/--expr")
     assert "--expr" in info.value.hint
 
 

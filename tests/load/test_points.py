@@ -333,7 +333,8 @@ def test_describe_shape():
 
 
 def _bind(text, params, **kwargs):
-    return bind_point(parse_point(text), params, function="f", **kwargs)
+    kwargs.setdefault("option", "--at")
+    return bind_point(parse_point(text, "--at"), params, function="f", **kwargs)
 
 
 def test_bind_named_in_parameter_order():

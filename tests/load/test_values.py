@@ -14,7 +14,7 @@ from jaccli.errors import JaccliError, ParseError, ResourceError, ShapeError, Us
 
 def _usage_error(path, words, kind=UsageError):
     with pytest.raises(JaccliError) as info:
-        read_value_file(str(path))
+        read_value_file(str(path), "--at")
     assert type(info.value) is kind
     assert info.value.exit_code == (4 if kind is ResourceError else 2)
     assert words in info.value.message

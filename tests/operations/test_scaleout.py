@@ -24,6 +24,9 @@ import pytest
 from conftest import ROOT
 from jaccli import _operations
 from jaccli._cli import scale_options
+from jaccli._operations.scaleout import ScaleOut
+from jaccli._problem import COMMAND_LINE, PYTHON
+from jaccli._runtime.distributed import cause
 from jaccli.errors import UsageError
 
 JACCLI = Path(sys.executable).with_name("jaccli")
@@ -330,3 +333,18 @@ def test_a_lost_process_fails_the_run_cleanly(r2r3, tmp_path):
     error = json.loads(err)["error"]
     assert (error["code"], error["type"]) == (4, "distributed")
     assert error["message"].startswith("not every process joined the distributed run")
+
+
+@pytest.mark.parametrize(
+    ("labels", "traceback", "timeout"),
+    [
+        (COMMAND_LINE, "rerun with --traceback", "raise --distributed-timeout"),
+        (PYTHON, "rerun with traceback", "raise distributed_timeout"),
+    ],
+)
+def test_a_lost_worker_is_explained_in_the_callers_words(labels, traceback, timeout):
+    scale = ScaleOut(distributed=True, labels=labels)
+    _, hint = cause(b"", 6, scale)
+    assert traceback in hint
+    _, hint = cause(b"absl::Status: DEADLINE_EXCEEDED: no answer\n", 6, scale)
+    assert timeout in hint

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 import jaccli
 from jaccli import _render as render
-from jaccli.errors import ResourceError
+from jaccli.errors import MissingExtraError, ResourceError
 from jaccli.results import SparseJacobian
 from sparse_functions import (
     COVERAGE,
@@ -395,3 +395,12 @@ def test_result_record_round_trips_through_scipy():
         result.result.to_scipy().toarray(),
         [[24.0, 10.0, 0, 0], [-1.0, 0, 0, 0], [0, 0, 24.0, 10.0], [0, 0, -1.0, 0]],
     )
+
+
+def test_missing_scipy_names_the_option_as_the_caller_does(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
+    run = cli("jacobian", "samples/broyden.py", "--at=-1,-1", "--sparse")
+    assert "--sparse needs SciPy" in run.stderr
+    with pytest.raises(MissingExtraError) as info:
+        jaccli.jacobian(lambda x: x[1:] - x[:-1], [0.0, 1.0, 3.0], sparse=True)
+    assert info.value.message == "sparse needs SciPy, which is not installed"

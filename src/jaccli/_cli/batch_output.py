@@ -44,7 +44,7 @@ def write_batch(
             if fmt == "json":
                 text = "".join(_json_lines(run, chunk))
                 if streaming:
-                    runtime.write_stdout(text)
+                    runtime.write_stdout(text, "--output")
                 else:
                     lines.append(text)
             elif fmt in ("table", "latex"):

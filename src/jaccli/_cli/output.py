@@ -50,7 +50,7 @@ class Output:
             runtime.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
-            runtime.write_stdout(data)
+            runtime.write_stdout(data, "--output")
 
 
 def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:

@@ -46,10 +46,10 @@ def load_function(request: Request) -> Any:
         )
     if expr is not None:
         names = [v.strip() for v in variables.split(",")] if variables else None
-        return from_expression(expr, names)
+        return from_expression(expr, names, "--vars")
     if variables:
         raise UsageError("--vars applies to -e/--expr only")
-    return load(func)
+    return load(func, expression="-e/--expr")
 
 
 def wrt_names(text: str | None) -> list[str] | None:

@@ -39,7 +39,9 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
             "--distributed splits a batch that every process reads; stdin is one process's",
             hint="write the points to a file that every process can read: --batch points.jsonl",
         )
-    source = open_batch(request.batch, function.params, function.source, whole=distributed)
+    source = open_batch(
+        request.batch, function.params, function.source, whole=distributed, label="--batch"
+    )
     total = source.total
     bar = pipeline.progress(
         request, output, f"{command} at {total:,} points" if total else command, total

@@ -115,8 +115,8 @@ def _columns_of_array(array: Any, params: Sequence[str], where: str) -> dict[str
     )
 
 
-def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    arrays = values.load_numpy(path, "--batch", expect_npz=True)
+def _read_npz(path: str, params: Sequence[str], where: str, label: str) -> dict[str, Any]:
+    arrays = values.load_numpy(path, label, expect_npz=True)
     if set(arrays) == set(params):
         return {p: arrays[p] for p in params}
     if len(params) == 1:
@@ -127,8 +127,8 @@ def _read_npz(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
     )
 
 
-def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
-    text = values.read_text(path, "--batch")
+def _read_csv(path: str, params: Sequence[str], where: str, label: str) -> dict[str, Any]:
+    text = values.read_text(path, label)
     rows = [
         (line, row)
         for line, row in enumerate(csv.reader(io.StringIO(text)), start=1)
@@ -181,8 +181,10 @@ def _read_csv(path: str, params: Sequence[str], where: str) -> dict[str, Any]:
     )
 
 
-def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dict[str, Any]:
-    decoded = _decode(values.read_text(path, "--batch"), where)
+def _read_json(
+    path: str, params: Sequence[str], where: str, source: str, label: str
+) -> dict[str, Any]:
+    decoded = _decode(values.read_text(path, label), where)
     if not isinstance(decoded, list):
         raise UsageError(f"{where} must hold a JSON list of points", hint="e.g. [[2, 1], [3, 4]]")
     points = [
@@ -193,25 +195,28 @@ def _read_json(path: str, params: Sequence[str], where: str, source: str) -> dic
     return stack(points) if points else {}
 
 
-def read_arrays(path: str, params: Sequence[str], source: str) -> dict[str, Any]:
-    """Read a whole batch file into ``{parameter: stacked values}`` (leading axis: the batch).
+def read_arrays(
+    path: str, params: Sequence[str], source: str, label: str = "batch"
+) -> dict[str, Any]:
+    """Read a whole batch file into ``{parameter: stacked values}`` (leading axis: the batch);
+    ``label`` names the batch option in messages (``--batch`` on the command line).
 
-    >>> read_arrays("missing.npy", ["x"], "f")
+    >>> read_arrays("missing.npy", ["x"], "f", "--batch")
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot read --batch file 'missing.npy': No such file or directory
     """
-    where = f"--batch file {path!r}"
+    where = f"{label} file {path!r}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".npy":
-        return _columns_of_array(values.load_numpy(path, "--batch", False), params, where)
+        return _columns_of_array(values.load_numpy(path, label, False), params, where)
     if suffix == ".npz":
-        return _read_npz(path, params, where)
+        return _read_npz(path, params, where, label)
     if suffix == ".csv":
-        return _read_csv(path, params, where)
+        return _read_csv(path, params, where, label)
     if suffix == ".json":
-        return _read_json(path, params, where, source)
+        return _read_json(path, params, where, source, label)
     raise UsageError(
-        f"--batch file {path!r} has an unknown suffix {suffix or '(none)'!r}",
+        f"{where} has an unknown suffix {suffix or '(none)'!r}",
         hint="batches: .npy .npz .csv .json .jsonl, or - for JSON Lines on stdin",
     )
 
@@ -339,27 +344,31 @@ class Batch:
     """The first point, where the batch was read whole."""
 
 
-def open_batch(path: str, params: Sequence[str], source: str, whole: bool = False) -> Batch:
+def open_batch(
+    path: str, params: Sequence[str], source: str, whole: bool = False, label: str = "batch"
+) -> Batch:
     """The batch at ``path`` (``-``: JSON Lines on stdin) for a function of ``params``.
 
     Array files are read whole; JSON Lines arrive in chunks as they are read, unless ``whole``
-    (a distributed run, whose processes evaluate the same chunks in step).
+    (a distributed run, whose processes evaluate the same chunks in step). ``label`` names the
+    batch option in messages (``--batch`` on the command line).
     """
     from .. import _runtime as runtime
 
     chunking = Chunking()
     if path == "-" or path.lower().endswith((".jsonl", ".ndjson")):
-        where = "stdin" if path == "-" else f"--batch file {path!r}"
+        where = "stdin" if path == "-" else f"{label} file {path!r}"
         if path == "-":
             unreadable = runtime.stdin_problem()
             if unreadable is not None:
                 raise UsageError(
-                    f"--batch - reads JSON Lines from stdin, but {unreadable}",
-                    hint="pipe the points in (… | jaccli … --batch -) or give a file: --batch FILE",
+                    f"{label} - reads JSON Lines from stdin, but {unreadable}",
+                    hint=f"pipe the points in (… | jaccli … {label} -) or give a file: "
+                    f"{label} FILE",
                 )
             stream = sys.stdin
         else:
-            handle, _ = values.open_regular(path, "--batch")
+            handle, _ = values.open_regular(path, label)
             stream = io.TextIOWrapper(handle, encoding="utf-8-sig")
         blocks = stream_blocks(
             LineReader(stream, owned=path != "-"), where, params, source, chunking
@@ -369,7 +378,7 @@ def open_batch(path: str, params: Sequence[str], source: str, whole: bool = Fals
         chunking.size = MAX_BLOCK
         columns = concatenate(list(blocks))
     else:
-        columns = read_arrays(path, params, source)
-    total = batch_length(columns, f"--batch file {path!r}")
+        columns = read_arrays(path, params, source, label)
+    total = batch_length(columns, f"{label} file {path!r}")
     blocks = array_blocks(columns, total, chunking)
     return Batch(blocks, total, chunking, streamed=False, first=row(columns, 0))

@@ -78,11 +78,14 @@ def from_callable(fn: Callable[..., Any], source: str | None = None) -> Function
     return Function(fn=fn, params=_positional_params(fn, name), source=name, path=path)
 
 
-def from_expression(text: str, variables: Sequence[str] | None = None) -> Function:
-    """Parse a math expression (never evaluated as Python) into a `Function`."""
+def from_expression(
+    text: str, variables: Sequence[str] | None = None, label: str = "vars"
+) -> Function:
+    """Parse a math expression (never evaluated as Python) into a `Function`; ``label`` names
+    the option that gave ``variables`` in messages (``--vars`` on the command line)."""
     from .expr import parse_expr
 
-    expression = parse_expr(text, vars=variables)
+    expression = parse_expr(text, vars=variables, label=label)
     return Function(
         fn=expression,
         params=tuple(inp.name for inp in expression.inputs),
@@ -92,14 +95,16 @@ def from_expression(text: str, variables: Sequence[str] | None = None) -> Functi
     )
 
 
-def load(spec: str) -> Function:
+def load(spec: str, *, expression: str = "parse_expr") -> Function:
     """Load ``path/to/file.py`` (the function ``f``, else the only public one) or ``file.py:name``.
 
     The file is trusted code and runs as the user; what it prints goes to stderr. Once it has
     run, its NumPy names are mapped so that NumPy calls on traced values go to jax.numpy.
+    ``expression`` names, in messages, the way to give an expression instead of a file
+    (``-e/--expr`` on the command line).
     """
-    path, name = _split_spec(spec)
-    module = _import_file(path)
+    path, name = _split_spec(spec, expression)
+    module = _import_file(path, expression)
     fn, name = _pick_function(module, path, name)
     params = _positional_params(fn, f"{path}:{name}")
     numpy_names = map_numpy(vars(module))
@@ -134,9 +139,12 @@ def _exit_is_failure(fn: Callable[..., Any], source: str, path: str) -> Callable
     return call
 
 
-def _split_spec(spec: str) -> tuple[str, str | None]:
+def _split_spec(spec: str, expression: str) -> tuple[str, str | None]:
     if not spec:
-        raise UsageError("no function given", hint="pass FILE.py, FILE.py:NAME, or -e EXPR")
+        raise UsageError(
+            "no function given",
+            hint=f"pass FILE.py or FILE.py:NAME, or an expression with {expression}",
+        )
     # Split on the last colon only when the rest is an identifier: keeps Windows drive letters
     # and paths containing colons intact.
     m = re.fullmatch(r"(.+):([A-Za-z_][A-Za-z_0-9]*)", spec)
@@ -145,11 +153,11 @@ def _split_spec(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def _import_file(path: str) -> types.ModuleType:
+def _import_file(path: str, expression: str) -> types.ModuleType:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        hint = "to differentiate an expression, use -e/--expr" if not path.endswith(".py") else None
+        hint = None if path.endswith(".py") else f"to differentiate an expression, use {expression}"
         raise UsageError(f"function file not found: {path}", hint=hint) from None
     except OSError as exc:
         raise UsageError(f"cannot read function file {path}: {exc.strerror}") from None

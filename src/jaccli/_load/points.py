@@ -102,12 +102,12 @@ def _parse(text: str, option: str) -> ParsedPoint:
     return ParsedPoint(text, tuple(positional), named)
 
 
-def parse_point(text: str, option: str = "--at") -> ParsedPoint:
+def parse_point(text: str, option: str = "at") -> ParsedPoint:
     """Parse the text of one point (`--at`, `--v`) into positional and named values.
 
     Args:
         text: what the user typed, e.g. `"2,1"`, `"x=2,y=1"`, `"[[1,2],[3,4]]"`, `"@x.npy"`.
-        option: the option's name, for messages.
+        option: the option's name, for messages (``--at`` on the command line, ``at`` in Python).
 
     Returns:
         A ParsedPoint. A JSON object or mapping file given as the whole text is named values.
@@ -167,7 +167,7 @@ def _bind_positional(
 def bind_point(
     point: ParsedPoint,
     params: Sequence[str],
-    option: str = "--at",
+    option: str = "at",
     function: str = "the function",
 ) -> dict[str, Value]:
     """Assign a parsed point's values to a function's parameters.
@@ -175,7 +175,7 @@ def bind_point(
     Args:
         point: from `parse_point`.
         params: the function's parameter names, in order.
-        option: the option's name, for messages.
+        option: the option's name, for messages (``--at`` on the command line, ``at`` in Python).
         function: the function's name, for messages.
 
     Returns:

@@ -275,19 +275,19 @@ def _load_table(path: str, option: str, delimiter: str | None) -> Value:
     return parse_value(table[0] if len(table) == 1 else table, where)
 
 
-def read_value_file(path: str, option: str = "--at") -> Value:
+def read_value_file(path: str, option: str = "at") -> Value:
     """Read one value from a file named by `@path`.
 
     Args:
         path: the file; its suffix picks the format (`.npy .npz .json .csv .txt`).
-        option: the option's name, for messages.
+        option: the option's name, for messages (``--at`` on the command line, ``at`` in Python).
 
     Returns:
         An ndarray (float64 or complex128), or a dict of values for named data: an `.npz`
         archive, a JSON object, or a CSV/TXT file with a header row of names and one data row.
         Raises UsageError for a missing, unreadable or malformed file, ResourceError above 2 GiB.
 
-    >>> read_value_file("missing.npy")
+    >>> read_value_file("missing.npy", "--at")
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot read --at file 'missing.npy': No such file or directory
     """

@@ -79,7 +79,7 @@ def sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, 
     from .._derivatives import coloring, sparsity
 
     sparse, limit_label = problem.labels("sparse"), problem.labels("max_bytes")
-    sparsity.require()
+    sparsity.require(sparse)
     if problem.kind != "real":
         raise UsageError(
             f"{sparse} supports real functions only; this one has complex values",

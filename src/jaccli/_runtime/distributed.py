@@ -127,13 +127,15 @@ def _leave() -> None:
 
 
 def cause(log: bytes, signum: int, scale: Any) -> tuple[str, str]:
-    """The one-line message and hint for a worker ended by ``signum``, from its native log."""
+    """The one-line message and hint for a worker ended by ``signum``, from its native log;
+    ``scale.labels`` names the options in them (``--traceback`` on the command line)."""
     text = log.decode(errors="replace")
     found = _JOINED_LINE.findall(log)
     timeout = f"{scale.timeout:g} s"
+    name = scale.labels
     hint = (
-        "every process reports its own error on its own stderr; rerun with --traceback to see "
-        "JAX's log"
+        "every process reports its own error on its own stderr; rerun with "
+        f"{name('traceback')} to see JAX's log"
     )
     status = re.search(r"absl::Status: ([A-Z_]+): ([^\n\[]*)", text)
     if not found:
@@ -149,9 +151,9 @@ def cause(log: bytes, signum: int, scale: Any) -> tuple[str, str]:
             )
             return (
                 message,
-                "start every process (e.g. srun -n N jaccli ... --distributed); check that the "
-                "coordinator's HOST:PORT is reachable from every host, or raise "
-                "--distributed-timeout",
+                f"start every process (e.g. srun -n N jaccli ... {name('distributed')}); check "
+                "that the coordinator's HOST:PORT is reachable from every host, or raise "
+                f"{name('distributed_timeout')}",
             )
         detail = f"{status.group(1)}: {status.group(2).strip()}" if status else _name(signum)
         return f"{who} could not join the distributed run: {detail}", hint

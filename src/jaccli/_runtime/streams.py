@@ -52,8 +52,9 @@ class ReaderGone(BrokenPipeError):
     """
 
 
-def write_stdout(data: str | bytes) -> None:
-    """Write finished output to stdout in one go and flush it.
+def write_stdout(data: str | bytes, output: str | None = None) -> None:
+    """Write finished output to stdout in one go and flush it; ``output``, where the caller has
+    one, names the option that writes a file instead (``--output`` on the command line).
 
     A reader that went away (EPIPE) surfaces as `ReaderGone` for `cli.main` to end quietly;
     any other write failure (a full disk, /dev/full, stdout closed) is an error with a non-zero
@@ -63,7 +64,8 @@ def write_stdout(data: str | bytes) -> None:
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         raise UsageError(
             "cannot write the result to stdout: stdout is closed",
-            hint="give stdout somewhere to go, or write a file with --output FILE",
+            hint="give stdout somewhere to go"
+            + (f", or write a file with {output} FILE" if output else ""),
         )
     try:
         sys.stdout.flush()

@@ -37,13 +37,14 @@ class Pattern:
         return self.nnz / (m * n) if m * n else 0.0
 
 
-def require() -> None:
-    """Refuse early, with the install command, when SciPy is not installed."""
+def require(label: str = "sparse") -> None:
+    """Refuse early, with the install command, when SciPy is not installed; ``label`` names the
+    feature that needs it (``--sparse`` on the command line)."""
     try:
         import scipy.sparse  # noqa: F401
     except ImportError:
         raise MissingExtraError(
-            "--sparse needs SciPy, which is not installed", hint="pip install 'jaccli[sparse]'"
+            f"{label} needs SciPy, which is not installed", hint="pip install 'jaccli[sparse]'"
         ) from None
 
 

@@ -26,9 +26,11 @@ def _natural_key(name: str) -> tuple[list[Any], str]:
 class InputUses:
     """The names an expression uses, each with its number of indices and largest index per axis."""
 
-    def __init__(self, text: str, variables: tuple[str, ...] | None) -> None:
+    def __init__(self, text: str, variables: tuple[str, ...] | None, label: str = "vars") -> None:
         self.text = text
         self.variables = variables
+        # How messages name the option that gave ``variables`` (``--vars``, or Python's ``vars``).
+        self.label = label
         # name -> (number of indices, max index per axis, column of first use)
         self.uses: dict[str, tuple[int, list[int], int]] = {}
 
@@ -69,16 +71,17 @@ class InputUses:
             missing = [name for name in shapes if name not in self.variables]
             if missing:
                 raise ParseError(
-                    f"the expression uses names that are not in --vars: {', '.join(missing)}",
+                    f"the expression uses names that are not in {self.label}: {', '.join(missing)}",
                     source=self.text,
                     column=self.uses[missing[0]][2],
-                    hint="list every input name in --vars, in the order you want",
+                    hint=f"list every input name in {self.label}, in the order you want",
                 )
             order = list(self.variables)
         if not order:
             raise ParseError(
                 f"expression has no inputs: {show(self.text)}",
                 source=self.text,
-                hint="a Jacobian needs at least one input name, like x; or name one with --vars",
+                hint="a Jacobian needs at least one input name, like x; "
+                f"or name one with {self.label}",
             )
         return tuple(ExprInput(name, shapes.get(name, ())) for name in order)

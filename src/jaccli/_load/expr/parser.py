@@ -56,12 +56,14 @@ class Parser:
     integers hold for the expression as a whole.
     """
 
-    def __init__(self, source: Source, variables: tuple[str, ...] | None) -> None:
+    def __init__(
+        self, source: Source, variables: tuple[str, ...] | None, label: str = "vars"
+    ) -> None:
         self.source = source
         self.fail = source.fail
         self.unsupported = source.unsupported
         self.variables = variables
-        self.names = InputUses(source.text, variables)
+        self.names = InputUses(source.text, variables, label)
 
     # --- structure -------------------------------------------------------------------------
 
@@ -351,13 +353,16 @@ class Parser:
         )
 
 
-def parse_expr(text: str, vars: Sequence[str] | str | None = None) -> Expression:
+def parse_expr(
+    text: str, vars: Sequence[str] | str | None = None, label: str = "vars"
+) -> Expression:
     """Parse a math expression into an `Expression`, without ever evaluating it as Python.
 
     Args:
         text: the expression, e.g. ``"x**2 + sin(y)"``, ``"[x[0]*x[1], x[2]]"`` or ``"x^2"``.
         vars: input names in argument order (a sequence, or one comma-separated string).
             Without it, inputs are the names used, sorted naturally (``x2`` before ``x10``).
+        label: how messages name ``vars`` (``--vars`` on the command line).
 
     Returns:
         The parsed expression; call it with one array per input.
@@ -372,12 +377,12 @@ def parse_expr(text: str, vars: Sequence[str] | str | None = None) -> Expression
     """
     if not isinstance(text, str):
         raise ParseError(f"an expression must be text, got {type(text).__name__}")
-    variables = check_variables(vars)
+    variables = check_variables(vars, label)
     prescan(text)
     source = Source(text)
     if not source.prepared.strip():
         raise ParseError("empty expression", source=text, column=1)
     tree = source.tree()
-    parser = Parser(source, variables)
+    parser = Parser(source, variables, label)
     body, shape = parser.outputs(tree)
     return Expression(text=text, inputs=parser.names.inputs(), output_shape=shape, body=tuple(body))

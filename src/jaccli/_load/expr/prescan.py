@@ -24,8 +24,15 @@ _DIGITS = re.compile(r"[0-9][0-9_]*")
 _TOKEN = re.compile(r"[A-Za-z0-9_.]+|[-+*/<>=!^@%&|~]+")
 
 
-def check_variables(variables: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """The --vars names as a tuple (None when not given), each checked to be a usable name."""
+def check_variables(
+    variables: Sequence[str] | str | None, label: str = "vars"
+) -> tuple[str, ...] | None:
+    """The --vars names as a tuple (None when not given), each checked to be a usable name;
+    ``label`` names the option in messages (``--vars`` on the command line, ``vars`` in Python).
+
+    >>> check_variables("y, x")
+    ('y', 'x')
+    """
     if variables is None:
         return None
     if isinstance(variables, str):
@@ -34,16 +41,16 @@ def check_variables(variables: Sequence[str] | str | None) -> tuple[str, ...] | 
     for name in variables:
         if not isinstance(name, str) or not name.isascii() or not name.isidentifier():
             raise ParseError(
-                f"--vars entry {show(str(name))} is not a name",
+                f"{label} entry {show(str(name))} is not a name",
                 hint="names are ASCII letters, digits and _, not starting with a digit",
             )
         if keyword.iskeyword(name) or name.startswith("__") or name in FUNCTIONS:
             raise ParseError(
-                f"--vars entry {name!r} cannot be a variable (it is a keyword, dunder or "
+                f"{label} entry {name!r} cannot be a variable (it is a keyword, dunder or "
                 "function name)"
             )
         if name in seen:
-            raise ParseError(f"--vars names {name!r} twice")
+            raise ParseError(f"{label} names {name!r} twice")
         seen.append(name)
     return tuple(seen)
 
