@@ -122,8 +122,6 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     ]
 
 
-
-
 def test_lower_layers_never_spell_a_flag() -> None:
     spelled = []
     for module, path in _modules().items():
