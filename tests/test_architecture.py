@@ -157,3 +157,41 @@ def test_functions_stay_short() -> None:
         if name not in TABLES and lines > MAX_FUNCTION_LINES
     }
     assert too_long == {}
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Which jaccli modules each module imports, at the top or inside a function."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {module: set() for module in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                for base, name, _ in _imported(module, path, node):
+                    full = f"{base}.{name}" if base else name
+                    target = full if full in modules else base
+                    if target in modules and target != module:
+                        graph[module].add(target)
+    return graph
+
+
+def _reaches(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for target in graph[todo.pop()]:
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
+def test_no_import_cycle() -> None:
+    """Not even through an import inside a function: hiding a cycle there does not fix it. A
+    package's __init__ importing its own modules is no cycle unless one of them imports it back."""
+    graph = _import_graph()
+    cycles = sorted(
+        module
+        for module in graph
+        if module in _reaches(graph, module)
+        and not any(module.startswith(f"{other}.") for other in _reaches(graph, module))
+    )
+    assert cycles == []

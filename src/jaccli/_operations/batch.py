@@ -19,7 +19,7 @@ from ..errors import ShapeError
 from ..results import DerivativeResult, count_nonfinite
 from .evaluator import Evaluator, chunk_size, padded, tree_map
 from .plans import Plan, plan
-from .point import nonfinite_warning
+from .records import nonfinite_warning
 
 NOT_VECTORISED = (
     "the function uses Python control flow on values and could not be compiled or vectorised; "

@@ -9,7 +9,7 @@ import numpy as np
 from .._problem import Problem, flatten, unflatten_jacobian
 from ..errors import FunctionError
 from ..results import DerivativeResult
-from .point import result_record
+from .records import result_record
 
 
 def finite_differences_at(problem: Problem, command: str, cause: FunctionError) -> DerivativeResult:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._problem import Problem, to_numpy, tracing_failure
+from .._problem import Problem, tracing_failure
 from ..errors import FunctionError
-from ..results import DerivativeResult, count_nonfinite
+from ..results import DerivativeResult
+from .finite_differences import finite_differences_at
 from .plans import Plan, plan
-
-NOT_COMPILED = (
-    "the function uses Python control flow on values and could not be compiled; "
-    "computed eagerly at this point"
-)
-
-
-def nonfinite_warning(count: int) -> str:
-    """The warning for ``count`` NaN or inf entries of a result."""
-    return f"{count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf), written as null in JSON"
+from .records import result_record
 
 
 def run(problem: Problem, command: str, *, value: bool = True, **options: Any) -> DerivativeResult:
@@ -35,8 +27,6 @@ def run(problem: Problem, command: str, *, value: bool = True, **options: Any) -
     except FunctionError as exc:
         if not (the_plan.finite_differences and tracing_failure(exc.__cause__)):
             raise
-        from .finite_differences import finite_differences_at
-
         return finite_differences_at(problem, command, exc)
     return finish(problem, the_plan, derivative)
 
@@ -53,41 +43,5 @@ def finish(problem: Problem, the_plan: Plan, derivative: Any, **fields: Any) -> 
         compiled=derivative.compiled,
         v=the_plan.v,
         holomorphic=the_plan.holomorphic,
-        **fields,
-    )
-
-
-def result_record(
-    problem: Problem,
-    *,
-    command: str,
-    mode: str,
-    reason: str,
-    value: Any,
-    result: Any,
-    compiled: bool = True,
-    **fields: Any,
-) -> DerivativeResult:
-    """A `DerivativeResult` with the problem's labels, warnings and count of non-finite entries."""
-    warnings = list(problem.warnings)
-    if not compiled:
-        warnings.append(NOT_COMPILED)
-    value = to_numpy(value)
-    bad = count_nonfinite(result) + count_nonfinite(value)
-    if bad:
-        warnings.append(nonfinite_warning(bad))
-    return DerivativeResult(
-        command=command,
-        function=problem.info(),
-        at=problem.at(),
-        value=value,
-        mode=mode,
-        mode_reason=reason,
-        result=result,
-        wrt=problem.wrt,
-        dtype=problem.dtype,
-        device=problem.device_name,
-        warnings=tuple(warnings),
-        nonfinite=bad,
         **fields,
     )

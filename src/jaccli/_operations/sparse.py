@@ -12,7 +12,7 @@ from .._problem import DEFAULT_MAX_BYTES, Problem, flatten, guard_user_code, tra
 from ..errors import FunctionError, ResourceError, UsageError
 from ..results import DerivativeResult, SparseJacobian, input_leaves
 from .plans import check_mode
-from .point import result_record
+from .records import result_record
 
 # A COO entry: an int64 row, an int64 column and a float64 value.
 COO_ENTRY_BYTES = 24
