@@ -4,7 +4,9 @@ floats for folding constants while parsing."""
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ...errors import UnsafeExpressionError
@@ -35,36 +37,86 @@ def _int_exponent(node: Node) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Backend:
+    """How one lowering writes each kind of node; `lower` walks the tree once for all of them."""
+
+    number: Callable[[Num], Any]
+    constant: Callable[[str], Any]
+    negate: Callable[[Any], Any]
+    arithmetic: dict[str, Callable[[Any, Any], Any]]
+    power: Callable[[Any, Node, Callable[[Node], Any]], Any]
+    """``power(lowered base, exponent node, lower)``: a backend may keep a literal exponent."""
+    call: Callable[[str, list[Any]], Any]
+    compare: Callable[[str, Any, Any], Any]
+
+
+def lower(node: Node, env: dict[str, Any], backend: Backend) -> Any:
+    """A node in ``backend``'s terms, the inputs' values given by name in ``env``."""
+
+    def go(node: Node) -> Any:
+        if isinstance(node, Num):
+            return backend.number(node)
+        if isinstance(node, Const):
+            return backend.constant(node.name)
+        if isinstance(node, Var):
+            value = env[node.name]
+            return value[node.index] if node.index else value
+        if isinstance(node, Neg):
+            return backend.negate(go(node.operand))
+        if isinstance(node, Chain):
+            result = go(node.first)
+            for op, operand in node.rest:
+                result = backend.arithmetic[op](result, go(operand))
+            return result
+        if isinstance(node, Pow):
+            return backend.power(go(node.base), node.exponent, go)
+        if isinstance(node, Call):
+            return backend.call(node.func, [go(arg) for arg in node.args])
+        if isinstance(node, Compare):
+            return backend.compare(node.op, go(node.left), go(node.right))
+        raise TypeError(f"not an expression node: {node!r}")
+
+    return go(node)
+
+
 def to_jax(node: Node, env: dict[str, Any]) -> Any:
     """Evaluate a node with ``jax.numpy``, the inputs' arrays given by name in ``env``."""
     jnp = jax_numpy()
-    if isinstance(node, Num):
+
+    def number(node: Num) -> Any:
         # Python scalars stay weakly typed, so constants do not widen float32 inputs.
         return float(node.value) if isinstance(node.value, int) else node.value
-    if isinstance(node, Const):
-        return math.pi if node.name == "pi" else math.e
-    if isinstance(node, Var):
-        value = env[node.name]
-        return value[node.index] if node.index else value
-    if isinstance(node, Neg):
-        return jnp.negative(to_jax(node.operand, env))
-    if isinstance(node, Chain):
-        ops = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.true_divide}
-        result = to_jax(node.first, env)
-        for op, operand in node.rest:
-            result = ops[op](result, to_jax(operand, env))
-        return result
-    if isinstance(node, Pow):
-        exponent = _int_exponent(node.exponent)
-        if exponent is None:
-            exponent = to_jax(node.exponent, env)
-        return jnp.power(to_jax(node.base, env), exponent)
-    if isinstance(node, Call):
-        return FUNCTIONS[node.func].jax(*(to_jax(arg, env) for arg in node.args))
-    if isinstance(node, Compare):
-        fn = getattr(jnp, COMPARISON_BY_SYMBOL[node.op].jax)
-        return fn(to_jax(node.left, env), to_jax(node.right, env))
-    raise TypeError(f"not an expression node: {node!r}")
+
+    def power(base: Any, exponent: Node, go: Callable[[Node], Any]) -> Any:
+        literal = _int_exponent(exponent)
+        return jnp.power(base, go(exponent) if literal is None else literal)
+
+    backend = Backend(
+        number=number,
+        constant=lambda name: math.pi if name == "pi" else math.e,
+        negate=jnp.negative,
+        arithmetic={"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.true_divide},
+        power=power,
+        call=lambda name, args: FUNCTIONS[name].jax(*args),
+        compare=lambda op, a, b: getattr(jnp, COMPARISON_BY_SYMBOL[op].jax)(a, b),
+    )
+    return lower(node, env, backend)
+
+
+def to_sympy(node: Node, table: dict[str, Any]) -> Any:
+    """Translate a node to SymPy, the inputs' symbols given by name in ``table``."""
+    sp = sympy_module()
+    backend = Backend(
+        number=_sympy_number,
+        constant=lambda name: sp.pi if name == "pi" else sp.E,
+        negate=operator.neg,
+        arithmetic={"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv},
+        power=lambda base, exponent, go: _sympy_power(base, go(exponent)),
+        call=lambda name, args: FUNCTIONS[name].sympy(*args),
+        compare=lambda op, a, b: getattr(sp, COMPARISON_BY_SYMBOL[op].sympy)(a, b),
+    )
+    return lower(node, table, backend)
 
 
 def _sympy_number(node: Num) -> Any:
@@ -79,45 +131,6 @@ def _sympy_number(node: Num) -> Any:
     if isinstance(value, complex):
         return sp.I * sp.Float(text.rstrip("jJ"), digits)
     return sp.Float(text, digits)
-
-
-def _sympy_chain(node: Chain, table: dict[str, Any]) -> Any:
-    result = to_sympy(node.first, table)
-    for op, operand in node.rest:
-        other = to_sympy(operand, table)
-        if op == "+":
-            result = result + other
-        elif op == "-":
-            result = result - other
-        elif op == "*":
-            result = result * other
-        else:
-            result = result / other
-    return result
-
-
-def to_sympy(node: Node, table: dict[str, Any]) -> Any:
-    """Translate a node to SymPy, the inputs' symbols given by name in ``table``."""
-    sp = sympy_module()
-    if isinstance(node, Num):
-        return _sympy_number(node)
-    if isinstance(node, Const):
-        return sp.pi if node.name == "pi" else sp.E
-    if isinstance(node, Var):
-        value = table[node.name]
-        return value[node.index] if node.index else value
-    if isinstance(node, Neg):
-        return -to_sympy(node.operand, table)
-    if isinstance(node, Chain):
-        return _sympy_chain(node, table)
-    if isinstance(node, Pow):
-        return _sympy_power(to_sympy(node.base, table), to_sympy(node.exponent, table))
-    if isinstance(node, Call):
-        return FUNCTIONS[node.func].sympy(*(to_sympy(arg, table) for arg in node.args))
-    if isinstance(node, Compare):
-        fn = getattr(sp, COMPARISON_BY_SYMBOL[node.op].sympy)
-        return fn(to_sympy(node.left, table), to_sympy(node.right, table))
-    raise TypeError(f"not an expression node: {node!r}")
 
 
 def _sympy_power(base: Any, exponent: Any) -> Any:
