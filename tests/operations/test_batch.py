@@ -363,3 +363,18 @@ def test_npy_output_of_several_arguments_is_refused_and_leaves_no_file(cli, tmp_
     )
     assert (run.code, run.stdout) == (2, "") and ".npz" in run.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]
+
+
+def test_a_batch_in_matrix_market_and_latex_has_one_row_or_block_per_point(cli, tmp_path):
+    import scipy.io
+
+    np.save(tmp_path / "x.npy", POINTS)
+    batch = str(tmp_path / "x.npy")
+    run = cli("jacobian", "samples/elementwise.py", "--batch", batch, "-o", str(tmp_path / "j.mtx"))
+    assert run.code == 0, run.stderr
+    rows = scipy.io.mmread(tmp_path / "j.mtx").toarray()
+    want = np.stack([elementwise_jacobian(x).ravel() for x in POINTS])
+    np.testing.assert_allclose(rows, want, rtol=1e-15, atol=1e-15)
+    latex = cli("jacobian", "samples/elementwise.py", "--batch", batch, "--format", "latex")
+    assert latex.code == 0 and latex.stdout.count("\\begin{bmatrix}") == len(POINTS)
+    assert latex.stdout.startswith("% point 0\n")

@@ -110,21 +110,7 @@ def _whole(
         return "".join(
             f"% point {index}\n{render.render(record, 'latex')}\n" for index, record in records
         )
-    stacked = run.stacked_result(chunks)
-    if fmt == "mtx":
-        rows = np.stack(
-            [
-                render.matrix_view(run.point_result(c, i)).data.ravel()
-                for c in chunks
-                for i in range(c.count)
-            ]
-        )
-        return render.to_matrix_market_text(
-            rows, f"jaccli: {run.command} at {run.count} points, one row per point"
-        )
-    if fmt in ("csv", "npy", "npz"):
-        return render.render_batch(stacked, fmt)
-    raise UsageError(f"a batch cannot be written as {fmt!r}")
+    return render.render_batch(run.stacked_result(chunks), fmt)
 
 
 class _NpyFile:

@@ -1,5 +1,5 @@
-"""Batches: a per-point summary table, and stacked results (a leading batch axis) as CSV, .npy
-or .npz."""
+"""Batches: a per-point summary table, and stacked results (a leading batch axis) as CSV, .npy,
+.npz or Matrix Market (one row per point)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import UsageError
 from ..results import DerivativeResult
 from .console import strip_padding, text_console
-from .formats import to_npy_bytes, to_npz_bytes
+from .formats import to_matrix_market_text, to_npy_bytes, to_npz_bytes
 from .matrix import TITLES, result_arrays
 from .messages import escape
 from .notation import exact_number, format_number, format_point, format_value
@@ -26,26 +26,43 @@ def to_batch_csv_text(result: DerivativeResult) -> str:
         header += [
             f"{name}[{','.join(map(str, i))}]" if i else name for i in np.ndindex(array.shape[1:])
         ]
-    flat = [array.reshape(array.shape[0], -1) for array in arrays.values()]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for i, row in enumerate(np.concatenate(flat, axis=1)):
+    for i, row in enumerate(_rows(arrays)):
         writer.writerow([i, *(exact_number(x) for x in row)])
     return buffer.getvalue()
 
 
-def render_batch(result: DerivativeResult, fmt: str) -> str | bytes:
-    """A stacked batch result (leading batch axis) as csv, npy or npz."""
-    if fmt == "csv":
-        return to_batch_csv_text(result)
-    if fmt == "npy":
-        return to_npy_bytes(result)
-    if fmt == "npz":
-        return to_npz_bytes(result)
-    raise UsageError(
-        f"a batch cannot be written as {fmt!r}", hint="use json, table, csv, npy or npz"
+def to_batch_matrix_market_text(result: DerivativeResult) -> str:
+    """One row per point, every entry of its result flattened in C order, as in the CSV."""
+    title = TITLES.get(result.command, result.command)
+    comment = (
+        f"jaccli: {title} of {escape(result.function.source)} at {len(result.value)} points; "
+        "row i is point i's result, flat in row-major order (see jaccli's README)"
     )
+    return to_matrix_market_text(_rows(result_arrays(result)), comment)
+
+
+def _rows(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    return np.concatenate([array.reshape(array.shape[0], -1) for array in arrays.values()], axis=1)
+
+
+BATCH_WRITERS = {
+    "csv": to_batch_csv_text,
+    "npy": to_npy_bytes,
+    "npz": to_npz_bytes,
+    "mtx": to_batch_matrix_market_text,
+}
+
+
+def render_batch(result: DerivativeResult, fmt: str) -> str | bytes:
+    """A stacked batch result (leading batch axis) as csv, npy, npz or mtx."""
+    if fmt not in BATCH_WRITERS:
+        raise UsageError(
+            f"a batch cannot be written as {fmt!r}", hint="use json, table, csv, npy, npz or mtx"
+        )
+    return BATCH_WRITERS[fmt](result)
 
 
 def _batch_cell(result: Any) -> str:

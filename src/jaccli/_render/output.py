@@ -43,14 +43,20 @@ def render(
         return to_table_text(result, color=color, width=width)
     if isinstance(result, InfoResult):
         raise UsageError(f"info has no {fmt} form", hint="use --format table or json")
-    if fmt == "csv":
-        return to_csv_text(result)
-    if fmt == "latex":
-        return to_latex_text(result)
-    if fmt == "npy":
-        return to_npy_bytes(result)
-    if fmt == "npz":
-        return to_npz_bytes(result)
-    if fmt == "mtx":
-        return to_matrix_market_text(matrix_view(result).data, matrix_market_comment(result))
-    raise unknown_format(fmt)
+    if fmt not in _WRITERS:
+        raise unknown_format(fmt)
+    return _WRITERS[fmt](result)
+
+
+def _matrix_market(result: DerivativeResult) -> str:
+    return to_matrix_market_text(matrix_view(result).data, matrix_market_comment(result))
+
+
+# How a derivative at one point is written, by format.
+_WRITERS = {
+    "csv": to_csv_text,
+    "latex": to_latex_text,
+    "npy": to_npy_bytes,
+    "npz": to_npz_bytes,
+    "mtx": _matrix_market,
+}
