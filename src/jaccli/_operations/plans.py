@@ -90,6 +90,16 @@ def at_each_point(problem: Problem, transform: Callable[..., Any]) -> Callable[.
     return derivative
 
 
+def _plan(problem: Problem, command: str, transform: Callable[..., Any], **fields: Any) -> Plan:
+    """A plan whose derivative is ``transform`` at each point; by default its result is keyed by
+    argument, it takes no vector, and it is holomorphic where the problem is."""
+    fields.setdefault("shape", problem.keyed)
+    fields.setdefault("vector", None)
+    fields.setdefault("v", None)
+    fields.setdefault("holomorphic", problem.kind == "holomorphic")
+    return Plan(command=command, derivative=at_each_point(problem, transform), **fields)
+
+
 def _value(problem: Problem, **_: Any) -> Plan:
     """The function alone (sampling-based sensitivity analysis): no derivative."""
     from .._derivatives import compute
@@ -99,8 +109,16 @@ def _value(problem: Problem, **_: Any) -> Plan:
 
         return compute.Derivative(value=fn(*primals), result=jnp.zeros(()), compiled=True)
 
-    derivative = at_each_point(problem, value)
-    return Plan("value", derivative, to_numpy, None, "none", "no derivative", None, False, 0)
+    return _plan(
+        problem,
+        "value",
+        value,
+        shape=to_numpy,
+        mode="none",
+        reason="no derivative",
+        holomorphic=False,
+        entries=0,
+    )
 
 
 def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
@@ -114,16 +132,12 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
 
-    derivative = at_each_point(problem, jacobian)
-    return Plan(
+    return _plan(
+        problem,
         "jacobian",
-        derivative,
-        problem.keyed,
-        None,
-        choice.mode,
-        choice.reason,
-        None,
-        holomorphic=kind == "holomorphic",
+        jacobian,
+        mode=choice.mode,
+        reason=choice.reason,
         entries=n * m,
         finite_differences=kind == "real",
     )
@@ -143,15 +157,12 @@ def _grad(problem: Problem, **_: Any) -> Plan:
         return compute.grad(fn, primals, kind, with_value=with_value)
 
     reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
-    return Plan(
+    return _plan(
+        problem,
         "grad",
-        at_each_point(problem, grad),
-        problem.keyed,
-        None,
-        "reverse",
-        reason,
-        None,
-        holomorphic=kind == "holomorphic",
+        grad,
+        mode="reverse",
+        reason=reason,
         entries=problem.n,
         finite_differences=kind == "real",
     )
@@ -173,16 +184,13 @@ def _hessian(problem: Problem, max_bytes: int, **_: Any) -> Plan:
 
     jvps = f"{n} JVP{'s' if n != 1 else ''}"
     reason = f"n={n}, m={m}: forward-over-reverse, {jvps} of the reverse-mode gradient"
-    derivative = at_each_point(problem, hessian)
-    return Plan(
+    return _plan(
+        problem,
         "hessian",
-        derivative,
-        rows,
-        None,
-        "forward-over-reverse",
-        reason,
-        None,
-        holomorphic=False,
+        hessian,
+        shape=rows,
+        mode="forward-over-reverse",
+        reason=reason,
         entries=m * n * n,
     )
 
@@ -202,15 +210,15 @@ def _jvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
         return compute.jvp(fn, primals, t)
 
     reason = f"n={problem.n}, m={problem.m}: one forward-mode pass (one JVP); J is never formed"
-    return Plan(
+    return _plan(
+        problem,
         "jvp",
-        at_each_point(problem, jvp),
-        to_numpy,
-        tangents,
-        "forward",
-        reason,
-        problem.keyed(tangents),
-        holomorphic=kind == "holomorphic",
+        jvp,
+        shape=to_numpy,
+        vector=tangents,
+        v=problem.keyed(tangents),
+        mode="forward",
+        reason=reason,
         entries=problem.m,
         per_point=per_point,
     )
@@ -227,15 +235,14 @@ def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
         return compute.hvp(fn, primals, t, with_value=with_value)
 
     reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
-    return Plan(
+    return _plan(
+        problem,
         "hvp",
-        at_each_point(problem, hvp),
-        problem.keyed,
-        tangents,
-        "forward-over-reverse",
-        reason,
-        problem.keyed(tangents),
-        holomorphic=False,
+        hvp,
+        vector=tangents,
+        v=problem.keyed(tangents),
+        mode="forward-over-reverse",
+        reason=reason,
         entries=problem.n,
         per_point=per_point,
     )
@@ -260,15 +267,14 @@ def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
         return compute.vjp(fn, primals, c)
 
     reason = f"n={problem.n}, m={problem.m}: one reverse-mode pass (one VJP); J is never formed"
-    return Plan(
+    return _plan(
+        problem,
         "vjp",
-        at_each_point(problem, vjp),
-        problem.keyed,
-        cotangent,
-        "reverse",
-        reason,
-        np.asarray(cotangent),
-        holomorphic=kind == "holomorphic",
+        vjp,
+        vector=cotangent,
+        v=np.asarray(cotangent),
+        mode="reverse",
+        reason=reason,
         entries=problem.n,
         per_point=per_point,
     )
