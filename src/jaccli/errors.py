@@ -1,7 +1,7 @@
 """The project's error types, each with the exit code of SPEC §6.
 
 A message says what was required and what arrived; a hint says how to fix it.
-`cli.main` turns every `JaccliError` into one stderr line and its exit code.
+`jaccli._cli.main` turns every `JaccliError` into one stderr line and its exit code.
 """
 
 from __future__ import annotations
@@ -89,3 +89,10 @@ class DistributedError(ResourceError):
     """A distributed run lost a process or could not bring its processes together (exit 4)."""
 
     kind = "distributed"
+
+
+class InternalError(JaccliError):
+    """A bug in jaccli's own code (exit 70): never reported as the user's function failing."""
+
+    exit_code = 70
+    kind = "internal"

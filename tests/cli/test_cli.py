@@ -328,3 +328,21 @@ def test_symbolic_traces_a_file_at_a_point(cli):
     assert [sympy.expand(e - f) for e, f in zip(entries, expected, strict=True)] == [0, 0]
     run = cli("symbolic", "samples/rosenbrock.py")
     assert (run.code, run.stdout) == (2, "") and "--at" in run.stderr
+
+
+def test_a_bug_in_jaccli_is_an_internal_error_not_the_functions(cli, monkeypatch):
+    """SPEC §6: exit 70, type internal, one line that says whose fault it is; no traceback."""
+    from jaccli import _operations
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a slip in jaccli")
+
+    monkeypatch.setattr(_operations, "run", broken)
+    run = cli("grad", "samples/rosenbrock.py", "--at", "-1.2,1", "--format", "json")
+    assert run.code == 70 and run.stdout == ""
+    error = json.loads(run.stderr)["error"]
+    assert error["code"] == 70 and error["type"] == "internal"
+    assert "a slip in jaccli" in error["message"] and "not in your function" in error["hint"]
+    plain = cli("grad", "samples/rosenbrock.py", "--at", "-1.2,1")
+    assert plain.code == 70 and "Traceback" not in plain.stderr
+    assert plain.stderr.startswith("jaccli: error: internal error: unexpected RuntimeError")

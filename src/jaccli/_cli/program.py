@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from ..errors import JaccliError, ResourceError, UsageError
+from ..errors import InternalError, JaccliError, ResourceError, UsageError
 from .commands import COMMANDS, register
 
 app = typer.Typer(
@@ -137,11 +137,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             _report(UsageError(exc.format_message()), argv, False)
             code = int(getattr(exc, "exit_code", 2)) or 2
         else:
-            internal = JaccliError(
-                f"unexpected {type(exc).__name__}: {exc}",
-                hint="this is a bug in jaccli; rerun with --traceback and report it",
+            internal = InternalError(
+                f"internal error: unexpected {type(exc).__name__}: {exc}",
+                hint="this is a bug in jaccli, not in your function; rerun with --traceback and "
+                "report it",
             )
-            internal.exit_code = 3
             _report(internal, argv, show_traceback)
-            code = 3
+            code = internal.exit_code
     sys.exit(code)
