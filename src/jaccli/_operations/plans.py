@@ -100,6 +100,39 @@ def _plan(problem: Problem, command: str, transform: Callable[..., Any], **field
     return Plan(command=command, derivative=at_each_point(problem, transform), **fields)
 
 
+# The mode of each product of a vector with a derivative that is never formed.
+_PRODUCT_MODES = {"jvp": "forward", "vjp": "reverse", "hvp": "forward-over-reverse"}
+
+
+def _product(
+    problem: Problem,
+    command: str,
+    transform: Callable[..., Any],
+    bound: tuple[Any, Any],
+    reason: str,
+) -> Plan:
+    """The plan of jvp, vjp or hvp: ``bound`` is the vector and, in a batch, its count per point."""
+    vector, per_point = bound
+    if command == "vjp":
+        v, shape, entries = np.asarray(vector), problem.keyed, problem.n
+    else:
+        v = problem.keyed(vector)
+        shape, entries = (to_numpy, problem.m) if command == "jvp" else (problem.keyed, problem.n)
+    mode = _PRODUCT_MODES[command]
+    return _plan(
+        problem,
+        command,
+        transform,
+        shape=shape,
+        vector=vector,
+        v=v,
+        mode=mode,
+        reason=f"n={problem.n}, m={problem.m}: {reason}",
+        entries=entries,
+        per_point=per_point,
+    )
+
+
 def _value(problem: Problem, **_: Any) -> Plan:
     """The function alone (sampling-based sensitivity analysis): no derivative."""
     from .._derivatives import compute
@@ -204,24 +237,12 @@ def _jvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
             "jvp of a real-valued function of complex inputs is not defined here",
             hint="use jacobian or grad",
         )
-    tangents, per_point = _tangents(problem, vector, batch)
 
     def jvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
         return compute.jvp(fn, primals, t)
 
-    reason = f"n={problem.n}, m={problem.m}: one forward-mode pass (one JVP); J is never formed"
-    return _plan(
-        problem,
-        "jvp",
-        jvp,
-        shape=to_numpy,
-        vector=tangents,
-        v=problem.keyed(tangents),
-        mode="forward",
-        reason=reason,
-        entries=problem.m,
-        per_point=per_point,
-    )
+    reason = "one forward-mode pass (one JVP); J is never formed"
+    return _product(problem, "jvp", jvp, _tangents(problem, vector, batch), reason)
 
 
 def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
@@ -229,23 +250,12 @@ def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
 
     problem.require_scalar("hvp")
     problem.require_real("hvp")
-    tangents, per_point = _tangents(problem, vector, batch)
 
     def hvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
         return compute.hvp(fn, primals, t, with_value=with_value)
 
-    reason = f"n={problem.n}, m=1: forward-over-reverse, one JVP of the gradient; H is never formed"
-    return _plan(
-        problem,
-        "hvp",
-        hvp,
-        vector=tangents,
-        v=problem.keyed(tangents),
-        mode="forward-over-reverse",
-        reason=reason,
-        entries=problem.n,
-        per_point=per_point,
-    )
+    reason = "forward-over-reverse, one JVP of the gradient; H is never formed"
+    return _product(problem, "hvp", hvp, _tangents(problem, vector, batch), reason)
 
 
 def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
@@ -259,25 +269,14 @@ def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
             "vjp of a function that is neither real nor holomorphic is not defined here",
             hint="use jacobian",
         )
-    cotangent, per_point = _cotangent(problem, vector, batch)
 
     def vjp(fn: Any, primals: Any, c: Any, with_value: bool) -> Any:
         if kind == "holomorphic":
             primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
         return compute.vjp(fn, primals, c)
 
-    reason = f"n={problem.n}, m={problem.m}: one reverse-mode pass (one VJP); J is never formed"
-    return _plan(
-        problem,
-        "vjp",
-        vjp,
-        vector=cotangent,
-        v=np.asarray(cotangent),
-        mode="reverse",
-        reason=reason,
-        entries=problem.n,
-        per_point=per_point,
-    )
+    reason = "one reverse-mode pass (one VJP); J is never formed"
+    return _product(problem, "vjp", vjp, _cotangent(problem, vector, batch), reason)
 
 
 def _tangents(problem: Problem, vector: Any, batch: bool) -> tuple[Any, int | None]:
