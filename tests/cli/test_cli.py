@@ -346,3 +346,16 @@ def test_a_bug_in_jaccli_is_an_internal_error_not_the_functions(cli, monkeypatch
     plain = cli("grad", "samples/rosenbrock.py", "--at", "-1.2,1")
     assert plain.code == 70 and "Traceback" not in plain.stderr
     assert plain.stderr.startswith("jaccli: error: internal error: unexpected RuntimeError")
+
+
+def test_version(cli):
+    from importlib.metadata import version
+
+    run = cli("--version")
+    assert (run.code, run.stdout, run.stderr) == (0, f"jaccli {version('jaccli')}\n", "")
+
+
+def test_bare_jaccli_shows_the_help(cli):
+    run = cli()
+    assert run.code == 0 and run.stderr == ""
+    assert run.stdout.startswith("Usage: jaccli") and "jacobian" in run.stdout

@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Annotated
 
 import typer
 
@@ -25,6 +26,26 @@ app = typer.Typer(
 )
 for _command in COMMANDS:
     register(app, _command)
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"jaccli {version('jaccli')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print the version and exit", is_eager=True, callback=_show_version
+        ),
+    ] = False,
+) -> None:
+    """Jacobians, derivatives and sensitivity analysis of your functions, with JAX."""
 
 
 def _wants_json_errors(argv: Sequence[str]) -> bool:
@@ -78,7 +99,9 @@ def run(argv: Sequence[str]) -> int:
     from typer.main import get_command
 
     cli = get_command(app)
-    outcome = cli.main(args=list(argv), prog_name="jaccli", standalone_mode=False)
+    # Bare `jaccli` shows the help, as `jaccli --help` does (not as an error line).
+    args = list(argv) or ["--help"]
+    outcome = cli.main(args=args, prog_name="jaccli", standalone_mode=False)
     return outcome if isinstance(outcome, int) else 0
 
 
