@@ -98,10 +98,24 @@ def compare(
 
 
 def compare_estimate(name: str, d: Derivatives, est: Any, rtol: float, atol: float) -> Reference:
-    """Compare AD with a finite-difference `Estimate` of ``d.fn``'s Jacobian."""
-    return compare(
-        name, d.ad, d.shaped(est.estimate), d.shaped(est.error_estimate), rtol, atol, d.entry
-    )
+    """Compare AD with a finite-difference `Estimate` of ``d.fn``'s Jacobian.
+
+    Where the estimate is NaN or infinite but AD is finite, the differences could not be taken
+    there (a step crossed the edge of the function's domain, as ``log`` at 1e-8 with a step of
+    1e-6, or overflowed): the reference is not available, which is no mismatch.
+    """
+    estimate = d.shaped(est.estimate)
+    lost = np.argwhere(~np.isfinite(estimate) & np.isfinite(d.ad))
+    if lost.size:
+        entry = d.entry(*lost[0])
+        which = f" for entry {entry}" if entry else ""
+        return unavailable(
+            name,
+            f"not available at this point, because the function is not finite where the "
+            f"differences{which} step (past the edge of its domain, or an overflow); "
+            f"{len(lost)} of {estimate.size} entries could not be estimated",
+        )
+    return compare(name, d.ad, estimate, d.shaped(est.error_estimate), rtol, atol, d.entry)
 
 
 def central_reference(d: Derivatives, central: Any, rtol: float, atol: float) -> Reference:
