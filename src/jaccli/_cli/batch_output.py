@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _render as render
 from .. import _runtime as runtime
+from .._operations import nonfinite_warning
 from .._operations.batch import BatchRun, Chunk
 from ..errors import UsageError
 from .output import Output, refuse_nonfinite
@@ -68,14 +69,8 @@ def write_batch(
         else:
             output.write(data, f"{run.command} at {run.count} points")
     if run.nonfinite:
-        output.warn(
-            f"the results have {_entries(run.nonfinite)} (NaN or inf), written as null in JSON"
-        )
+        output.warn(f"the results have {nonfinite_warning(run.nonfinite)}")
     refuse_nonfinite(output, run.nonfinite, "the results have")
-
-
-def _entries(count: int) -> str:
-    return f"{count} non-finite entr{'y' if count == 1 else 'ies'}"
 
 
 def _json_lines(run: BatchRun, chunk: Chunk) -> list[str]:

@@ -102,8 +102,10 @@ def emit(output: Output, result: Any, plot: str | None = None) -> None:
 def refuse_nonfinite(output: Output, count: int, what: str) -> None:
     """Exit 1 for ``count`` NaN or inf entries, unless ``--allow-nonfinite``."""
     if count and not output.allow_nonfinite:
+        from .._operations import nonfinite_entries
+
         raise NotCleanError(
-            f"{what} {count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf)",
+            f"{what} {nonfinite_entries(count)}",
             hint="pass --allow-nonfinite to accept them",
         )
 

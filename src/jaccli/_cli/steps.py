@@ -3,6 +3,7 @@ check, sensitivity, symbolic and info."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ..errors import UsageError
@@ -29,7 +30,7 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
     writes = scaleout.writes()
     if not writes:
         # The other processes of a distributed run leave the notes to process 0.
-        output = type(output)(**{**output.__dict__, "quiet": True})
+        output = dataclasses.replace(output, quiet=True)
     function = pipeline.load_function(request)
     if not function.params:
         raise UsageError(f"{function.source} takes no arguments; there is nothing to differentiate")

@@ -14,6 +14,7 @@ from .plans import check_mode as check_mode
 from .plans import plan as plan
 from .point import finish as finish
 from .point import run as run
+from .records import nonfinite_entries as nonfinite_entries
 from .records import nonfinite_warning as nonfinite_warning
 from .records import result_record as result_record
 from .sparse import sparse_jacobian_at as sparse_jacobian_at

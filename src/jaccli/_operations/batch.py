@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .._load.batch_files import Batch, batch_length, row
+from .._load.batch_files import Batch, batch_length, row, tree_map
 from .._problem import Labels, Problem, prepare
 from ..errors import ShapeError
 from ..results import DerivativeResult, count_nonfinite
-from .evaluator import Evaluator, chunk_size, padded, tree_map
+from .evaluator import Evaluator, chunk_size, padded
 from .plans import Plan, plan
 from .records import nonfinite_warning
 

@@ -12,18 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from .._load.batch_files import tree_map
 from .._problem import Problem
 from ..errors import ShapeError
 from .plans import Plan
 
 MAX_CHUNK = 65536
-
-
-def tree_map(fn: Callable[..., Any], *trees: Any) -> Any:
-    """`jax.tree_util.tree_map`, with JAX imported on first use."""
-    import jax
-
-    return jax.tree_util.tree_map(fn, *trees)
 
 
 class Evaluator:

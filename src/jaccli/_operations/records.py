@@ -14,9 +14,18 @@ NOT_COMPILED = (
 )
 
 
+def nonfinite_entries(count: int) -> str:
+    """``count`` NaN or inf entries, in words.
+
+    >>> nonfinite_entries(1)
+    '1 non-finite entry (NaN or inf)'
+    """
+    return f"{count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf)"
+
+
 def nonfinite_warning(count: int) -> str:
     """The warning for ``count`` NaN or inf entries of a result."""
-    return f"{count} non-finite entr{'y' if count == 1 else 'ies'} (NaN or inf), written as null in JSON"
+    return f"{nonfinite_entries(count)}, written as null in JSON"
 
 
 def result_record(
