@@ -13,6 +13,15 @@ class JaccliError(Exception):
     exit_code: int = 2
     kind: str = "error"
 
+    def __init_subclass__(cls, *, kind: str | None = None, exit_code: int | None = None) -> None:
+        # A subclass declares its JSON ``type`` (and, for a new family, its exit code) in its
+        # class line; what it leaves out it inherits from its family.
+        super().__init_subclass__()
+        if kind is not None:
+            cls.kind = kind
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -22,17 +31,12 @@ class JaccliError(Exception):
         return self.message
 
 
-class UsageError(JaccliError):
+class UsageError(JaccliError, kind="usage", exit_code=2):
     """A bad option, unreadable file, parse error or shape mismatch (exit 2)."""
 
-    exit_code = 2
-    kind = "usage"
 
-
-class ParseError(UsageError):
+class ParseError(UsageError, kind="parse"):
     """Text that could not be parsed; keeps the source and the column of the bad part."""
-
-    kind = "parse"
 
     def __init__(
         self,
@@ -46,53 +50,33 @@ class ParseError(UsageError):
         self.column = column
 
 
-class UnsafeExpressionError(ParseError):
+class UnsafeExpressionError(ParseError, kind="unsafe_expression"):
     """An expression that uses anything outside the whitelist (exit 2)."""
 
-    kind = "unsafe_expression"
 
-
-class ShapeError(UsageError):
+class ShapeError(UsageError, kind="shape"):
     """A point or vector whose shape does not fit the function (exit 2)."""
 
-    kind = "shape"
 
-
-class MissingExtraError(UsageError):
+class MissingExtraError(UsageError, kind="missing_extra"):
     """An optional dependency is not installed (exit 2)."""
 
-    kind = "missing_extra"
 
-
-class FunctionError(JaccliError):
+class FunctionError(JaccliError, kind="function", exit_code=3):
     """The user's function failed: raised, not traceable, or returned a non-numeric value (exit 3)."""
 
-    exit_code = 3
-    kind = "function"
 
-
-class ResourceError(JaccliError):
+class ResourceError(JaccliError, kind="resource", exit_code=4):
     """A resource limit: the size guard, --timeout, out of memory (exit 4)."""
 
-    exit_code = 4
-    kind = "resource"
 
-
-class NotCleanError(JaccliError):
+class NotCleanError(JaccliError, kind="not_clean", exit_code=1):
     """Computed, but not clean: a failed check or non-finite entries (exit 1)."""
 
-    exit_code = 1
-    kind = "not_clean"
 
-
-class DistributedError(ResourceError):
+class DistributedError(ResourceError, kind="distributed"):
     """A distributed run lost a process or could not bring its processes together (exit 4)."""
 
-    kind = "distributed"
 
-
-class InternalError(JaccliError):
+class InternalError(JaccliError, kind="internal", exit_code=70):
     """A bug in jaccli's own code (exit 70): never reported as the user's function failing."""
-
-    exit_code = 70
-    kind = "internal"

@@ -96,15 +96,15 @@ def _join(scale: ScaleOut) -> None:
     with contextlib.suppress(AttributeError, KeyError, ValueError):
         # CPU processes exchange their shares through Gloo (the default in recent JAX).
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    # One patience for joining, for a silent peer and for leaving: the user gave one number.
     seconds = max(1, math.ceil(scale.timeout))
+    timeouts = ("initialization_timeout", "heartbeat_timeout_seconds", "shutdown_timeout_seconds")
     try:
         jax.distributed.initialize(
             coordinator_address=scale.coordinator,
             num_processes=scale.num_processes,
             process_id=scale.process_id,
-            initialization_timeout=seconds,
-            heartbeat_timeout_seconds=seconds,
-            shutdown_timeout_seconds=seconds,
+            **dict.fromkeys(timeouts, seconds),
         )
     except ValueError as exc:
         name = scale.labels

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import UnsafeExpressionError
-from .functions import COMPARISON_BY_SYMBOL, FUNCTIONS, jax_numpy, sympy_module
+from .functions import COMPARISON_BY_SYMBOL, CONSTANTS, FUNCTIONS, jax_numpy, sympy_module
 from .limits import EXACT_HINT, EXPONENT_HINT, MAX_EXACT_BITS, MAX_EXPONENT
-from .nodes import Call, Chain, Compare, Const, Neg, Node, Num, Pow, Var
+from .nodes import Call, Chain, Compare, Neg, Node, Num, Pow, Var
 
 
 def fold(fn: Callable[..., complex], *values: complex) -> complex:
@@ -42,7 +42,6 @@ class Backend:
     """How one lowering writes each kind of node; `lower` walks the tree once for all of them."""
 
     number: Callable[[Num], Any]
-    constant: Callable[[str], Any]
     negate: Callable[[Any], Any]
     arithmetic: dict[str, Callable[[Any, Any], Any]]
     power: Callable[[Any, Node, Callable[[Node], Any]], Any]
@@ -57,8 +56,6 @@ def lower(node: Node, env: dict[str, Any], backend: Backend) -> Any:
     def go(node: Node) -> Any:
         if isinstance(node, Num):
             return backend.number(node)
-        if isinstance(node, Const):
-            return backend.constant(node.name)
         if isinstance(node, Var):
             value = env[node.name]
             return value[node.index] if node.index else value
@@ -94,7 +91,6 @@ def to_jax(node: Node, env: dict[str, Any]) -> Any:
 
     backend = Backend(
         number=number,
-        constant=lambda name: math.pi if name == "pi" else math.e,
         negate=jnp.negative,
         arithmetic={"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.true_divide},
         power=power,
@@ -109,7 +105,6 @@ def to_sympy(node: Node, table: dict[str, Any]) -> Any:
     sp = sympy_module()
     backend = Backend(
         number=_sympy_number,
-        constant=lambda name: sp.pi if name == "pi" else sp.E,
         negate=operator.neg,
         arithmetic={"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv},
         power=lambda base, exponent, go: _sympy_power(base, go(exponent)),
@@ -124,6 +119,8 @@ def _sympy_number(node: Num) -> Any:
     value = node.value
     if isinstance(value, int):
         return sp.Integer(value)
+    if node.text in CONSTANTS:
+        return sp.pi if node.text == "pi" else sp.E
     text = node.text.replace("_", "")
     # Enough precision for every digit typed, so SymPy holds the decimal value, not the
     # nearest double.

@@ -11,17 +11,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Num:
-    """A numeric literal: its value and its source text (for an exact SymPy Float)."""
+    """A numeric literal or the constant ``pi`` or ``e``: its value and its source text.
+
+    The text keeps what a double cannot: every typed digit, and which constant was meant.
+    """
 
     value: int | float | complex
     text: str
-
-
-@dataclass(frozen=True)
-class Const:
-    """The constant ``pi`` or ``e``."""
-
-    name: str
 
 
 @dataclass(frozen=True)
@@ -72,4 +68,4 @@ class Compare:
     right: Node
 
 
-Node = Num | Const | Var | Neg | Chain | Pow | Call | Compare
+Node = Num | Var | Neg | Chain | Pow | Call | Compare

@@ -26,7 +26,7 @@ from .functions import ARITHMETIC, COMPARISONS, CONSTANTS, FUNCTIONS
 from .inputs import InputUses
 from .limits import EXACT_HINT, EXPONENT_HINT, MAX_DEPTH, MAX_EXACT_BITS, MAX_EXPONENT, MAX_INDEX
 from .lowering import fold
-from .nodes import Call, Chain, Compare, Const, Neg, Node, Num, Pow, Var
+from .nodes import Call, Chain, Compare, Neg, Node, Num, Pow, Var
 from .prescan import check_variables, prescan
 from .source import Source
 from .syntax import CONSTRUCT_NAMES, OPERATOR_NAMES
@@ -172,7 +172,7 @@ class Parser:
         self.check_name(name, node.col_offset)
         if name in CONSTANTS and not self.is_variable(name):
             value = math.pi if name == "pi" else math.e
-            return Const(name), Info(complex(value))
+            return Num(value, name), Info(complex(value))
         self.use(name, (), node.col_offset)
         return Var(name), NON_CONSTANT
 
