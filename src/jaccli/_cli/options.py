@@ -45,104 +45,81 @@ class Common:
         return [option for option, value in given if value is not None]
 
 
-def _option(*flags: str, **kw: Any) -> Any:
-    return typer.Option(*flags, **kw)
+def _option(annotation: Any, *flags: str, default: Any = None, **kw: Any) -> tuple[Any, Any, Any]:
+    """One table entry: the parameter's type, its default, and typer's option for it."""
+    return annotation, default, typer.Option(*flags, **kw)
 
 
 # name: (type, default, typer parameter) — the options every command takes.
 COMMON: dict[str, tuple[Any, Any, Any]] = {
-    "format": (
+    "format": _option(
         str | None,
-        None,
-        _option(
-            "--format",
-            "-f",
-            help="table, json, csv, npy, npz or latex (default: table on a terminal, json otherwise)",
-        ),
+        "--format",
+        "-f",
+        help="table, json, csv, npy, npz or latex (default: table on a terminal, json otherwise)",
     ),
-    "output": (
+    "output": _option(
         str | None,
-        None,
-        _option(
-            "--output",
-            "-o",
-            help="write the result to this file (atomically); format from its suffix",
-        ),
+        "--output",
+        "-o",
+        help="write the result to this file (atomically); format from its suffix",
     ),
-    "dtype": (str, "float64", _option("--dtype", help="float64 or float32")),
-    "device": (str, "auto", _option("--device", help="auto, cpu or gpu")),
-    "quiet": (bool, False, _option("--quiet", "-q", help="no notes or warnings on stderr")),
-    "traceback": (
-        bool,
-        False,
-        _option("--traceback", help="show the Python traceback of a failure"),
+    "dtype": _option(str, "--dtype", default="float64", help="float64 or float32"),
+    "device": _option(str, "--device", default="auto", help="auto, cpu or gpu"),
+    "quiet": _option(bool, "--quiet", "-q", default=False, help="no notes or warnings on stderr"),
+    "traceback": _option(
+        bool, "--traceback", default=False, help="show the Python traceback of a failure"
     ),
-    "timeout": (
-        float | None,
-        None,
-        _option("--timeout", help="give up after this many seconds (exit 4)", min=0.0),
+    "timeout": _option(
+        float | None, "--timeout", help="give up after this many seconds (exit 4)", min=0.0
     ),
-    "max_bytes": (
+    "max_bytes": _option(
         int,
-        1 << 30,
-        _option("--max-bytes", help="refuse Jacobians/Hessians larger than this (bytes)", min=1),
+        "--max-bytes",
+        default=1 << 30,
+        help="refuse Jacobians/Hessians larger than this (bytes)",
+        min=1,
     ),
-    "no_cache": (
+    "no_cache": _option(
         bool,
-        False,
-        _option("--no-cache", help="do not use the compilation cache (also JACCLI_NO_CACHE=1)"),
+        "--no-cache",
+        default=False,
+        help="do not use the compilation cache (also JACCLI_NO_CACHE=1)",
     ),
-    "allow_nonfinite": (
-        bool,
-        False,
-        _option("--allow-nonfinite", help="exit 0 even when the result has NaN or inf"),
+    "allow_nonfinite": _option(
+        bool, "--allow-nonfinite", default=False, help="exit 0 even when the result has NaN or inf"
     ),
-    "devices": (
+    "devices": _option(
         str | None,
-        None,
-        _option(
-            "--devices",
-            metavar="all|N",
-            help="batch, global sensitivity: spread the points over all (default) or N of this "
-            "process's devices",
-        ),
+        "--devices",
+        metavar="all|N",
+        help="batch, global sensitivity: spread the points over all (default) or N of this "
+        "process's devices",
     ),
-    "distributed": (
+    "distributed": _option(
         bool,
-        False,
-        _option(
-            "--distributed",
-            help="batch, global sensitivity: be one process of a run over several processes or "
-            "hosts (jax.distributed; detects SLURM and Open MPI)",
-        ),
+        "--distributed",
+        default=False,
+        help="batch, global sensitivity: be one process of a run over several processes or "
+        "hosts (jax.distributed; detects SLURM and Open MPI)",
     ),
-    "coordinator": (
+    "coordinator": _option(
         str | None,
-        None,
-        _option(
-            "--coordinator",
-            metavar="HOST:PORT",
-            help="with --distributed: the address of process 0",
-        ),
+        "--coordinator",
+        metavar="HOST:PORT",
+        help="with --distributed: the address of process 0",
     ),
-    "num_processes": (
-        int | None,
-        None,
-        _option("--num-processes", help="with --distributed: how many processes"),
+    "num_processes": _option(
+        int | None, "--num-processes", help="with --distributed: how many processes"
     ),
-    "process_id": (
-        int | None,
-        None,
-        _option("--process-id", help="with --distributed: this process's rank, 0…N-1"),
+    "process_id": _option(
+        int | None, "--process-id", help="with --distributed: this process's rank, 0…N-1"
     ),
-    "distributed_timeout": (
+    "distributed_timeout": _option(
         float | None,
-        None,
-        _option(
-            "--distributed-timeout",
-            help="with --distributed: seconds to wait for every process to join, and for a "
-            "silent one, before giving up with exit 4 (default 120)",
-        ),
+        "--distributed-timeout",
+        help="with --distributed: seconds to wait for every process to join, and for a "
+        "silent one, before giving up with exit 4 (default 120)",
     ),
 }
 
@@ -153,114 +130,73 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
         None,
         typer.Argument(help="FILE.py or FILE.py:NAME (omit with -e)", show_default=False),
     ),
-    "expr": (
-        str | None,
-        None,
-        _option("--expr", "-e", help="a math expression instead of FILE, e.g. 'x**2 + sin(y)'"),
+    "expr": _option(
+        str | None, "--expr", "-e", help="a math expression instead of FILE, e.g. 'x**2 + sin(y)'"
     ),
-    "variables": (
+    "variables": _option(str | None, "--vars", help="input order for an expression, e.g. x,y"),
+    "at": _option(str | None, "--at", help="the point: 2,1 | x=2,y=1 | '[[1,2],[3,4]]' | @x.npy"),
+    "batch": _option(
         str | None,
-        None,
-        _option("--vars", help="input order for an expression, e.g. x,y"),
+        "--batch",
+        help="many points: FILE.npy|.npz|.csv|.json|.jsonl, or - for JSON Lines on stdin",
     ),
-    "at": (
-        str | None,
-        None,
-        _option("--at", help="the point: 2,1 | x=2,y=1 | '[[1,2],[3,4]]' | @x.npy"),
-    ),
-    "batch": (
-        str | None,
-        None,
-        _option(
-            "--batch",
-            help="many points: FILE.npy|.npz|.csv|.json|.jsonl, or - for JSON Lines on stdin",
-        ),
-    ),
-    "v": (str, ..., _option("--v", help="the vector, in the same forms as --at")),
-    "wrt": (
-        str | None,
-        None,
-        _option("--wrt", help="differentiate these arguments only, e.g. W,b"),
-    ),
-    "mode": (str, "auto", _option("--mode", help="auto, fwd or rev")),
-    "check": (
+    "v": _option(str, "--v", default=..., help="the vector, in the same forms as --at"),
+    "wrt": _option(str | None, "--wrt", help="differentiate these arguments only, e.g. W,b"),
+    "mode": _option(str, "--mode", default="auto", help="auto, fwd or rev"),
+    "check": _option(
         bool,
-        False,
-        _option("--check", help="also check the result against SymPy and finite differences"),
+        "--check",
+        default=False,
+        help="also check the result against SymPy and finite differences",
     ),
-    "rtol": (
+    "rtol": _option(
         float | None,
-        None,
-        _option("--rtol", help="relative tolerance of a check (default 1e-6; 1e-3 for float32)"),
+        "--rtol",
+        help="relative tolerance of a check (default 1e-6; 1e-3 for float32)",
     ),
-    "atol": (
+    "atol": _option(
         float | None,
-        None,
-        _option("--atol", help="absolute tolerance of a check (default 1e-9; 1e-5 for float32)"),
+        "--atol",
+        help="absolute tolerance of a check (default 1e-9; 1e-5 for float32)",
     ),
-    "against": (
-        str | None,
-        None,
-        _option("--against", help="references: sympy,fd,complex (default: all of them)"),
+    "against": _option(
+        str | None, "--against", help="references: sympy,fd,complex (default: all of them)"
     ),
-    "plot": (
-        str | None,
-        None,
-        _option("--plot", help="also draw a chart to FILE.png|.svg|.pdf (needs jaccli[plot])"),
+    "plot": _option(
+        str | None, "--plot", help="also draw a chart to FILE.png|.svg|.pdf (needs jaccli[plot])"
     ),
-    "sparse": (
+    "sparse": _option(
         bool,
-        False,
-        _option(
-            "--sparse",
-            help="detect the sparsity pattern and compute one JVP/VJP per colour (needs jaccli[sparse])",
-        ),
+        "--sparse",
+        default=False,
+        help="detect the sparsity pattern and compute one JVP/VJP per colour (needs jaccli[sparse])",
     ),
-    "order": (
-        int,
-        1,
-        _option("--order", help="1: the Jacobian; 2: second derivatives (Hessian)"),
+    "order": _option(
+        int, "--order", default=1, help="1: the Jacobian; 2: second derivatives (Hessian)"
     ),
-    "dx": (str | None, None, _option("--dx", help="local: a perturbation, shaped like the input")),
-    "rel_dx": (
-        float | None,
-        None,
-        _option("--rel-dx", help="local: perturb every input by this · |x|"),
+    "dx": _option(str | None, "--dx", help="local: a perturbation, shaped like the input"),
+    "rel_dx": _option(float | None, "--rel-dx", help="local: perturb every input by this · |x|"),
+    "sigma": _option(
+        str | None, "--sigma", help="local: standard deviations of independent inputs"
     ),
-    "sigma": (
+    "cov": _option(
+        str | None, "--cov", help="local: covariance matrix of the inputs (.npy, .csv, .json)"
+    ),
+    "top": _option(int | None, "--top", help="show the K most influential inputs per output"),
+    "bounds": _option(
         str | None,
-        None,
-        _option("--sigma", help="local: standard deviations of independent inputs"),
+        "--bounds",
+        help="global: input ranges, e.g. 'x=-pi:pi,y=normal(0,1)' or --bounds=-1:1 for all",
     ),
-    "cov": (
+    "method": _option(
         str | None,
-        None,
-        _option("--cov", help="local: covariance matrix of the inputs (.npy, .csv, .json)"),
+        "--method",
+        help="local (with --at), or dgsm, sobol, morris (with --bounds; dgsm)",
     ),
-    "top": (
-        int | None,
-        None,
-        _option("--top", help="show the K most influential inputs per output"),
+    "samples": _option(
+        int | None, "--samples", help="global: base sample size (dgsm 4096, sobol 1024, morris 100)"
     ),
-    "bounds": (
-        str | None,
-        None,
-        _option(
-            "--bounds",
-            help="global: input ranges, e.g. 'x=-pi:pi,y=normal(0,1)' or --bounds=-1:1 for all",
-        ),
-    ),
-    "method": (
-        str | None,
-        None,
-        _option("--method", help="local (with --at), or dgsm, sobol, morris (with --bounds; dgsm)"),
-    ),
-    "samples": (
-        int | None,
-        None,
-        _option("--samples", help="global: base sample size (dgsm 4096, sobol 1024, morris 100)"),
-    ),
-    "seed": (int | None, None, _option("--seed", help="global: seed of the sample (default 0)")),
+    "seed": _option(int | None, "--seed", help="global: seed of the sample (default 0)"),
 }
 
 

@@ -31,7 +31,10 @@ _CONCRETIZATION_ERRORS = (jax.errors.ConcretizationTypeError,)
 
 @dataclass(frozen=True)
 class ModeChoice:
-    """The differentiation mode chosen for a Jacobian, and why."""
+    """The differentiation mode chosen for a Jacobian, and why.
+
+    ``mode`` is ``"fwd"`` or ``"rev"``; ``reason`` is the sentence reported as ``mode_reason``.
+    """
 
     mode: str
     reason: str

@@ -45,7 +45,11 @@ class Chain:
 
 @dataclass(frozen=True)
 class Pow:
-    """``base ** exponent``."""
+    """``base ** exponent``.
+
+    The exponent stays a node, not a value: a literal integer exponent lowers to JAX's exact
+    ``integer_pow`` and to SymPy's exact power.
+    """
 
     base: Node
     exponent: Node
@@ -53,7 +57,7 @@ class Pow:
 
 @dataclass(frozen=True)
 class Call:
-    """A call of a known function."""
+    """A call of a known function: ``func`` names its entry in the function table."""
 
     func: str
     args: tuple[Node, ...]
