@@ -86,6 +86,8 @@ def _sensitivity_table(result: SensitivityResult, color: bool, width: int) -> st
     for i, (output, chart) in enumerate(panels[:MAX_PANELS]):
         console.print(_panel(result, i, output, chart, color))
         console.print(Text(escape(chart.measure), style="dim"))
+        if "perturbation" in result.fields:
+            console.print(Text(escape(perturbation_line(result.fields["perturbation"], i))))
     if len(panels) > MAX_PANELS:
         console.print(
             Text(
@@ -119,6 +121,33 @@ def _panel(result: SensitivityResult, i: int, output: str, chart: Chart, color: 
             )
         table.add_row(*row, bars[rank - 1] if rank <= len(bars) else Text(""))
     return table
+
+
+def perturbation_line(perturbation: dict[str, Any], i: int) -> str:
+    """The whole step at once for output ``i``: the actual change beside the linear prediction
+    and the linearisation error, relative to the actual change.
+
+    >>> p = {"predicted": 0.2701512, "actual": 0.1560240, "linearization_error": -0.1141272}
+    >>> for part in perturbation_line(p, 0).split(", "):
+    ...     print(part)
+    dx at once: actual f(x+dx) − f(x) = 0.156024
+    linear J·dx = 0.270151
+    linearisation error -0.114127 (73% of the actual)
+    """
+    actual, predicted, error = (
+        float(np.ravel(perturbation[key])[i])
+        for key in ("actual", "predicted", "linearization_error")
+    )
+    share = (
+        f" ({abs(error) / abs(actual):.0%} of the actual)"
+        if actual != 0 and math.isfinite(error / actual)
+        else ""
+    )
+    return (
+        f"dx at once: actual f(x+dx) − f(x) = {format_number(actual)}, "
+        f"linear J·dx = {format_number(predicted)}, "
+        f"linearisation error {format_number(error)}{share}"
+    )
 
 
 def _fmt_estimate(value: float, conf: float) -> str:

@@ -79,6 +79,9 @@ def local_at(
     effects, swung = swings(problem, flat, f, step if step is not None else sigma_in, max_bytes)
     if swung is not None:
         fields["one_at_a_time"] = swung
+    if step is not None and effects is not None:
+        # The linear prediction is only worth reading beside what the function really does.
+        columns.append(("f(x+dxⱼ)−f(x)", effects[1]))
     moved_by = "dx" if step is not None else "σ"
     return SensitivityResult(
         function=problem.info(),
