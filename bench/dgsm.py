@@ -211,9 +211,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _base_points(sampler: str, n: int, samples: int, seed: int) -> np.ndarray:
     """The base points the tool differentiates at, drawn again here, in [LOW, HIGH]ⁿ."""
     if sampler == "jaccli":
-        from jaccli._sensitivity import sobol_points  # internal: follow it if it moves
+        from jaccli._sensitivity import replicated_sobol_points  # internal: follow it if it moves
 
-        unit = sobol_points(samples, n, seed)
+        unit = replicated_sobol_points(samples, n, seed)[0]
     else:
         from SALib.sample import sobol_sequence
 

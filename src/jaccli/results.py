@@ -337,8 +337,8 @@ def to_json(value: Any) -> Any:
     >>> to_json(np.array([1.0, np.nan, 2 + 1j]))
     [{'re': 1.0, 'im': 0.0}, None, {'re': 2.0, 'im': 1.0}]
     """
-    if value is None or isinstance(value, (str, bool)):
-        return value
+    if value is None or isinstance(value, (str, bool, int)):
+        return value  # a Python int of any size (a seed) is JSON as it is; NumPy would round it
     if isinstance(value, SparseJacobian):
         return value.to_dict()
     if isinstance(value, dict):

@@ -38,16 +38,22 @@ def g_truth() -> dict[str, np.ndarray]:
     partial = 1 / (3 * (1 + a) ** 2)
     variance = np.prod(1 + partial) - 1
     others = np.array([np.prod(np.delete(1 + partial, i)) for i in range(len(a))])
+    vi = 16 / (1 + a) ** 2 * others
     return {
         "S1": partial / variance,
         "ST": partial * others / variance,
-        "vi": 16 / (1 + a) ** 2 * others,
+        "vi": vi,
+        "dgsm": vi / PI**2 / variance,
     }
 
 
 G_EXPR = " * ".join(f"(abs(4*x{i} - 2) + {a})/(1 + {a})" for i, a in enumerate(G_A))
 
 
-def within(estimate, conf, truth, slack: float = 1.0) -> None:
+def within(estimate, conf, truth, slack: float = 2.0) -> None:
+    """Every estimate within ``slack`` half-widths of the truth. A 95% interval misses one time
+    in twenty, so a test of many estimates at one seed checks twice the half-width (beyond it:
+    about 1 in 500 on t's 7 degrees of freedom); test_interval_coverage.py counts the misses
+    over many seeds."""
     estimate, conf, truth = (np.asarray(v, dtype=float) for v in (estimate, conf, truth))
     assert np.all(np.abs(estimate - truth) <= slack * conf), (estimate, conf, truth)

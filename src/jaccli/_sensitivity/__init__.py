@@ -3,10 +3,12 @@
 Local, at a point (`local`): the Jacobian, elasticities, inputs ranked per output, the linear
 prediction of a perturbation beside the actual change (`perturbation`), and the propagation of
 input uncertainty ``J Σ Jᵀ`` (`uncertainty`). Global, over input distributions (`prepare` binds
-them, `global_analysis` runs a method): DGSM from AD gradients on a scrambled Sobol' sample with
-bootstrap confidence intervals (`dgsm`), and Sobol' and Morris indices from SALib, an optional
-extra (`salib_methods`), with jaccli evaluating the function on the whole sample in vectorised
-chunks (`sample`). `ranking` and `charts` are shared by both.
+them, `global_analysis` runs a method): DGSM from AD gradients (`dgsm`), and Sobol' and Morris
+indices from SALib's samples, an optional extra (`salib_methods`; Sobol' indices by `saltelli`),
+with jaccli evaluating the function on the whole sample in vectorised chunks (`sample`). DGSM
+and Sobol' sample independently scrambled Sobol' sequences and take their intervals from the
+spread over them (`replicates`); Morris bootstraps its independent trajectories. `ranking` and
+`charts` are shared by both.
 
 Everything works on the flat view of the problem (`jaccli._problem.flatten`): n named inputs, m
 named outputs. The JSON fields keep JAX's layout (``output_shape + input_shape``) like
@@ -17,4 +19,4 @@ from .global_analysis import global_at as global_at
 from .local import local_at as local_at
 from .methods import METHODS as METHODS
 from .prepare import prepare_global as prepare_global
-from .sample import sobol_points as sobol_points
+from .sample import replicated_sobol_points as replicated_sobol_points

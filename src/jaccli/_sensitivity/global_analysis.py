@@ -54,7 +54,7 @@ def global_at(
     >>> global_at(problem, distributions, samples=64).fields["ranking"]
     ['y', 'x']
     """
-    samples = check_global_options(problem, distributions, method, samples, top)
+    samples = check_global_options(problem, distributions, method, samples, seed, top)
     notes = list(problem.warnings)
 
     def fallback() -> None:
@@ -80,11 +80,14 @@ def check_global_options(
     distributions: Sequence[Distribution],
     method: str,
     samples: int | None,
+    seed: int,
     top: int | None,
 ) -> int:
     """Refuse what a global analysis cannot do; the base sample size, the method's default
     when not given."""
     labels = problem.labels
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"{labels('seed')} must be a non-negative integer, got {seed!r}")
     problem.require_real("sensitivity")
     if method not in INDEX_KEYS:
         raise UsageError(f"{labels('method')} must be one of {', '.join(METHODS)}, got {method!r}")
@@ -126,6 +129,8 @@ def global_result(
         "seed": seed,
         "sampling": estimate.sampling,
         "conf_level": CONF_LEVEL,
+        "interval": estimate.interval,
+        "replicates": estimate.replicates,
         "mean": values.mean(axis=0).reshape(problem.out_shape),
         "variance": variance.reshape(problem.out_shape),
         "indices": per_output[0] if scalar else per_output,
@@ -187,5 +192,5 @@ def global_header(
         + ", std f = "
         + summary(np.sqrt(values.var(axis=0)), problem.out_shape),
         f"inputs ranked by {RANKED_BY[method]}; ± is the half-width of the "
-        f"{CONF_LEVEL:.0%} confidence interval",
+        f"{CONF_LEVEL:.0%} confidence interval: {estimate.interval}",
     )

@@ -21,7 +21,7 @@ from .._problem import (
 from ..errors import UsageError
 from ..results import SensitivityResult, count_nonfinite
 from .charts import local_charts
-from .perturbation import input_step, perturbation, swings
+from .perturbation import input_step, perturbation, step_columns, swings
 from .ranking import check_top, names, rank, ranking, summary
 from .uncertainty import uncertainty
 
@@ -75,13 +75,10 @@ def local_at(
     fields["ranking_by"] = ranked_by
     if step is not None:
         fields["perturbation"] = perturbation(problem, flat, J, f, step)
-        columns.append(("J·dx", J * step[None, :]))
     effects, swung = swings(problem, flat, f, step if step is not None else sigma_in, max_bytes)
     if swung is not None:
         fields["one_at_a_time"] = swung
-    if step is not None and effects is not None:
-        # The linear prediction is only worth reading beside what the function really does.
-        columns.append(("f(x+dxⱼ)−f(x)", effects[1]))
+    columns += step_columns(J, step, effects)
     moved_by = "dx" if step is not None else "σ"
     return SensitivityResult(
         function=problem.info(),

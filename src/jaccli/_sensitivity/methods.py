@@ -29,20 +29,13 @@ Evaluate = Callable[[str, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 @dataclass(frozen=True)
 class Estimate:
     """A global method's result on its sample: the function's values there ``(N, m)``, the
-    indices by key (each ``(m, n)``), how many evaluations it took, and how it sampled."""
+    indices by key (each ``(m, n)``), how many evaluations it took, how it sampled, how its
+    confidence intervals were found, and over how many independent replicates (None when
+    not by replicates)."""
 
     values: np.ndarray
     indices: dict[str, np.ndarray]
     evaluations: int
     sampling: str
-
-
-def confidence_z() -> float:
-    """The normal quantile whose ± interval holds ``CONF_LEVEL`` of a normal estimate.
-
-    >>> round(confidence_z(), 2)
-    1.96
-    """
-    from scipy.special import ndtri
-
-    return float(ndtri(0.5 + CONF_LEVEL / 2))
+    interval: str
+    replicates: int | None = None

@@ -106,3 +106,22 @@ def swings(
         "up": unflatten_jacobian(problem, effects[1]),
     }
     return effects, fields
+
+
+def step_columns(
+    J: np.ndarray, step: np.ndarray | None, effects: tuple[np.ndarray, np.ndarray] | None
+) -> list[tuple[str, np.ndarray]]:
+    """The table's columns for a step: each input's linear effect ``J·dx`` and, beside it, the
+    actual change when that input alone moves by its step — a linear prediction is only worth
+    reading next to what the function really does.
+
+    >>> effects = (np.array([[-0.36]]), np.array([[0.16]]))
+    >>> [title for title, _ in step_columns(np.array([[0.54]]), np.array([0.5]), effects)]
+    ['J·dx', 'f(x+dxⱼ)−f(x)']
+    """
+    if step is None:
+        return []
+    columns = [("J·dx", J * step[None, :])]
+    if effects is not None:
+        columns.append(("f(x+dxⱼ)−f(x)", effects[1]))
+    return columns

@@ -1,5 +1,6 @@
 """Sobol' and Morris indices through SALib (the optional ``global`` extra): SALib draws the
-sample in the unit cube and analyses the values, jaccli evaluates the function on it."""
+sample in the unit cube, jaccli evaluates the function on it; SALib analyses Morris's
+trajectories, and `saltelli` the Sobol' replicates."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from .._problem import Labels, Problem
 from ..errors import MissingExtraError, UsageError
 from .methods import CONF_LEVEL, INDEX_KEYS, MORRIS_LEVELS, RESAMPLES, Estimate, Evaluate
 from .ranking import names
+from .replicates import interval_text, replicate_generators, replicate_sizes
+from .saltelli import sobol_indices
 from .sample import from_unit
 
 SAMPLING = {
-    "sobol": "Saltelli's scheme on a scrambled Sobol' sequence (SALib)",
+    "sobol": "Saltelli's scheme on {} independently scrambled Sobol' sequences (SALib)",
     "morris": f"Morris trajectories on a {MORRIS_LEVELS}-level grid (SALib)",
 }
 
@@ -42,15 +45,35 @@ def salib_method(
         require_bounded(problem, distributions)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if method == "sobol":
-            unit = sampler.sample(spec, samples, calc_second_order=False, scramble=True, seed=seed)
-        else:
-            unit = sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
-    notes += [f"SALib: {w.message}" for w in caught]
+        unit, sizes = salib_sample(sampler, method, spec, samples, seed)
+    notes += sorted({f"SALib: {w.message}" for w in caught})
     problem.guard_size(len(unit) * (n + m), "sample", max_bytes, itemsize=8)
     values, _ = evaluate("value", from_unit(unit, distributions))
-    indices = salib_indices(method, spec, unit, values, seed, notes)
-    return Estimate(values, indices, len(unit), SAMPLING[method])
+    if method == "sobol":
+        indices = sobol_indices(values, n, sizes)
+        interval, replicates = interval_text(len(sizes)), len(sizes)
+        sampling = SAMPLING[method].format(len(sizes))
+    else:
+        indices = morris_indices(spec, unit, values, seed, notes)
+        interval, replicates, sampling = MORRIS_INTERVAL, None, SAMPLING[method]
+    return Estimate(values, indices, len(unit), sampling, interval, replicates)
+
+
+def salib_sample(
+    sampler: Any, method: str, spec: dict[str, Any], samples: int, seed: int
+) -> tuple[np.ndarray, list[int]]:
+    """SALib's sample in the unit cube from ``seed``, and the base points of each replicate:
+    Saltelli's scheme on independently scrambled Sobol' sequences (`replicates`), or
+    ``samples`` Morris trajectories, independent already (one replicate)."""
+    if method == "morris":
+        return sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed), [samples]
+    sizes = replicate_sizes(samples)
+    generators = replicate_generators(seed, len(sizes))
+    replicates = [
+        sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)
+        for size, rng in zip(sizes, generators, strict=True)
+    ]
+    return np.concatenate(replicates), sizes
 
 
 def salib_sampler(method: str, labels: Labels) -> Any:
@@ -84,21 +107,21 @@ def require_bounded(problem: Problem, distributions: Sequence[Distribution]) -> 
         )
 
 
-def salib_indices(
-    method: str,
-    spec: dict[str, Any],
-    unit: np.ndarray,
-    values: np.ndarray,
-    seed: int,
-    notes: list[str],
+# Morris trajectories start at independent random points, so resampling them is a bootstrap
+# of independent draws, and its normal interval means what it says.
+MORRIS_INTERVAL = (
+    f"normal, from {RESAMPLES} bootstrap resamples of the independent trajectories (SALib)"
+)
+
+
+def morris_indices(
+    spec: dict[str, Any], unit: np.ndarray, values: np.ndarray, seed: int, notes: list[str]
 ) -> dict[str, np.ndarray]:
-    """SALib's analysis of every output column (null where it is not finite or does not vary);
-    its warnings become notes."""
-    if method == "sobol":
-        from SALib.analyze import sobol as analyze
-    else:
-        from SALib.analyze import morris as analyze
-    keys = INDEX_KEYS[method]
+    """SALib's Morris analysis of every output column (null where it is not finite or does not
+    vary), its bootstrap seeded by ``seed``; its warnings become notes."""
+    from SALib.analyze import morris as analyze
+
+    keys = INDEX_KEYS["morris"]
     out = {key: np.full((values.shape[1], spec["num_vars"]), np.nan) for key in keys}
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
@@ -106,18 +129,16 @@ def salib_indices(
             y = values[:, i]
             if not np.all(np.isfinite(y)) or np.var(y) == 0:
                 continue
-            found = analyze_column(analyze, method, spec, unit, y, seed)
+            found = analyze.analyze(
+                spec,
+                unit,
+                y,
+                num_levels=MORRIS_LEVELS,
+                num_resamples=RESAMPLES,
+                conf_level=CONF_LEVEL,
+                seed=seed,
+            )
             for key in keys:
                 out[key][i] = np.asarray(found[key], dtype=np.float64)
     notes += sorted({f"SALib: {w.message}" for w in caught})
     return out
-
-
-def analyze_column(
-    analyze: Any, method: str, spec: dict[str, Any], unit: np.ndarray, y: np.ndarray, seed: int
-) -> Any:
-    """One output's indices from SALib's ``analyze`` module for ``method``."""
-    common = {"num_resamples": RESAMPLES, "conf_level": CONF_LEVEL, "seed": seed}
-    if method == "sobol":
-        return analyze.analyze(spec, y, calc_second_order=False, **common)
-    return analyze.analyze(spec, unit, y, num_levels=MORRIS_LEVELS, **common)

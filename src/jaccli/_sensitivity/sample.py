@@ -13,6 +13,7 @@ from .. import _operations
 from .._load import Distribution
 from .._operations import scaleout
 from .._problem import Flat, Problem, flatten
+from .replicates import replicate_generators, replicate_sizes
 
 
 def sweep(
@@ -75,7 +76,7 @@ def flat_problem(problem: Problem, flat: Flat) -> Problem:
     )
 
 
-def sobol_points(count: int, dimension: int, seed: int) -> np.ndarray:
+def sobol_points(count: int, dimension: int, seed: int | np.random.Generator) -> np.ndarray:
     """``count`` points of a scrambled Sobol' sequence in the unit cube (seeded: same seed, same
     points). The sequence is drawn to the next power of two, where its balance holds, and cut.
 
@@ -86,6 +87,24 @@ def sobol_points(count: int, dimension: int, seed: int) -> np.ndarray:
 
     engine = qmc.Sobol(dimension, scramble=True, rng=np.random.default_rng(seed))
     return engine.random_base2(max(count - 1, 0).bit_length())[:count]
+
+
+def replicated_sobol_points(
+    samples: int, dimension: int, seed: int
+) -> tuple[np.ndarray, list[int]]:
+    """``samples`` points in the unit cube as independently scrambled Sobol' sequences, one
+    after the other, and how many points each has (`replicates.replicate_sizes`).
+
+    >>> points, sizes = replicated_sobol_points(20, 3, seed=0)
+    >>> points.shape, sizes
+    ((20, 3), [3, 3, 3, 3, 2, 2, 2, 2])
+    """
+    sizes = replicate_sizes(samples)
+    generators = replicate_generators(seed, len(sizes))
+    points = [
+        sobol_points(size, dimension, rng) for size, rng in zip(sizes, generators, strict=True)
+    ]
+    return np.concatenate(points), sizes
 
 
 def from_unit(unit: np.ndarray, distributions: Sequence[Distribution]) -> np.ndarray:
