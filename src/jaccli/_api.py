@@ -166,6 +166,7 @@ def sensitivity(
     method: str | None = None,
     samples: int | None = None,
     seed: int = 0,
+    replicates: int | None = None,
     top: int | None = None,
     dtype: str = "float64",
     device: str = "auto",
@@ -176,7 +177,9 @@ def sensitivity(
     Local (no ``bounds``): the Jacobian, elasticities and a ranking; ``dx``/``rel_dx`` add the
     linear prediction beside the actual change, ``sigma``/``cov`` the propagated uncertainty.
     Global: ``bounds`` as ``"x=-pi:pi,y=normal(0,1)"`` or ``{"x": (-3, 3)}``; ``method`` is
-    ``"dgsm"`` (default), ``"sobol"`` or ``"morris"``; ``args``, if given, fix the shapes.
+    ``"dgsm"`` (default), ``"sobol"`` or ``"morris"``; ``args``, if given, fix the shapes;
+    ``replicates`` (dgsm, sobol; default 8) is how many independently scrambled sequences the
+    confidence intervals come from (1: none, and the most accurate estimate).
     ``.to_dict()`` is the CLI's JSON.
 
     >>> from jaccli import parse_expr
@@ -188,6 +191,8 @@ def sensitivity(
     if bounds is None:
         if method not in (None, "local"):
             raise UsageError(f"method={method!r} needs bounds: the range of every input")
+        if samples is not None or replicates is not None:
+            raise UsageError("samples and replicates are for a global analysis (with bounds)")
         problem = _problem(f, args, wrt, dtype, device)
         parts = len(problem.wrt)
         return local_at(
@@ -207,7 +212,14 @@ def sensitivity(
         function, bounds, point, wrt, dtype=dtype, device=device
     )
     return global_at(
-        problem, distributions, method or "dgsm", samples, seed, top=top, max_bytes=max_bytes
+        problem,
+        distributions,
+        method or "dgsm",
+        samples,
+        seed,
+        replicates=replicates,
+        top=top,
+        max_bytes=max_bytes,
     )
 
 

@@ -197,6 +197,12 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
         int | None, "--samples", help="global: base sample size (dgsm 4096, sobol 1024, morris 100)"
     ),
     "seed": _option(int | None, "--seed", help="global: seed of the sample (default 0)"),
+    "replicates": _option(
+        int | None,
+        "--replicates",
+        help="dgsm, sobol: independently scrambled replicates the intervals come from "
+        "(default 8; 1: no interval, the most accurate estimate for smooth functions)",
+    ),
 }
 
 

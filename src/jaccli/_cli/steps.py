@@ -131,8 +131,8 @@ def _local(request: Request) -> Any:
             "--bounds is for a global analysis; choose --method dgsm, sobol or morris",
             hint="a local analysis needs only --at",
         )
-    if request.samples is not None or request.seed is not None:
-        raise UsageError("--samples and --seed apply to a global analysis (--bounds)")
+    if any(request.get(name) is not None for name in ("samples", "seed", "replicates")):
+        raise UsageError("--samples, --seed and --replicates apply to a global analysis (--bounds)")
     problem = pipeline.problem(request)
     dx, sigma, cov = request.dx, request.sigma, request.cov
     return local_at(
@@ -190,6 +190,7 @@ def _global(request: Request, method: str, output: Any) -> Any:
             method,
             request.samples,
             request.seed if request.seed is not None else 0,
+            replicates=request.replicates,
             top=request.top,
             max_bytes=c.max_bytes,
             on_progress=bar.advance if bar else lambda count: None,

@@ -157,7 +157,9 @@ def _fmt_estimate(value: float, conf: float) -> str:
     '0.316 ± 0.030'
     """
     if not (math.isfinite(value) and math.isfinite(conf)) or conf <= 0:
-        return format_number(value) + ("" if conf == 0 else f" ± {format_number(conf)}")
+        # No interval (NaN: one replicate) shows the estimate alone.
+        alone = conf == 0 or math.isnan(conf)
+        return format_number(value) + ("" if alone else f" ± {format_number(conf)}")
     decimals = max(0, 1 - math.floor(math.log10(conf)))
     if decimals > 12 or abs(value) >= 1e6:
         return f"{value:.3g} ± {conf:.2g}"

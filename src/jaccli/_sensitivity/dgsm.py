@@ -10,7 +10,7 @@ import numpy as np
 from .._load import Distribution
 from .._problem import Problem
 from .methods import Estimate, Evaluate
-from .replicates import interval_text, jackknife
+from .replicates import interval_text, jackknife, sequences_text
 from .sample import from_unit, replicated_sobol_points
 
 
@@ -19,20 +19,21 @@ def dgsm(
     distributions: Sequence[Distribution],
     samples: int,
     seed: int,
+    replicates: int,
     max_bytes: int,
     evaluate: Evaluate,
 ) -> Estimate:
-    """DGSM on ``samples`` points of independently scrambled Sobol' sequences, gradients by
-    AD."""
+    """DGSM on ``samples`` points of ``replicates`` independently scrambled Sobol' sequences,
+    gradients by AD."""
     n, m = len(distributions), problem.m
     problem.guard_size(samples * m * n, "sample of Jacobians", max_bytes, itemsize=8)
-    unit, sizes = replicated_sobol_points(samples, n, seed)
+    unit, sizes = replicated_sobol_points(samples, n, seed, replicates)
     values, jacobians = evaluate("jacobian", from_unit(unit, distributions))
     return Estimate(
         values,
         dgsm_indices(values, jacobians, distributions, sizes),
         samples,
-        f"{len(sizes)} independently scrambled Sobol' sequences; gradients by AD",
+        f"{sequences_text(replicates)}; gradients by AD",
         interval_text(len(sizes)),
         len(sizes),
     )

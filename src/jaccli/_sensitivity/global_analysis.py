@@ -10,7 +10,7 @@ import numpy as np
 
 from .._load import Distribution
 from .._operations import scaleout
-from .._problem import DEFAULT_MAX_BYTES, Problem
+from .._problem import DEFAULT_MAX_BYTES, Labels, Problem
 from ..errors import ShapeError, UsageError
 from ..results import SensitivityResult, count_nonfinite
 from .charts import global_charts
@@ -25,6 +25,7 @@ from .methods import (
     Estimate,
 )
 from .ranking import check_top, names, rank, ranking, summary
+from .replicates import REPLICATES
 from .salib_methods import salib_method
 from .sample import sweep
 
@@ -35,6 +36,7 @@ def global_at(
     method: str = "dgsm",
     samples: int | None = None,
     seed: int = 0,
+    replicates: int | None = None,
     top: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_progress: Callable[[int], None] = lambda count: None,
@@ -46,7 +48,8 @@ def global_at(
     evaluates the function at ``samples·(n+2)`` points (Saltelli's scheme); Morris follows
     ``samples`` trajectories of ``n+1`` points each. The whole sample is drawn from ``seed``
     before ``scale`` splits its evaluation over devices and processes, so the indices do not
-    depend on the split.
+    depend on the split. DGSM and Sobol' draw it as ``replicates`` independently scrambled
+    Sobol' sequences (default 8), whose spread gives the confidence intervals.
 
     >>> from jaccli import parse_expr
     >>> from jaccli._sensitivity import prepare_global
@@ -54,7 +57,9 @@ def global_at(
     >>> global_at(problem, distributions, samples=64).fields["ranking"]
     ['y', 'x']
     """
-    samples = check_global_options(problem, distributions, method, samples, seed, top)
+    samples, replicates = check_global_options(
+        problem, distributions, method, samples, seed, replicates, top
+    )
     notes = list(problem.warnings)
 
     def fallback() -> None:
@@ -67,10 +72,10 @@ def global_at(
         return sweep(problem, command, points, max_bytes, on_progress, fallback, scale)
 
     if method == "dgsm":
-        estimate = dgsm(problem, distributions, samples, seed, max_bytes, evaluate)
+        estimate = dgsm(problem, distributions, samples, seed, replicates, max_bytes, evaluate)
     else:
         estimate = salib_method(
-            problem, distributions, method, samples, seed, max_bytes, evaluate, notes
+            problem, distributions, method, samples, seed, replicates, max_bytes, evaluate, notes
         )
     return global_result(problem, distributions, method, samples, seed, top, estimate, notes)
 
@@ -81,12 +86,13 @@ def check_global_options(
     method: str,
     samples: int | None,
     seed: int,
+    replicates: int | None,
     top: int | None,
-) -> int:
-    """Refuse what a global analysis cannot do; the base sample size, the method's default
-    when not given."""
+) -> tuple[int, int]:
+    """Refuse what a global analysis cannot do; the base sample size and the number of
+    replicates, the method's defaults when not given."""
     labels = problem.labels
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_count(seed) or seed < 0:
         raise UsageError(f"{labels('seed')} must be a non-negative integer, got {seed!r}")
     problem.require_real("sensitivity")
     if method not in INDEX_KEYS:
@@ -100,7 +106,33 @@ def check_global_options(
     n = len(names(problem)[0])
     if len(distributions) != n:
         raise ShapeError(f"{len(distributions)} distributions for {n} inputs")
-    return samples
+    return samples, check_replicates(method, samples, replicates, labels)
+
+
+def is_count(value: object) -> bool:
+    """An integer, not a bool (which Python counts as one)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_replicates(method: str, samples: int, replicates: int | None, labels: Labels) -> int:
+    """The replicates of a DGSM or Sobol' sample: 1 to ``samples``, ``REPLICATES`` when not
+    given; Morris has none to choose (its trajectories are independent already)."""
+    option = labels("replicates")
+    if method == "morris":
+        if replicates is not None:
+            raise UsageError(
+                f"{option} is for dgsm and sobol: Morris trajectories are independent already, "
+                "and its intervals come from resampling them"
+            )
+        return 1
+    if replicates is None:
+        return min(REPLICATES, samples)
+    if not is_count(replicates) or not 1 <= replicates <= samples:
+        raise UsageError(
+            f"{option} must be an integer from 1 to {labels('samples')} ({samples}), "
+            f"got {replicates!r}"
+        )
+    return replicates
 
 
 def global_result(
@@ -191,6 +223,10 @@ def global_header(
         + summary(values.mean(axis=0), problem.out_shape)
         + ", std f = "
         + summary(np.sqrt(values.var(axis=0)), problem.out_shape),
-        f"inputs ranked by {RANKED_BY[method]}; ± is the half-width of the "
-        f"{CONF_LEVEL:.0%} confidence interval: {estimate.interval}",
+        f"inputs ranked by {RANKED_BY[method]}; "
+        + (
+            f"± is the half-width of the {CONF_LEVEL:.0%} confidence interval: {estimate.interval}"
+            if estimate.interval
+            else "no confidence intervals: one scrambled sequence cannot measure its own error"
+        ),
     )

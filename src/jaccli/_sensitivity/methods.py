@@ -30,12 +30,12 @@ Evaluate = Callable[[str, np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 class Estimate:
     """A global method's result on its sample: the function's values there ``(N, m)``, the
     indices by key (each ``(m, n)``), how many evaluations it took, how it sampled, how its
-    confidence intervals were found, and over how many independent replicates (None when
-    not by replicates)."""
+    confidence intervals were found (None: it has none), and over how many independently
+    scrambled replicates (None when not by replicates)."""
 
     values: np.ndarray
     indices: dict[str, np.ndarray]
     evaluations: int
     sampling: str
-    interval: str
+    interval: str | None
     replicates: int | None = None

@@ -21,15 +21,13 @@ from .methods import CONF_LEVEL
 REPLICATES = 8
 
 
-def replicate_sizes(samples: int) -> list[int]:
-    """The base sample split into ``REPLICATES`` replicates (fewer when there are fewer
-    samples), their sizes as equal as they can be.
+def replicate_sizes(samples: int, replicates: int) -> list[int]:
+    """The base sample split into ``replicates`` replicates, their sizes as equal as can be.
 
-    >>> replicate_sizes(1024), replicate_sizes(10), replicate_sizes(3)
-    ([128, 128, 128, 128, 128, 128, 128, 128], [2, 2, 1, 1, 1, 1, 1, 1], [1, 1, 1])
+    >>> replicate_sizes(1024, 8), replicate_sizes(10, 8), replicate_sizes(5, 1)
+    ([128, 128, 128, 128, 128, 128, 128, 128], [2, 2, 1, 1, 1, 1, 1, 1], [5])
     """
-    count = min(REPLICATES, samples)
-    return [samples // count + (r < samples % count) for r in range(count)]
+    return [samples // replicates + (r < samples % replicates) for r in range(replicates)]
 
 
 def replicate_generators(seed: int, count: int) -> list[np.random.Generator]:
@@ -56,8 +54,22 @@ def t_quantile(replicates: int) -> float:
     return float(stdtrit(replicates - 1, 0.5 + CONF_LEVEL / 2))
 
 
-def interval_text(replicates: int) -> str:
-    """How the ± of a replicated estimate was found, for the header and the JSON."""
+def sequences_text(replicates: int) -> str:
+    """The sample's sequences, in words.
+
+    >>> sequences_text(1), sequences_text(8)
+    ("one scrambled Sobol' sequence", "8 independently scrambled Sobol' sequences")
+    """
+    if replicates == 1:
+        return "one scrambled Sobol' sequence"
+    return f"{replicates} independently scrambled Sobol' sequences"
+
+
+def interval_text(replicates: int) -> str | None:
+    """How the ± of a replicated estimate was found, for the header and the JSON; None for
+    one replicate, which cannot measure its own error."""
+    if replicates < 2:
+        return None
     return (
         f"Student's t on {replicates - 1} degrees of freedom over {replicates} independently "
         "scrambled replicates (random-group jackknife)"

@@ -15,12 +15,12 @@ from .._problem import Labels, Problem
 from ..errors import MissingExtraError, UsageError
 from .methods import CONF_LEVEL, INDEX_KEYS, MORRIS_LEVELS, RESAMPLES, Estimate, Evaluate
 from .ranking import names
-from .replicates import interval_text, replicate_generators, replicate_sizes
+from .replicates import interval_text, replicate_generators, replicate_sizes, sequences_text
 from .saltelli import sobol_indices
 from .sample import from_unit
 
 SAMPLING = {
-    "sobol": "Saltelli's scheme on {} independently scrambled Sobol' sequences (SALib)",
+    "sobol": "Saltelli's scheme on {} (SALib)",
     "morris": f"Morris trajectories on a {MORRIS_LEVELS}-level grid (SALib)",
 }
 
@@ -31,6 +31,7 @@ def salib_method(
     method: str,
     samples: int,
     seed: int,
+    replicates: int,
     max_bytes: int,
     evaluate: Evaluate,
     notes: list[str],
@@ -45,29 +46,31 @@ def salib_method(
         require_bounded(problem, distributions)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        unit, sizes = salib_sample(sampler, method, spec, samples, seed)
+        unit, sizes = salib_sample(sampler, method, spec, samples, seed, replicates)
     notes += sorted({f"SALib: {w.message}" for w in caught})
     problem.guard_size(len(unit) * (n + m), "sample", max_bytes, itemsize=8)
     values, _ = evaluate("value", from_unit(unit, distributions))
     if method == "sobol":
         indices = sobol_indices(values, n, sizes)
-        interval, replicates = interval_text(len(sizes)), len(sizes)
-        sampling = SAMPLING[method].format(len(sizes))
+        interval = interval_text(replicates)
+        sampling = SAMPLING[method].format(sequences_text(replicates))
     else:
         indices = morris_indices(spec, unit, values, seed, notes)
-        interval, replicates, sampling = MORRIS_INTERVAL, None, SAMPLING[method]
-    return Estimate(values, indices, len(unit), sampling, interval, replicates)
+        interval, sampling = MORRIS_INTERVAL, SAMPLING[method]
+    return Estimate(
+        values, indices, len(unit), sampling, interval, replicates if method == "sobol" else None
+    )
 
 
 def salib_sample(
-    sampler: Any, method: str, spec: dict[str, Any], samples: int, seed: int
+    sampler: Any, method: str, spec: dict[str, Any], samples: int, seed: int, replicates: int
 ) -> tuple[np.ndarray, list[int]]:
     """SALib's sample in the unit cube from ``seed``, and the base points of each replicate:
-    Saltelli's scheme on independently scrambled Sobol' sequences (`replicates`), or
+    Saltelli's scheme on ``replicates`` independently scrambled Sobol' sequences, or
     ``samples`` Morris trajectories, independent already (one replicate)."""
     if method == "morris":
         return sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed), [samples]
-    sizes = replicate_sizes(samples)
+    sizes = replicate_sizes(samples, replicates)
     generators = replicate_generators(seed, len(sizes))
     replicates = [
         sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)

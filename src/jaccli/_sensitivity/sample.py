@@ -13,7 +13,7 @@ from .. import _operations
 from .._load import Distribution
 from .._operations import scaleout
 from .._problem import Flat, Problem, flatten
-from .replicates import replicate_generators, replicate_sizes
+from .replicates import REPLICATES, replicate_generators, replicate_sizes
 
 
 def sweep(
@@ -90,16 +90,16 @@ def sobol_points(count: int, dimension: int, seed: int | np.random.Generator) ->
 
 
 def replicated_sobol_points(
-    samples: int, dimension: int, seed: int
+    samples: int, dimension: int, seed: int, replicates: int = REPLICATES
 ) -> tuple[np.ndarray, list[int]]:
-    """``samples`` points in the unit cube as independently scrambled Sobol' sequences, one
-    after the other, and how many points each has (`replicates.replicate_sizes`).
+    """``samples`` points in the unit cube as ``replicates`` independently scrambled Sobol'
+    sequences, one after the other, and how many points each has.
 
     >>> points, sizes = replicated_sobol_points(20, 3, seed=0)
     >>> points.shape, sizes
     ((20, 3), [3, 3, 3, 3, 2, 2, 2, 2])
     """
-    sizes = replicate_sizes(samples)
+    sizes = replicate_sizes(samples, replicates)
     generators = replicate_generators(seed, len(sizes))
     points = [
         sobol_points(size, dimension, rng) for size, rng in zip(sizes, generators, strict=True)
