@@ -13,6 +13,7 @@ python -m bench dgsm                  # DGSM, 100 inputs, 10⁴ samples, 5 round
 python -m bench dgsm --samples 1000 --repeat 1 --tools jaccli-cli,jaccli-api,salib-1e-4
 python -m bench scaling               # 10⁶ points on 1, 2, 4 CPU devices and 1, 2 processes
 python -m bench scaling --n 10000000 --repeat 1
+python -m bench coverage              # 95% intervals of Sobol' and DGSM against closed forms
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ BENCHMARKS = {
     "check": "bench.fd_check",
     "dgsm": "bench.dgsm",
     "scaling": "bench.scaling",
+    "coverage": "bench.coverage",
 }
 # `python -m bench all`: the suite of the benchmark issue, in this order, each at its defaults.
 # The batch benchmark runs 3 rounds there (5 on its own): 10⁶ points take a while.
