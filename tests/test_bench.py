@@ -50,3 +50,16 @@ def test_skipped_rows_say_why(tmp_path: Path) -> None:
     assert all(status.startswith("skipped: ") for status in statuses.values())
     assert "evaluations" in statuses["grad", "numdifftools"]
     assert "dense Hessian" in statuses["hvp", "numdifftools"]
+
+
+def test_the_coverage_study_runs(tmp_path: Path) -> None:
+    results = tmp_path / "coverage.json"
+    assert main(["coverage", "--quick", "--results", str(results)]) == 0
+    rows = json.loads(results.read_text())["rows"]
+    assert {(row["case"], row["method"], row["tool"]) for row in rows} == {
+        (case, method, tool)
+        for case in ("ishigami", "g", "product")
+        for method in ("sobol", "dgsm")
+        for tool in ("replicated", "bootstrap")
+    }
+    assert all(0 <= row["coverage"] <= 1 and row["rms_error"] > 0 for row in rows)

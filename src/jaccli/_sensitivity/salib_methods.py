@@ -72,11 +72,11 @@ def salib_sample(
         return sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed), [samples]
     sizes = replicate_sizes(samples, replicates)
     generators = replicate_generators(seed, len(sizes))
-    replicates = [
+    parts = [
         sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)
         for size, rng in zip(sizes, generators, strict=True)
     ]
-    return np.concatenate(replicates), sizes
+    return np.concatenate(parts), sizes
 
 
 def salib_sampler(method: str, labels: Labels) -> Any:
