@@ -214,12 +214,12 @@ def main(
         "(ν errors relative, index errors absolute)"
     )
     with report.Benchmark("coverage", title, args, log) as bench:
-        rows = [
-            study(case, method, tool.key, samples, seeds)
-            for case in CASES
-            for method in ("sobol", "dgsm")
-            for tool in chosen
-        ]
+        rows = []
+        for case in CASES:
+            for method in ("sobol", "dgsm"):
+                for tool in chosen:
+                    log(f"{case}, {method}: {tool.label}")
+                    rows.append(study(case, method, tool.key, samples, seeds))
     record = bench.record(rows=rows)
     text = report.document(record, "", [("", table(rows, {t.key: t.label for t in tools()}))])
     bench.publish(results, record, text)

@@ -6,13 +6,14 @@ the normalised index have closed forms, so every tool's accuracy is measured, no
 
 * jaccli, command line: ``jaccli sensitivity bench/problems/dgsm100.py --at @zeros100.npy
   --bounds x=0:1 --method dgsm --samples 10000 --format json``, the JSON read from stdout.
-  Scrambled Sobol' points, one AD gradient per point (10⁴ gradients), 1000 bootstrap resamples.
+  8 independently scrambled Sobol' sequences, one AD gradient per point (10⁴ gradients), 95 %
+  intervals from Student's t over the 8 (before issue 15: one sequence, 1000 bootstrap resamples).
 * jaccli, Python API: ``jaccli.sensitivity(f, np.zeros(100), bounds={"x": (0, 1)},
   method="dgsm", samples=10_000)`` in a fresh process (``bench/tools/dgsm_jaccli.py``); its
   compute-only figure is a warm call (the second and later ones in one process).
 * SALib 1.6: ``finite_diff.sample`` (N·(D+1) = 1,010,000 points: each base point, then each
   input moved by δ·x_j), ``f_numpy`` on all rows at once, ``dgsm.analyze`` with the same 1000
-  bootstrap resamples as jaccli (``bench/tools/dgsm_salib.py``). With its default step δ = 0.01
+  bootstrap resamples as jaccli once drew (``bench/tools/dgsm_salib.py``). With its default step δ = 0.01
   and with δ = 10⁻⁴, and once with all its defaults (δ = 0.01, 100 resamples).
 
 As in the batch benchmark, every run is a fresh process timed from outside, the rounds are
@@ -23,7 +24,7 @@ its compute figure is the sample + evaluate + analyze phases of its end-to-end r
 Accuracy, per tool: the largest relative error over the inputs of ν and of the DGSM index
 against the closed forms; the *derivative error*, ν against the same estimator with exact
 gradients on the tool's own points (which takes the sampling error out and leaves the
-differentiation error); and the widest 95 % bootstrap half-width of ν, relative (the size of
+differentiation error); and the widest 95 % half-width of ν, relative (the size of
 the sampling error the tool reports for itself).
 
 Goal (from the DGSM issue): jaccli at least 20× faster than SALib's finite differences, at
@@ -334,7 +335,7 @@ def text(record: dict[str, Any], measured: Sequence[DgsmMeasured]) -> str:
         "SALib: sample + evaluate + analyze; wall and cpu ÷ the jaccli CLI's, compute ÷ the "
         "jaccli API's; errors are relative, largest over the inputs; derivative error = ν "
         "against exact gradients on the tool's own points; ν 95% CI ± = the tool's own "
-        "bootstrap half-width, relative"
+        "half-width, relative"
     )
     # "compute" is all of the work after setup (sample + evaluate + analyze): counted once.
     phases = report.phases_table(measured, PHASES, ("setup", "compute", "write"), points=False)

@@ -1,6 +1,6 @@
 """jaccli's DGSM through its Python API, ``jaccli.sensitivity(..., method="dgsm")``, in process.
 
-End to end (default): import jaccli, one call (sampling, compilation, AD gradients, bootstrap),
+End to end (default): import jaccli, one call (sampling, compilation, AD gradients, intervals),
 the result written as the CLI's JSON (``result.to_dict()``). ``--warm R``: one call to warm up,
 then ``R`` timed calls, nothing written: the compute-only figure. A second call with the same
 function still traces and compiles again (jaccli keeps no cache between calls), so that is part
