@@ -34,8 +34,8 @@ def dgsm(
         dgsm_indices(values, jacobians, distributions, sizes),
         samples,
         f"{sequences_text(replicates)}; gradients by AD",
-        interval_text(len(sizes)),
-        len(sizes),
+        interval_text(replicates),
+        replicates,
     )
 
 
