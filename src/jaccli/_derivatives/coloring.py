@@ -155,19 +155,24 @@ def compressed_jacobian(
 
     count = coloring.count
 
-    def seeds(colors: Any, dtype: Any) -> Any:
-        return (colors[None, :] == jnp.arange(count)[:, None]).astype(dtype)
-
     def forward(p: Any, colors: Any) -> Any:
         value, linear = jax.linearize(fn, p)
-        return value, jax.vmap(linear)(seeds(colors, p.dtype))
+        return value, jax.vmap(linear)(seeds(colors, count, p.dtype))
 
     def reverse(p: Any, colors: Any) -> Any:
         value, pullback = jax.vjp(fn, p)
-        return value, jax.vmap(lambda s: pullback(s)[0])(seeds(colors, out_dtype))
+        return value, jax.vmap(lambda s: pullback(s)[0])(seeds(colors, count, out_dtype))
 
     transform = forward if coloring.direction == "forward" else reverse
     return jax.jit(transform)(x, jnp.asarray(coloring.colors))
+
+
+def seeds(colors: Any, count: int, dtype: Any) -> Any:
+    """The 0/1 seed of each colour, ``(count, lines)``, built on the device from the colour of
+    each line (JAX, inside a compiled call)."""
+    import jax.numpy as jnp
+
+    return (colors[None, :] == jnp.arange(count)[:, None]).astype(dtype)
 
 
 def decompress(pattern: Any, coloring: Coloring, compressed: Any) -> tuple[np.ndarray, ...]:

@@ -1,4 +1,4 @@
-"""The structural sparsity pattern of a Jacobian, read from the traced program.
+"""The structural sparsity pattern of a Jacobian (and of a Hessian), read from the traced program.
 
 The function (of one flat input vector ``x``) is traced once with `jax.make_jaxpr`, and every
 variable of the program gets a *dependence pattern*: a boolean sparse matrix (SciPy CSR) with a row
@@ -25,10 +25,12 @@ The package splits the work by job: `pattern` (the entry point and its result), 
 (the walker over equations and the programs they call, found by `_derivatives.jaxpr`),
 `rules` (the table of per-primitive rules), `index_maps` (where moved elements come from),
 `dependence` (the operations on patterns, under an entry limit) and `constants` (values of
-constants, computed on demand).
+constants, computed on demand); `hessian` walks the same way and adds each operation's
+second-order interactions, for the Hessian of a scalar function.
 """
 
 from .dependence import PatternTooLarge as PatternTooLarge
+from .hessian import hessian_pattern as hessian_pattern
 from .pattern import Pattern as Pattern
 from .pattern import jacobian_pattern as jacobian_pattern
 from .pattern import require as require

@@ -64,18 +64,26 @@ def jacobian_pattern(fn: Callable[[Any], Any], x: Any, max_entries: int = 1 << 6
     >>> p.matrix.toarray().astype(int).tolist()
     [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]
     """
-    import jax
     import scipy.sparse as sp
 
-    traced = jax.make_jaxpr(fn)(x)
     n = int(np.size(x))
     propagation = Propagation(n, max_entries)
-    identity = sp.identity(n, dtype=bool, format="csr")
-    (dep, _), *_ = propagation.run_program(closed(traced), [(identity, unknown)], prune=True)
-    m = size(traced.out_avals[0].shape)
+    dep, m = walk(propagation, fn, x)
     if dep is None:
         dep = sp.csr_array((m, n), dtype=bool)
     matrix = sp.csr_array(dep, dtype=bool)
     matrix.sum_duplicates()
     matrix.sort_indices()
     return Pattern(matrix, tuple(sorted(propagation.dense)))
+
+
+def walk(propagation: Propagation, fn: Callable[[Any], Any], x: Any) -> tuple[Any, int]:
+    """Trace ``fn`` at ``x`` and walk its program with ``propagation``, from ``x`` depending on
+    itself; the output's pattern (None: no dependence) and its number of elements."""
+    import jax
+    import scipy.sparse as sp
+
+    traced = jax.make_jaxpr(fn)(x)
+    identity = sp.identity(propagation.ops.n, dtype=bool, format="csr")
+    (dep, _), *_ = propagation.run_program(closed(traced), [(identity, unknown)], prune=True)
+    return dep, size(traced.out_avals[0].shape)

@@ -81,14 +81,17 @@ def follow(ops: Dependence, eqn: Any, ins: Sequence[tuple[Any, Any]]) -> list[An
 def _elementwise(ops: Dependence, op: Operation) -> list[Any]:
     out = None
     for dep, shape in zip(op.deps, op.shapes, strict=True):
-        if dep is not None:
-            moved = dep if shape == op.out_shape else ops.take(dep, _broadcast(shape, op.out_shape))
-            out = ops.union(out, moved)
+        out = ops.union(out, broadcast_rows(ops, dep, shape, op.out_shape))
     return [out]
 
 
-def _broadcast(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> np.ndarray:
-    return np.broadcast_to(indices(shape), out_shape)
+def broadcast_rows(
+    ops: Dependence, dep: Any, shape: tuple[int, ...], out_shape: tuple[int, ...]
+) -> Any:
+    """The pattern of an elementwise operand of ``shape``, broadcast to the result's shape."""
+    if dep is None or shape == out_shape:
+        return dep
+    return ops.take(dep, np.broadcast_to(indices(shape), out_shape))
 
 
 def _reshape(ops: Dependence, op: Operation) -> list[Any] | None:
