@@ -106,7 +106,9 @@ class SparseJacobian:
 
     Row ``i`` is the output entry at flat (row-major) index ``i`` of ``output_shape``; column
     ``j`` is entry ``j`` of the differentiated arguments flattened one after another, each in
-    row-major order (dict arguments by sorted key): the order of `input_labels`. ``blocks``
+    row-major order (dict arguments by sorted key): the order of `input_labels`. A sparse
+    Hessian (of a scalar function) is held the same way, its rows indexing the inputs too (its
+    ``shape`` is ``(n, n)``; ``output_shape`` is the scalar output's). ``blocks``
     gives, for each array of the arguments, its label, shape and first column. The triplets are
     the structural nonzeros, sorted by row then column; an entry may still be zero at this point.
     """
@@ -161,6 +163,7 @@ class InfoResult:
     device: str
     warnings: tuple[str, ...] = ()
     sparsity: dict[str, Any] | None = None
+    hessian_sparsity: dict[str, Any] | None = None
     command: str = "info"
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +183,8 @@ class InfoResult:
         }
         if self.sparsity is not None:
             out["sparsity"] = to_json(self.sparsity)
+        if self.hessian_sparsity is not None:
+            out["hessian_sparsity"] = to_json(self.hessian_sparsity)
         out.update({"dtype": self.dtype, "device": self.device, "warnings": list(self.warnings)})
         return out
 

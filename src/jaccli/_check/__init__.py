@@ -4,8 +4,8 @@ with Richardson extrapolation and the complex step, and the diagnoses of what is
 The parts: `report` (the records, the references' names, the tolerances), `derivatives` (the
 derivative under check on the flat view, and the function its references differentiate),
 `references` (the three references and the comparison), `walkers` (the traced program evaluated
-equation by equation to find the operation that goes wrong), `diagnoses`, and `run` (a check
-from the AD result to its report). JAX and SymPy are imported only when a check runs.
+equation by equation to find the operation that goes wrong), `diagnoses`, `run` (a check
+from the AD result to its report), and `sparse` (a sparse Hessian against the dense one). JAX and SymPy are imported only when a check runs.
 """
 
 from .report import REFERENCES as REFERENCES
@@ -17,6 +17,7 @@ from .report import tolerances as tolerances
 from .run import check_at as check_at
 from .run import run_check as run_check
 from .run import with_check as with_check
+from .sparse import with_dense_check as with_dense_check
 from .walkers import Culprit as Culprit
 from .walkers import first_nonfinite as first_nonfinite
 from .walkers import first_singular as first_singular

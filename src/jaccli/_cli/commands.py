@@ -40,7 +40,7 @@ def derivative(request: Request, command: Command) -> None:
     from .output import emit
 
     at, batch = request.get("at"), request.get("batch")
-    _refuse_sparse_combinations(request)
+    _refuse_sparse_combinations(request, command.name)
     if (at is None) == (batch is None):
         raise UsageError(
             "give either --at (one point) or --batch (many points), not both"
@@ -56,7 +56,9 @@ def derivative(request: Request, command: Command) -> None:
     vector = None
     if command.vector is not None:
         vector = pipeline.vector(problem, request.v, command.vector)
-    if request.get("sparse"):
+    if request.get("sparse") and command.name == "hessian":
+        result = _operations.sparse_hessian_at(problem, request.common.max_bytes)
+    elif request.get("sparse"):
         result = _operations.sparse_jacobian_at(problem, request.mode, request.common.max_bytes)
     else:
         result = _operations.run(
@@ -72,19 +74,25 @@ def derivative(request: Request, command: Command) -> None:
     emit(output, result, plot=request.get("plot"))
 
 
-def _refuse_sparse_combinations(request: Request) -> None:
+def _refuse_sparse_combinations(request: Request, command: str) -> None:
     plot = request.get("plot")
-    if request.get("sparse") and (request.get("batch") is not None or request.check or plot):
+    # A sparse Hessian's --check compares it with the dense Hessian, not with references.
+    check = request.check and command != "hessian"
+    against = request.check and command == "hessian" and request.against is not None
+    if request.get("sparse") and (request.get("batch") is not None or check or plot or against):
         option = (
             "--batch"
             if request.get("batch") is not None
             else "--check"
-            if request.check
+            if check
+            else "--against"
+            if against
             else "--plot"
         )
+        matrix = "Hessian" if command == "hessian" else "Jacobian"
         raise UsageError(
-            f"--sparse computes one sparse Jacobian at --at and does not combine with {option}",
-            hint=f"drop --sparse for a dense Jacobian, which takes {option}",
+            f"--sparse computes one sparse {matrix} at --at and does not combine with {option}",
+            hint=f"drop --sparse for a dense {matrix}, which takes {option}",
         )
     if plot:
         if request.get("batch") is not None:
@@ -126,7 +134,12 @@ COMMANDS = (
         (*_DERIVATIVE, *CHECK),
         derivative,
     ),
-    Command("hessian", "The Hessian, forward-over-reverse.", (*_DERIVATIVE, *CHECK), derivative),
+    Command(
+        "hessian",
+        "The Hessian, forward-over-reverse (with --sparse: one HVP per colour of its pattern).",
+        (*_DERIVATIVE, *CHECK, "sparse"),
+        derivative,
+    ),
     Command(
         "hvp",
         "H·v without forming H (forward-over-reverse; v shaped like the input).",
@@ -155,7 +168,8 @@ COMMANDS = (
     Command(
         "info",
         "Shapes, n and m, the mode a Jacobian would use and why, and its size; computes nothing "
-        "(with --sparse: also the sparsity pattern's nnz, density and colours of both directions).",
+        "(with --sparse: also the sparsity pattern's nnz, density and colours of both directions, "
+        "and for a scalar function the Hessian's).",
         (*SOURCE, "at", "wrt", "mode", "sparse"),
         steps.info,
     ),

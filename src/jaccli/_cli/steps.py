@@ -73,9 +73,18 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
 
 
 def checked(request: Request, problem: Any, result: Any) -> Any:
-    """``--check``: the result with its check report."""
-    from .._check import parse_against, with_check
+    """``--check``: the result with its check report (a sparse Hessian's: against the dense
+    Hessian)."""
+    from .._check import parse_against, with_check, with_dense_check
 
+    if request.get("sparse"):
+        return with_dense_check(
+            problem,
+            result,
+            rtol=request.rtol,
+            atol=request.atol,
+            max_bytes=request.common.max_bytes,
+        )
     return with_check(
         problem,
         result,

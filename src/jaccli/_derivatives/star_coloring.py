@@ -46,65 +46,6 @@ class StarColoring:
     greedy: bool = True
 
 
-class _Star:
-    """The greedy star colouring's state: the colours, the counts of each colour around each
-    vertex, and, per vertex ``w``, the colours ``forbidden_by[w]`` of neighbours ``x`` that
-    already have two neighbours of ``w``'s colour (colouring a neighbour of ``w`` like ``x``
-    would close the path ``v-w-x-y`` in two colours)."""
-
-    def __init__(self, indptr: list[int], indices: list[int], n: int) -> None:
-        self.indptr, self.indices = indptr, indices
-        self.colors = [-1] * n
-        self.around: list[dict[int, int]] = [{} for _ in range(n)]
-        self.forbidden_by: list[set[int]] = [set() for _ in range(n)]
-        self.work = 0
-
-    def neighbours(self, v: int) -> list[int]:
-        return self.indices[self.indptr[v] : self.indptr[v + 1]]
-
-    def choose(self, v: int) -> int:
-        """The smallest colour ``v`` may take."""
-        forbidden: set[int] = set()
-        around = self.around[v]
-        for w in self.neighbours(v):
-            cw = self.colors[w]
-            if cw < 0:
-                continue
-            forbidden.add(cw)
-            # v as an end: v-w-x-y with x coloured like v and y like w.
-            forbidden |= self.forbidden_by[w]
-            self.work += len(self.forbidden_by[w])
-            if around.get(cw, 0) >= 2:
-                # v in the middle: y-v-w-x with y coloured like w and x like v.
-                forbidden |= self.around[w].keys()
-                self.work += len(self.around[w])
-        c = 0
-        while c in forbidden:
-            c += 1
-        return c
-
-    def assign(self, v: int, c: int) -> None:
-        """Colour ``v`` with ``c`` and update the counts around its neighbours."""
-        colors = self.colors
-        colors[v] = c
-        for x in self.neighbours(v):
-            counts = self.around[x]
-            k = counts.get(c, 0) + 1
-            counts[c] = k
-            cx = colors[x]
-            if cx < 0:
-                continue
-            if k == 2:
-                for w in self.neighbours(x):
-                    if colors[w] == c:
-                        self.forbidden_by[w].add(cx)
-                self.work += self.indptr[x + 1] - self.indptr[x]
-            elif k > 2:
-                self.forbidden_by[v].add(cx)
-            if self.around[v].get(cx, 0) >= 2:
-                self.forbidden_by[x].add(c)
-
-
 def star_color(pattern: Any) -> StarColoring:
     """Greedy star colouring of a symmetric ``(n, n)`` pattern (the diagonal is ignored).
 
@@ -124,14 +65,66 @@ def star_color(pattern: Any) -> StarColoring:
     coo = pattern.tocoo()
     off = coo.row != coo.col
     graph = sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=(n, n))
-    star = _Star(graph.indptr.tolist(), graph.indices.tolist(), n)
-    for v in np.flatnonzero(used).tolist():
-        star.assign(v, star.choose(v))
-        if star.work > MAX_STAR_WORK:
-            colors = np.where(used, np.cumsum(used) - 1, -1)
-            return StarColoring(colors, int(used.sum()), greedy=False)
-    colors = np.asarray(star.colors, dtype=np.int64)
+    colors = _greedy_star(graph.indptr.tolist(), graph.indices.tolist(), np.flatnonzero(used), n)
+    if colors is None:
+        colors = np.where(used, np.cumsum(used) - 1, -1)
+        return StarColoring(colors, int(used.sum()), greedy=False)
     return StarColoring(colors, int(colors.max(initial=-1)) + 1)
+
+
+def _greedy_star(
+    indptr: list[int], indices: list[int], order: np.ndarray, n: int
+) -> np.ndarray | None:
+    """The colours, vertex by vertex in ``order``; None past `MAX_STAR_WORK`.
+
+    Each vertex takes the smallest colour that no coloured neighbour has and that closes no
+    two-coloured path on four vertices: neither ``v-w-x-y`` (``x`` coloured like ``v``, ``y``
+    like ``w``) nor ``y-v-w-x`` (``y`` like ``w``, ``x`` like ``v``). ``around[x]`` counts
+    the colours of ``x``'s coloured neighbours; ``ends[w]`` holds the colours of ``w``'s
+    neighbours ``x`` that have two neighbours of ``w``'s colour (a new neighbour of ``w``
+    coloured like such an ``x`` would close ``v-w-x-y``).
+    """
+    colors = [-1] * n
+    around: list[dict[int, int]] = [{} for _ in range(n)]
+    ends: list[set[int]] = [set() for _ in range(n)]
+    work = 0
+    for v in order.tolist():
+        near = indices[indptr[v] : indptr[v + 1]]
+        counts = around[v]
+        forbidden: set[int] = set()
+        for w in near:
+            cw = colors[w]
+            if cw < 0:
+                continue
+            forbidden.add(cw)
+            forbidden |= ends[w]
+            work += len(ends[w])
+            if counts[cw] >= 2:
+                forbidden |= around[w].keys()
+                work += len(around[w])
+        c = 0
+        while c in forbidden:
+            c += 1
+        colors[v] = c
+        for x in near:
+            seen = around[x]
+            k = seen.get(c, 0) + 1
+            seen[c] = k
+            cx = colors[x]
+            if cx < 0:
+                continue
+            if k == 2:
+                for w in indices[indptr[x] : indptr[x + 1]]:
+                    if colors[w] == c:
+                        ends[w].add(cx)
+                work += indptr[x + 1] - indptr[x]
+            elif k > 2:
+                ends[v].add(cx)
+            if counts.get(cx, 0) >= 2:
+                ends[x].add(c)
+        if work > MAX_STAR_WORK:
+            return None
+    return np.asarray(colors, dtype=np.int64)
 
 
 def compressed_hessian(fn: Callable[[Any], Any], x: Any, coloring: StarColoring) -> Any:
@@ -172,7 +165,5 @@ def recover(pattern: Any, coloring: StarColoring, compressed: Any) -> tuple[np.n
     if unique.size:
         at = np.minimum(np.searchsorted(unique, wanted), unique.size - 1)
         alone = (unique[at] == wanted) & (counts[at] == 1)
-    values = np.where(
-        alone | ~off, compressed[colors[high], low], compressed[colors[low], high]
-    )
+    values = np.where(alone | ~off, compressed[colors[high], low], compressed[colors[low], high])
     return rows, cols, values

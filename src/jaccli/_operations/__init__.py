@@ -1,6 +1,6 @@
 """The operations: one plan per command (preconditions, mode and why, result layout) used by
-one point and by a batch alike; the point runner, the batched evaluator, sparse Jacobians,
-finite differences for functions JAX cannot trace, and the spread over devices."""
+one point and by a batch alike; the point runner, the batched evaluator, sparse Jacobians and
+Hessians, finite differences for functions JAX cannot trace, and the spread over devices."""
 
 from .evaluator import Evaluator as Evaluator
 from .evaluator import chunk_size as chunk_size
@@ -17,4 +17,5 @@ from .point import run as run
 from .records import nonfinite_entries as nonfinite_entries
 from .records import nonfinite_warning as nonfinite_warning
 from .records import result_record as result_record
+from .sparse import sparse_hessian_at as sparse_hessian_at
 from .sparse import sparse_jacobian_at as sparse_jacobian_at

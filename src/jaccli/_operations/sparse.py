@@ -1,9 +1,11 @@
-"""A sparse Jacobian: the structural pattern read from the traced program, its columns
-(forward) or rows (reverse) coloured, and one JVP or VJP per colour."""
+"""Sparse derivatives: the structural pattern read from the traced program and coloured. A
+Jacobian's columns (forward) or rows (reverse) get one JVP or VJP per colour; a scalar
+function's Hessian gets a symmetric (star) colouring and one HVP per colour."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,18 +50,13 @@ def sparse_jacobian_at(
         lambda: coloring.compressed_jacobian(flat.fn, flat.x, chosen, problem.out_dtype),
     )
     rows, cols, values = coloring.decompress(pattern.matrix, chosen, compressed)
-    at = problem.at()
-    blocks, offset = [], 0
-    for path, shape in input_leaves(problem.wrt, at):
-        blocks.append((".".join(path), shape, offset))
-        offset += int(np.prod(shape, dtype=np.int64))
     record = SparseJacobian(
         shape=(problem.m, problem.n),
         rows=rows,
         cols=cols,
         values=values,
         output_shape=tuple(problem.out_shape),
-        blocks=tuple(blocks),
+        blocks=input_blocks(problem),
     )
     result = result_record(
         problem,
@@ -73,10 +70,31 @@ def sparse_jacobian_at(
     return dataclasses.replace(result, warnings=(*result.warnings, *dense_notes(pattern)))
 
 
+def input_blocks(problem: Problem) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+    """Each differentiated array's label, shape and first column in the flat input."""
+    blocks, offset = [], 0
+    for path, shape in input_leaves(problem.wrt, problem.at()):
+        blocks.append((".".join(path), shape, offset))
+        offset += int(np.prod(shape, dtype=np.int64))
+    return tuple(blocks)
+
+
 def sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, Any]:
     """The Jacobian's sparsity pattern, both colourings and the choice, and the flat view of the
     problem they refer to; refuses complex functions and patterns over ``max_bytes``."""
     from .._derivatives import coloring, sparsity
+
+    pattern, flat = traced_pattern(problem, sparsity.jacobian_pattern, "Jacobian", max_bytes)
+    return pattern, coloring.plan(pattern.matrix, mode), flat
+
+
+def traced_pattern(
+    problem: Problem, detect: Callable[..., Any], what: str, max_bytes: int
+) -> tuple[Any, Any]:
+    """The pattern ``detect`` reads from the traced program of the problem's flat view (``what``
+    names the matrix), and that view; refuses complex functions and patterns over
+    ``max_bytes``."""
+    from .._derivatives import sparsity
 
     sparse, limit_label = problem.labels("sparse"), problem.labels("max_bytes")
     sparsity.require(sparse)
@@ -90,14 +108,15 @@ def sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, 
     try:
         with guard_user_code(problem.function):
             try:
-                pattern = sparsity.jacobian_pattern(flat.fn, flat.x, limit)
+                pattern = detect(flat.fn, flat.x, limit)
             except sparsity.PatternTooLarge as exc:
                 raise ResourceError(
                     f"the sparsity pattern would hold {exc.entries:,} entries or more, over the "
                     f"{limit:,} ({COO_ENTRY_BYTES} bytes each) that {limit_label} {max_bytes:,} "
                     "allows",
-                    hint=f"the Jacobian is not sparse enough for {sparse}; use jvp/vjp for "
-                    f"products, or raise {limit_label}",
+                    hint=f"the {what} is not sparse enough for {sparse}; use "
+                    f"{'hvp' if what == 'Hessian' else 'jvp/vjp'} for products, or raise "
+                    f"{limit_label}",
                 ) from None
     except FunctionError as exc:
         if not tracing_failure(exc.__cause__):
@@ -105,9 +124,9 @@ def sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, 
         raise FunctionError(
             exc.message,
             hint=f"{sparse} reads the pattern from the traced program; "
-            + (exc.hint or f"drop {sparse} to compute the Jacobian another way"),
+            + (exc.hint or f"drop {sparse} to compute the {what} another way"),
         ) from exc
-    return pattern, coloring.plan(pattern.matrix, mode), flat
+    return pattern, flat
 
 
 def sparsity_fields(pattern: Any, plan: Any) -> dict[str, Any]:
@@ -130,3 +149,93 @@ def dense_notes(pattern: Any) -> tuple[str, ...]:
         f"the sparsity pattern treats {names} as dense (every element it produces depends on "
         "all of its inputs), so it may hold more entries and need more colours than necessary",
     )
+
+
+def sparse_hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> DerivativeResult:
+    """The Hessian of a scalar function as a sparse matrix: the pattern of its second-order
+    interactions read from the traced program, a star colouring of it, and one
+    forward-over-reverse HVP per colour; each entry is read from one product and ``H[j, i]`` is
+    ``H[i, j]``, so the result is exactly symmetric.
+
+    The dense size limit does not apply; instead the pattern (as COO triplets) and the
+    compressed products (colours × n numbers) must each fit in ``max_bytes``. The result is a
+    `SparseJacobian` over the flat ``(n, n)`` matrix (rows and columns both index the inputs);
+    ``extra`` holds ``sparsity``: nnz, density, the colour count and the method.
+    """
+    from .._derivatives import star_coloring
+
+    pattern, coloring, flat = hessian_plan(problem, max_bytes)
+    n, limit = problem.n, problem.labels("max_bytes")
+    work = coloring.count * n * problem.itemsize
+    if work > max_bytes:
+        raise ResourceError(
+            f"the compressed Hessian ({coloring.count:,} HVPs over n={n:,}) would take "
+            f"{work:,} bytes, over the {limit} limit of {max_bytes:,}",
+            hint=f"the pattern needs too many colours for {problem.labels('sparse')} to pay "
+            f"off; use hvp for products, or raise {limit}",
+        )
+    value, compressed = problem.run(
+        lambda: star_coloring.compressed_hessian(flat.fn, flat.x, coloring)
+    )
+    rows, cols, values = star_coloring.recover(pattern.matrix, coloring, compressed)
+    record = SparseJacobian(
+        shape=(n, n),
+        rows=rows,
+        cols=cols,
+        values=values,
+        output_shape=tuple(problem.out_shape),
+        blocks=input_blocks(problem),
+    )
+    result = result_record(
+        problem,
+        command="hessian",
+        mode="forward-over-reverse",
+        reason=hessian_reason(coloring),
+        value=np.asarray(value).reshape(problem.out_shape),
+        result=record,
+        extra={"sparsity": hessian_sparsity_fields(pattern, coloring)},
+    )
+    return dataclasses.replace(result, warnings=(*result.warnings, *dense_notes(pattern)))
+
+
+def hessian_plan(problem: Problem, max_bytes: int) -> tuple[Any, Any, Any]:
+    """The Hessian's sparsity pattern, its star colouring, and the flat view of the problem they
+    refer to; refuses functions with more than one output."""
+    from .._derivatives import sparsity, star_coloring
+
+    sparse = problem.labels("sparse")
+    if problem.m != 1:
+        raise UsageError(
+            f"{sparse} computes the Hessian of a scalar function; this one has "
+            f"{problem.m:,} outputs",
+            hint=f"drop {sparse}: the dense hessian gives one Hessian per output",
+        )
+    pattern, flat = traced_pattern(problem, sparsity.hessian_pattern, "Hessian", max_bytes)
+    return pattern, star_coloring.star_color(pattern.matrix), flat
+
+
+def hessian_reason(coloring: Any) -> str:
+    """Why the sparse Hessian takes as many products as it does."""
+    count = coloring.count
+    how = (
+        "star colouring with direct recovery (by symmetry H[i, j] is read from the HVP of "
+        "i's colour or of j's: each entry from one product, no substitution)"
+        if coloring.greedy
+        else "one colour per input (the pattern was too costly to colour)"
+    )
+    return (
+        f"sparse Hessian: {how}: {count} colour{'' if count == 1 else 's'}: {count} "
+        f"forward-over-reverse HVP{'' if count == 1 else 's'}"
+    )
+
+
+def hessian_sparsity_fields(pattern: Any, coloring: Any) -> dict[str, Any]:
+    """The ``sparsity`` field of a sparse Hessian: nnz, density, colours and the method."""
+    return {
+        "nnz": pattern.nnz,
+        "density": pattern.density,
+        "colors": coloring.count,
+        "method": "star" if coloring.greedy else "one per input",
+        "recovery": "direct",
+        "dense_operations": list(pattern.dense_operations),
+    }

@@ -117,10 +117,16 @@ def _ascii(text: str) -> str:
 
 def matrix_market_comment(result: DerivativeResult) -> str:
     """The comment line of a Matrix Market file: what the matrix is and how it is laid out."""
-    title = TITLES.get(checked_derivative(result).command, result.command)
+    command = checked_derivative(result).command
+    title = TITLES.get(command, result.command)
+    rows = (
+        "and columns are the inputs"
+        if command == "hessian"
+        else "are the outputs, columns the inputs"
+    )
     return (
-        f"jaccli: {title} of {escape(result.function.source)}; rows are the outputs, columns "
-        "the inputs, both flat in row-major order (see jaccli's README)"
+        f"jaccli: {title} of {escape(result.function.source)}; rows {rows}, both flat in "
+        "row-major order (see jaccli's README)"
     )
 
 

@@ -1,4 +1,5 @@
-"""Sparse Jacobians (``--sparse``): a summary table, COO as CSV, SciPy's .npz and Matrix Market.
+"""Sparse Jacobians and Hessians (``--sparse``): a summary table, COO as CSV, SciPy's .npz and
+Matrix Market.
 
 There is no .npy or LaTeX form: a dense copy of a matrix worth ``--sparse`` could be far larger
 than the limit that guarded its computation.
@@ -20,7 +21,14 @@ from .formats import matrix_market_comment, to_matrix_market_text, unknown_forma
 from .matrix import Matrix
 from .messages import escape
 from .notation import format_number
-from .tables import MAX_TABLE_CELLS, full_table, header_lines, sparsity_picture, table_width
+from .tables import (
+    MAX_TABLE_CELLS,
+    check_section,
+    full_table,
+    header_lines,
+    sparsity_picture,
+    table_width,
+)
 
 # A sparse table lists at most this many entries; the files and JSON have them all.
 MAX_SPARSE_ENTRIES = 12
@@ -29,8 +37,8 @@ MAX_SPARSE_ENTRIES = 12
 def render_sparse(
     result: DerivativeResult, fmt: str, color: bool = False, width: int = 100
 ) -> str | bytes:
-    """A sparse Jacobian as a summary table, COO CSV (``row,col,value``), SciPy's ``.npz`` or
-    Matrix Market."""
+    """A sparse Jacobian or Hessian as a summary table, COO CSV (``row,col,value``), SciPy's
+    ``.npz`` or Matrix Market."""
     sparse: SparseJacobian = result.result
     if fmt == "table":
         return to_sparse_table_text(result, color=color, width=width)
@@ -47,7 +55,7 @@ def render_sparse(
     if fmt in ("npy", "latex"):
         holds = ".npy, which holds one dense array" if fmt == "npy" else "LaTeX, a dense matrix"
         raise UsageError(
-            f"a sparse Jacobian is not written as {holds}",
+            f"a sparse matrix is not written as {holds}",
             hint="write --output J.npz (SciPy sparse) or J.mtx (Matrix Market), or --format "
             "json or csv; drop --sparse for a dense result",
         )
@@ -101,41 +109,52 @@ def to_sparse_table_text(result: DerivativeResult, color: bool = False, width: i
     if sparse.nnz:
         top = format_number(magnitude[finite].max()) if finite.any() else "nan"
         largest = f", max |entry| {top}"
+    hessian = result.command == "hessian"
+    axes = "symmetric, inputs × inputs" if hessian else "outputs × inputs"
     console.print(
         Text(
-            f"{m:,} × {n:,} sparse matrix (outputs × inputs), {sparse.nnz:,} structural "
+            f"{m:,} × {n:,} sparse matrix ({axes}), {sparse.nnz:,} structural "
             f"nonzeros ({100.0 * sparsity['density']:.3g}%){largest}"
         )
     )
-    colors = sparsity["colors"]
-    console.print(
-        Text(
-            f"colours: {colors['forward']:,} column (forward), {colors['reverse']:,} row "
-            f"(reverse); used {sparsity['direction']}"
-        )
-    )
+    console.print(Text(_colours_line(sparsity)))
+    whole = False
     if m * n <= MAX_TABLE_CELLS:
         view, structural = _dense_view(result)
-        if table_width(view) <= console.width:
+        whole = table_width(view) <= console.width
+        if whole:
             console.print(full_table(view, structural))
-            return strip_padding(buffer.getvalue())
-    for renderable in _first_entries(sparse):
+    for renderable in () if whole else _first_entries(sparse, hessian):
+        console.print(renderable)
+    report = result.check_report
+    for renderable in check_section(report) if report is not None else ():
         console.print(renderable)
     return strip_padding(buffer.getvalue())
 
 
+def _colours_line(sparsity: dict[str, Any]) -> str:
+    colors = sparsity["colors"]
+    if isinstance(colors, int):
+        return f"colours: {colors:,} ({sparsity['method']}, {sparsity['recovery']} recovery)"
+    return (
+        f"colours: {colors['forward']:,} column (forward), {colors['reverse']:,} row "
+        f"(reverse); used {sparsity['direction']}"
+    )
+
+
 def _dense_view(result: DerivativeResult) -> tuple[Matrix, np.ndarray]:
-    """A small sparse Jacobian as a dense labelled matrix, and the mask of its structure."""
+    """A small sparse matrix as a dense labelled matrix, and the mask of its structure."""
     sparse: SparseJacobian = result.result
     dense = np.zeros(sparse.shape, dtype=sparse.values.dtype)
     dense[sparse.rows, sparse.cols] = sparse.values
     structural = np.zeros(sparse.shape, dtype=bool)
     structural[sparse.rows, sparse.cols] = True
-    labels = (output_labels(sparse.output_shape), input_labels(result.wrt, result.at))
-    return Matrix(*labels, dense), structural
+    inputs = input_labels(result.wrt, result.at)
+    rows = inputs if result.command == "hessian" else output_labels(sparse.output_shape)
+    return Matrix(rows, inputs, dense), structural
 
 
-def _first_entries(sparse: SparseJacobian) -> Iterator[Any]:
+def _first_entries(sparse: SparseJacobian, hessian: bool) -> Iterator[Any]:
     """The sparsity picture and the first MAX_SPARSE_ENTRIES entries, labelled."""
     from rich.table import Table
     from rich.text import Text
@@ -153,11 +172,15 @@ def _first_entries(sparse: SparseJacobian) -> Iterator[Any]:
         sparse.values[:shown].tolist(),
         strict=True,
     ):
+        row = column_label(sparse, i) if hessian else _entry_label("f", sparse.output_shape, i)
         table.add_row(
-            Text(escape(_entry_label("f", sparse.output_shape, i))),
+            Text(escape(row)),
             Text(escape(column_label(sparse, j))),
             format_number(value),
         )
     yield table
     if sparse.nnz > shown:
-        yield Text("all entries: --format json or csv, or --output J.npz or J.mtx", style="dim")
+        name = "H" if hessian else "J"
+        yield Text(
+            f"all entries: --format json or csv, or --output {name}.npz or {name}.mtx", style="dim"
+        )

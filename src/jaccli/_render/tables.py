@@ -69,7 +69,7 @@ def to_table_text(
             console.print(renderable)
     report = result.check_report
     if report is not None:
-        for renderable in _check_section(report):
+        for renderable in check_section(report):
             console.print(renderable)
     return strip_padding(buffer.getvalue())
 
@@ -155,7 +155,7 @@ def sparsity_picture(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int])
     return "\n".join("".join("█" if cell else "·" for cell in line) for line in grid)
 
 
-def _check_section(report: dict[str, Any]) -> Iterator[Any]:
+def check_section(report: dict[str, Any]) -> Iterator[Any]:
     """The references side by side with their worst entries, and the diagnoses in words."""
     from rich.table import Table
     from rich.text import Text
@@ -240,6 +240,14 @@ def _info_table(result: InfoResult) -> Any:
         table.add_row(
             "colours",
             f"forward {colors['forward']:,} (columns), reverse {colors['reverse']:,} (rows)",
+        )
+    if result.hessian_sparsity is not None:
+        hessian = result.hessian_sparsity
+        table.add_row(
+            "Hessian sparsity",
+            f"{hessian['nnz']:,} structural nonzeros ({100.0 * hessian['density']:.3g}%), "
+            f"{hessian['colors']:,} colours ({hessian['method']}, {hessian['recovery']} "
+            "recovery)",
         )
     table.add_row("mode", f"{result.mode}: {result.mode_reason}")
     table.add_row("dtype / device", f"{result.dtype} / {result.device}")

@@ -36,13 +36,17 @@ from .propagation import Propagation, Slot
 from .rules import REDUCTIONS, SCATTERS, broadcast_rows
 
 # Operations linear in their floating-point operands, or with a piecewise constant derivative.
-LINEAR = frozenset(
-    """neg add add_any sub copy copy_p convert_element_type reduce_precision real imag conj
+LINEAR = (
+    frozenset(
+        """neg add add_any sub copy copy_p convert_element_type reduce_precision real imag conj
     complex select_n max min abs clamp rem sign floor ceil round stop_gradient is_finite eq ne lt
     le gt ge and or not xor reshape squeeze expand_dims broadcast_in_dim transpose rev slice pad
     concatenate stack tile split cumsum cummax cummin dynamic_slice dynamic_update_slice
     gather""".split()  # noqa: SIM905 (a word list reads best)
-) | (REDUCTIONS - {"reduce_prod"}) | (SCATTERS - {"scatter-mul", "scatter_mul"})
+    )
+    | (REDUCTIONS - {"reduce_prod"})
+    | (SCATTERS - {"scatter-mul", "scatter_mul"})
+)
 
 
 class HessianPropagation(Propagation):
@@ -73,7 +77,9 @@ class HessianPropagation(Propagation):
         shapes = [tuple(v.aval.shape) for v in eqn.invars]
         if name in ("mul", "div"):
             out_shape = tuple(eqn.outvars[0].aval.shape)
-            a, b = (broadcast_rows(self.ops, d, s, out_shape) for d, s in zip(deps, shapes))
+            a, b = (
+                broadcast_rows(self.ops, d, s, out_shape) for d, s in zip(deps, shapes, strict=True)
+            )
             self.add(a, b)
             if name == "div":
                 self.add(b, b)
