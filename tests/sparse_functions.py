@@ -78,3 +78,57 @@ COVERAGE = {
     "norm": lambda x: jnp.linalg.norm(x.reshape(3, 4), axis=1),
     "scalar output": lambda x: jnp.sum(x[:5] ** 2)[None],
 }
+
+
+# --- scalar functions with hand-derived Hessians (hessian --sparse) -------------------------
+
+
+def arrowhead(x):
+    """x₀·Σx + Σx⁴: one dense row and column, and the diagonal."""
+    return x[0] * jnp.sum(x) + jnp.sum(x**4)
+
+
+def arrowhead_hessian(x):
+    H = np.diag(12.0 * x**2)
+    H[0, :] += 1.0
+    H[:, 0] += 1.0
+    return H
+
+
+def chain(x):
+    """The chained (extended) Rosenbrock function Σ(x_{i+1} − x_i²)² + Σ(1 − x_i)²."""
+    return jnp.sum((x[1:] - x[:-1] ** 2) ** 2) + jnp.sum((1.0 - x) ** 2)
+
+
+def chain_hessian(x):
+    r = x[1:] - x[:-1] ** 2
+    diagonal = np.full(x.size, 2.0)
+    diagonal[1:] += 2.0
+    diagonal[:-1] += -4.0 * r + 8.0 * x[:-1] ** 2
+    return np.diag(diagonal) + np.diag(-4.0 * x[:-1], 1) + np.diag(-4.0 * x[:-1], -1)
+
+
+def five_band(x):
+    """Σ x_i² x_{i+1} + Σ x_i x_{i+2}³: a pentadiagonal Hessian."""
+    return jnp.sum(x[:-1] ** 2 * x[1:]) + jnp.sum(x[:-2] * x[2:] ** 3)
+
+
+def five_band_hessian(x):
+    diagonal = np.zeros(x.size)
+    diagonal[:-1] += 2.0 * x[1:]
+    diagonal[2:] += 6.0 * x[:-2] * x[2:]
+    first, second = 2.0 * x[:-1], 3.0 * x[2:] ** 2
+    return (
+        np.diag(diagonal)
+        + np.diag(first, 1)
+        + np.diag(first, -1)
+        + np.diag(second, 2)
+        + np.diag(second, -2)
+    )
+
+
+HESSIANS = {
+    "arrowhead": (arrowhead, arrowhead_hessian, 2),
+    "chain": (chain, chain_hessian, 3),
+    "five-band": (five_band, five_band_hessian, 5),
+}
