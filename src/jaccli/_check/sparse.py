@@ -32,7 +32,8 @@ def with_dense_check(
     n = problem.n
     problem.guard_size(n * n, "dense Hessian that the check compares with", max_bytes)
     flat = flatten(problem)
-    dense = problem.run(lambda: jax.hessian(lambda p: jnp.reshape(flat.fn(p), ()))(flat.x))
+    hessian = jax.jit(jax.hessian(lambda p: jnp.reshape(flat.fn(p), ())))
+    dense = problem.run(lambda: hessian(flat.x))
     sparse = result.result.to_scipy().toarray()
     reference = compare(
         "dense", sparse, np.asarray(dense), None, rtol, atol, lambda i, j: (int(i), int(j))

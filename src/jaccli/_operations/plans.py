@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
-from ..errors import ShapeError, UsageError
+from ..errors import ResourceError, ShapeError, UsageError
 from .vectors import cast_per_point, per_point_count
 
 COMMANDS = ("jacobian", "grad", "hessian", "jvp", "vjp", "hvp", "value")
@@ -201,12 +201,23 @@ def _grad(problem: Problem, **_: Any) -> Plan:
     )
 
 
-def _hessian(problem: Problem, max_bytes: int, **_: Any) -> Plan:
+def _hessian(problem: Problem, max_bytes: int, batch: bool, **_: Any) -> Plan:
     from .._derivatives import compute
 
     problem.require_real("hessian")
     n, m = problem.n, problem.m
-    problem.guard_size(m * n * n, "Hessian", max_bytes)
+    try:
+        problem.guard_size(m * n * n, "Hessian", max_bytes)
+    except ResourceError as exc:
+        if m != 1 or batch:
+            raise
+        sparse, limit = problem.labels("sparse"), problem.labels("max_bytes")
+        raise ResourceError(
+            exc.message,
+            hint=f"a Hessian this large is usually sparse: {sparse} computes it from its "
+            "pattern, one HVP per colour, in memory proportional to its nonzeros; or use hvp "
+            f"for products, or raise {limit}",
+        ) from None
 
     def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.hessian(fn, primals)

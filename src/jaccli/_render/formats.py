@@ -99,13 +99,15 @@ def to_npz_bytes(result: DerivativeResult) -> bytes:
     return buffer.getvalue()
 
 
-def to_matrix_market_text(matrix: Any, comment: str = "") -> str:
-    """A matrix (dense or SciPy sparse) in Matrix Market coordinate form; values round-trip."""
+def to_matrix_market_text(matrix: Any, comment: str = "", symmetric: bool = False) -> str:
+    """A matrix (dense or SciPy sparse) in Matrix Market coordinate form; values round-trip.
+    A ``symmetric`` one is written as such (its lower triangle only)."""
     import scipy.io
     import scipy.sparse as sp
 
     buffer = io.BytesIO()
-    scipy.io.mmwrite(buffer, sp.coo_array(matrix), comment=_ascii(comment))
+    symmetry = "symmetric" if symmetric else None
+    scipy.io.mmwrite(buffer, sp.coo_array(matrix), comment=_ascii(comment), symmetry=symmetry)
     return buffer.getvalue().decode("ascii")
 
 

@@ -51,7 +51,8 @@ def render_sparse(
         sp.save_npz(buffer, sparse.to_scipy())
         return buffer.getvalue()
     if fmt == "mtx":
-        return to_matrix_market_text(sparse.to_scipy(), matrix_market_comment(result))
+        symmetric = result.command == "hessian"
+        return to_matrix_market_text(sparse.to_scipy(), matrix_market_comment(result), symmetric)
     if fmt in ("npy", "latex"):
         holds = ".npy, which holds one dense array" if fmt == "npy" else "LaTeX, a dense matrix"
         raise UsageError(
