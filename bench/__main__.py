@@ -6,6 +6,7 @@ python -m bench startup               # --help and a cold single-point Jacobian 
 python -m bench modes                 # --mode auto against fwd and rev: wide, tall, square
 python -m bench scale                 # the gradient of 10⁷ inputs, and an HVP at 10⁶
 python -m bench sparse                # a tridiagonal Jacobian of 10⁵ inputs: --sparse
+python -m bench sparse-hessian        # arrowhead and chain Hessians of 10⁵ inputs, against asdex
 python -m bench check                 # the cost of jaccli check against numdifftools and SciPy
 python -m bench batch                 # 10⁶ points, 5 rounds (a few minutes)
 python -m bench batch --n 10000 --repeat 3 --tools jaccli,jax
@@ -35,6 +36,7 @@ BENCHMARKS = {
     "batch": "bench.batch_jacobian",
     "scale": "bench.scale",
     "sparse": "bench.sparse_jacobian",
+    "sparse-hessian": "bench.sparse_hessian",
     "check": "bench.fd_check",
     "dgsm": "bench.dgsm",
     "scaling": "bench.scaling",

@@ -43,6 +43,7 @@ SCRIPTS = {
     "torch": ("torch_derivative", ("torch",)),
     "scipy": ("scipy_derivative", ("scipy",)),
     "numdifftools": ("numdifftools_derivative", ("numdifftools",)),
+    "asdex": ("asdex_hessian", ("asdex",)),
 }
 
 

@@ -22,6 +22,7 @@ SMOKE = {
     "modes": ["--tools", "jaccli,jax", "--shapes", "wide"],
     "scale": ["--tools", "jaccli,jax,scipy"],
     "sparse": ["--tools", "jaccli,jax,scipy"],
+    "sparse-hessian": ["--tools", "jaccli"],
     "check": ["--tools", "jaccli,scipy"],
 }
 
