@@ -49,9 +49,34 @@ def sparse_jacobian_at(
     value, compressed = problem.run(
         lambda: coloring.compressed_jacobian(flat.fn, flat.x, chosen, problem.out_dtype),
     )
-    rows, cols, values = coloring.decompress(pattern.matrix, chosen, compressed)
+    triplets = coloring.decompress(pattern.matrix, chosen, compressed)
+    return sparse_record(
+        problem,
+        "jacobian",
+        (chosen.direction, plan.reason),
+        value,
+        triplets,
+        pattern,
+        sparsity_fields(pattern, plan),
+    )
+
+
+def sparse_record(
+    problem: Problem,
+    command: str,
+    mode: tuple[str, str],
+    value: Any,
+    triplets: tuple[np.ndarray, ...],
+    pattern: Any,
+    sparsity: dict[str, Any],
+) -> DerivativeResult:
+    """The result of a sparse ``command``: its COO ``triplets`` (rows, columns, values) as a
+    `SparseJacobian`, ``mode`` (the mode and why), the value, ``sparsity`` under ``extra``,
+    and the warning about dense operations of ``pattern``."""
+    rows, cols, values = triplets
+    width = problem.n if command == "hessian" else problem.m
     record = SparseJacobian(
-        shape=(problem.m, problem.n),
+        shape=(width, problem.n),
         rows=rows,
         cols=cols,
         values=values,
@@ -60,12 +85,12 @@ def sparse_jacobian_at(
     )
     result = result_record(
         problem,
-        command="jacobian",
-        mode=chosen.direction,
-        reason=plan.reason,
+        command=command,
+        mode=mode[0],
+        reason=mode[1],
         value=np.asarray(value).reshape(problem.out_shape),
         result=record,
-        extra={"sparsity": sparsity_fields(pattern, plan)},
+        extra={"sparsity": sparsity},
     )
     return dataclasses.replace(result, warnings=(*result.warnings, *dense_notes(pattern)))
 
@@ -177,25 +202,15 @@ def sparse_hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     value, compressed = problem.run(
         lambda: star_coloring.compressed_hessian(flat.fn, flat.x, coloring)
     )
-    rows, cols, values = star_coloring.recover(pattern.matrix, coloring, compressed)
-    record = SparseJacobian(
-        shape=(n, n),
-        rows=rows,
-        cols=cols,
-        values=values,
-        output_shape=tuple(problem.out_shape),
-        blocks=input_blocks(problem),
-    )
-    result = result_record(
+    return sparse_record(
         problem,
-        command="hessian",
-        mode="forward-over-reverse",
-        reason=hessian_reason(coloring),
-        value=np.asarray(value).reshape(problem.out_shape),
-        result=record,
-        extra={"sparsity": hessian_sparsity_fields(pattern, coloring)},
+        "hessian",
+        ("forward-over-reverse", hessian_reason(coloring)),
+        value,
+        star_coloring.recover(pattern.matrix, coloring, compressed),
+        pattern,
+        hessian_sparsity_fields(pattern, coloring),
     )
-    return dataclasses.replace(result, warnings=(*result.warnings, *dense_notes(pattern)))
 
 
 def hessian_plan(problem: Problem, max_bytes: int) -> tuple[Any, Any, Any]:
