@@ -85,29 +85,36 @@ def _greedy_star(
     coloured like such an ``x`` would close ``v-w-x-y``).
     """
     colors = [-1] * n
-    around: list[dict[int, int]] = [{} for _ in range(n)]
-    ends: list[set[int]] = [set() for _ in range(n)]
+    # Made on first use: most vertices of a big pattern never need an `ends` set.
+    around: list[dict[int, int] | None] = [None] * n
+    ends: dict[int, set[int]] = {}
+    none: set[int] = set()
     work = 0
     for v in order.tolist():
         near = indices[indptr[v] : indptr[v + 1]]
-        counts = around[v]
+        counts = around[v] or {}
         forbidden: set[int] = set()
         for w in near:
             cw = colors[w]
             if cw < 0:
                 continue
             forbidden.add(cw)
-            forbidden |= ends[w]
-            work += len(ends[w])
-            if counts[cw] >= 2:
-                forbidden |= around[w].keys()
-                work += len(around[w])
+            closing = ends.get(w, none)
+            if closing:
+                forbidden |= closing
+                work += len(closing)
+            others = around[w]
+            if others and counts[cw] >= 2:
+                forbidden |= others.keys()
+                work += len(others)
         c = 0
         while c in forbidden:
             c += 1
         colors[v] = c
         for x in near:
             seen = around[x]
+            if seen is None:
+                seen = around[x] = {}
             k = seen.get(c, 0) + 1
             seen[c] = k
             cx = colors[x]
@@ -116,12 +123,12 @@ def _greedy_star(
             if k == 2:
                 for w in indices[indptr[x] : indptr[x + 1]]:
                     if colors[w] == c:
-                        ends[w].add(cx)
+                        ends.setdefault(w, set()).add(cx)
                 work += indptr[x + 1] - indptr[x]
             elif k > 2:
-                ends[v].add(cx)
+                ends.setdefault(v, set()).add(cx)
             if counts.get(cx, 0) >= 2:
-                ends[x].add(c)
+                ends.setdefault(x, set()).add(c)
         if work > MAX_STAR_WORK:
             return None
     return np.asarray(colors, dtype=np.int64)

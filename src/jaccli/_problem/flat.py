@@ -3,6 +3,7 @@ one vector, with the JAX-layout name of every entry; and Jacobians moved between
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,13 +15,13 @@ from .problem import Problem
 
 @dataclass(frozen=True)
 class Flat:
-    """The problem as a function of one flat real vector, with names for its entries."""
+    """The problem as a function of one flat real vector, with names for its entries (named
+    when first asked for: a sparse derivative of 10⁶ inputs never needs them)."""
 
     fn: Callable[[Any], Any]
     x: np.ndarray
     unravel: Callable[[Any], Any]
-    inputs: tuple[tuple[Any, ...], ...]
-    outputs: tuple[tuple[int, ...], ...]
+    problem: Problem
 
     @property
     def n(self) -> int:
@@ -30,6 +31,17 @@ class Flat:
     def m(self) -> int:
         return len(self.outputs)
 
+    @functools.cached_property
+    def inputs(self) -> tuple[tuple[Any, ...], ...]:
+        """The JAX-layout index of every input entry, argument by argument."""
+        return input_entries(self.problem)
+
+    @functools.cached_property
+    def outputs(self) -> tuple[tuple[int, ...], ...]:
+        """The index of every output entry."""
+        shape = self.problem.out_shape
+        return tuple(np.ndindex(shape)) if shape else ((),)
+
     def entry(self, i: int, j: int, k: int | None = None) -> tuple[Any, ...]:
         """The JAX-layout index of entry ``(i, j)`` (or ``(i, j, k)``): output index + input."""
         index = (*self.outputs[i], *self.inputs[j])
@@ -38,7 +50,6 @@ class Flat:
 
 def flatten(problem: Problem) -> Flat:
     """View the differentiated arguments as one flat vector and the output as a flat vector."""
-    import jax
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
 
@@ -46,6 +57,13 @@ def flatten(problem: Problem) -> Flat:
 
     def fn(flat: Any) -> Any:
         return jnp.ravel(problem.call(*unravel(flat)))
+
+    return Flat(fn, np.asarray(x), unravel, problem)
+
+
+def input_entries(problem: Problem) -> tuple[tuple[Any, ...], ...]:
+    """The JAX-layout index of every entry of the differentiated arguments, in flat order."""
+    import jax
 
     several = len(problem.wrt) > 1
     inputs: list[tuple[Any, ...]] = []
@@ -58,8 +76,7 @@ def flatten(problem: Problem) -> Flat:
             label = label if several or path else []
             for idx in np.ndindex(np.shape(leaf)):
                 inputs.append((*label, *idx) if label else idx)
-    outputs = tuple(np.ndindex(problem.out_shape)) if problem.out_shape else ((),)
-    return Flat(fn, np.asarray(x), unravel, tuple(inputs), outputs)
+    return tuple(inputs)
 
 
 def flat_jacobian(problem: Problem, result: Any) -> np.ndarray:

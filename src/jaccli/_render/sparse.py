@@ -48,7 +48,8 @@ def render_sparse(
         import scipy.sparse as sp
 
         buffer = io.BytesIO()
-        sp.save_npz(buffer, sparse.to_scipy())
+        # Uncompressed: zlib would take longer than computing a big matrix, to save little.
+        sp.save_npz(buffer, sparse.to_scipy(), compressed=False)
         return buffer.getvalue()
     if fmt == "mtx":
         symmetric = result.command == "hessian"
