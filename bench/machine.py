@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-LIBRARIES = ("jaccli", "jax", "jaxlib", "numpy", "torch", "scipy", "numdifftools")
+LIBRARIES = ("jaccli", "jax", "jaxlib", "numpy", "torch", "scipy", "numdifftools", "asdex")
 
 
 def _first(path: str, key: str) -> str | None:
