@@ -7,6 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse as sp
 
 
 def broyden(x):
@@ -89,10 +90,13 @@ def arrowhead(x):
 
 
 def arrowhead_hessian(x):
-    H = np.diag(12.0 * x**2)
-    H[0, :] += 1.0
-    H[:, 0] += 1.0
-    return H
+    """The Hessian as a SciPy sparse array, so that it can be built at n = 10⁵."""
+    n = x.size
+    hub = np.zeros(n, dtype=np.int64)
+    rows = np.concatenate([np.arange(n), hub, np.arange(n)])
+    cols = np.concatenate([np.arange(n), np.arange(n), hub])
+    values = np.concatenate([12.0 * x**2, np.ones(2 * n)])
+    return sp.csr_array(sp.coo_array((values, (rows, cols)), shape=(n, n)))  # sums duplicates
 
 
 def chain(x):
@@ -105,7 +109,8 @@ def chain_hessian(x):
     diagonal = np.full(x.size, 2.0)
     diagonal[1:] += 2.0
     diagonal[:-1] += -4.0 * r + 8.0 * x[:-1] ** 2
-    return np.diag(diagonal) + np.diag(-4.0 * x[:-1], 1) + np.diag(-4.0 * x[:-1], -1)
+    off = -4.0 * x[:-1]
+    return sp.csr_array(sp.diags_array([off, diagonal, off], offsets=[-1, 0, 1]))
 
 
 def five_band(x):
@@ -118,13 +123,8 @@ def five_band_hessian(x):
     diagonal[:-1] += 2.0 * x[1:]
     diagonal[2:] += 6.0 * x[:-2] * x[2:]
     first, second = 2.0 * x[:-1], 3.0 * x[2:] ** 2
-    return (
-        np.diag(diagonal)
-        + np.diag(first, 1)
-        + np.diag(first, -1)
-        + np.diag(second, 2)
-        + np.diag(second, -2)
-    )
+    bands = [second, first, diagonal, first, second]
+    return sp.csr_array(sp.diags_array(bands, offsets=[-2, -1, 0, 1, 2]))
 
 
 HESSIANS = {
