@@ -188,15 +188,17 @@ def sensitivity(
     dtype: str = "float64",
     device: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
+    dimension: int | None = None,
 ) -> Any:
     """Local sensitivity at ``args``, or global sensitivity over ``bounds``.
 
     Local (no ``bounds``): the Jacobian, elasticities and a ranking; ``dx``/``rel_dx`` add the
     linear prediction beside the actual change, ``sigma``/``cov`` the propagated uncertainty.
     Global: ``bounds`` as ``"x=-pi:pi,y=normal(0,1)"`` or ``{"x": (-3, 3)}``; ``method`` is
-    ``"dgsm"`` (default), ``"sobol"`` or ``"morris"``; ``args``, if given, fix the shapes;
-    ``replicates`` (dgsm, sobol; default 8) is how many independently scrambled sequences the
-    confidence intervals come from (1: none, and the most accurate estimate).
+    ``"dgsm"`` (default), ``"sobol"``, ``"morris"`` or ``"active-subspace"`` (``dimension``
+    fixes its K); ``args``, if given, fix the shapes; ``replicates`` (dgsm, sobol; default 8)
+    is how many independently scrambled sequences the confidence intervals come from (1: none,
+    and the most accurate estimate).
     ``.to_dict()`` is the CLI's JSON.
 
     >>> from jaccli import parse_expr
@@ -210,6 +212,8 @@ def sensitivity(
             raise UsageError(f"method={method!r} needs bounds: the range of every input")
         if samples is not None or replicates is not None:
             raise UsageError("samples and replicates are for a global analysis (with bounds)")
+        if dimension is not None:
+            raise UsageError("dimension is for method='active-subspace', over bounds")
         problem = _problem(f, args, wrt, dtype, device)
         parts = len(problem.wrt)
         return local_at(
@@ -237,6 +241,7 @@ def sensitivity(
         replicates=replicates,
         top=top,
         max_bytes=max_bytes,
+        dimension=dimension,
     )
 
 

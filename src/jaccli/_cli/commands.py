@@ -19,7 +19,7 @@ from .pipeline import Request
 SOURCE = ("func", "expr", "variables")
 CHECK = ("check", "rtol", "atol", "against")
 LOCAL = ("dx", "rel_dx", "sigma", "cov", "top")
-GLOBAL = ("bounds", "method", "samples", "seed", "replicates")
+GLOBAL = ("bounds", "method", "samples", "seed", "replicates", "dimension")
 
 
 @dataclass(frozen=True)

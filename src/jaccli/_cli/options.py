@@ -192,10 +192,12 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
     "method": _option(
         str | None,
         "--method",
-        help="local (with --at), or dgsm, sobol, morris (with --bounds; dgsm)",
+        help="local (with --at), or dgsm, sobol, morris, active-subspace (with --bounds; dgsm)",
     ),
     "samples": _option(
-        int | None, "--samples", help="global: base sample size (dgsm 4096, sobol 1024, morris 100)"
+        int | None,
+        "--samples",
+        help="global: base sample size (dgsm and active-subspace 4096, sobol 1024, morris 100)",
     ),
     "seed": _option(int | None, "--seed", help="global: seed of the sample (default 0)"),
     "replicates": _option(
@@ -203,6 +205,11 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
         "--replicates",
         help="dgsm, sobol: independently scrambled replicates the intervals come from "
         "(default 8; 1: no interval, the most accurate estimate for smooth functions)",
+    ),
+    "dimension": _option(
+        int | None,
+        "--dimension",
+        help="active-subspace: the subspace dimension K (default: at the largest eigenvalue gap)",
     ),
 }
 

@@ -137,11 +137,15 @@ def _local(request: Request) -> Any:
 
     if request.bounds is not None:
         raise UsageError(
-            "--bounds is for a global analysis; choose --method dgsm, sobol or morris",
+            "--bounds is for a global analysis; choose --method dgsm, sobol, morris or "
+            "active-subspace",
             hint="a local analysis needs only --at",
         )
-    if any(request.get(name) is not None for name in ("samples", "seed", "replicates")):
-        raise UsageError("--samples, --seed and --replicates apply to a global analysis (--bounds)")
+    global_only = ("samples", "seed", "replicates", "dimension")
+    if any(request.get(name) is not None for name in global_only):
+        raise UsageError(
+            "--samples, --seed, --replicates and --dimension apply to a global analysis (--bounds)"
+        )
     problem = pipeline.problem(request)
     dx, sigma, cov = request.dx, request.sigma, request.cov
     return local_at(
@@ -204,6 +208,7 @@ def _global(request: Request, method: str, output: Any) -> Any:
             max_bytes=c.max_bytes,
             on_progress=bar.advance if bar else lambda count: None,
             scale=scale,
+            dimension=request.dimension,
         )
     finally:
         if bar:

@@ -8,24 +8,30 @@ function returns the whole image as bytes; writing the file is the caller's job.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import os
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import MissingExtraError, UsageError
+from ..errors import UsageError
 from ..results import Chart, DerivativeResult, SensitivityResult
+from .figures import (
+    FORMATS,
+    SERIES_COLOURS,
+    drawing,
+    image_bytes,
+    literal,
+    load_matplotlib,
+    require_format,
+    short,
+)
 from .matrix import matrix_view
 from .notation import format_point
 from .sensitivity import sensitivity_title
+from .subspace_plots import subspace_figure
 
-FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-DPI = 150
 MAX_PANELS = 12
 # Inputs come most influential first, so the bars left off a long panel are the smallest.
 MAX_BARS = 40
@@ -34,31 +40,6 @@ MAX_TICKS = 40
 MAX_ZERO_DOTS = 2500
 
 _POSITIVE, _NEGATIVE = "#b2182b", "#2166ac"  # the ends of RdBu, as in the heatmaps
-_SERIES_COLOURS = ("#2166ac", "#d6604d", "#4d9221", "#8073ac", "#e08214", "#35978f")
-_STYLE = {
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "0.3",
-    "grid.color": "0.88",
-    "grid.linewidth": 0.6,
-    # Text stays text: searchable and editable in SVG; TrueType, not Type 3, in PDF (journals).
-    "svg.fonttype": "none",
-    "pdf.fonttype": 42,
-    # Fixed ids and no dates: the same chart gives the same file, which diffs cleanly.
-    "svg.hashsalt": "jaccli",
-}
-_METADATA: dict[str, dict[str, Any]] = {
-    "png": {},
-    "svg": {"Date": None},
-    "pdf": {"CreationDate": None},
-}
 
 
 def plot_format(path: str) -> str:
@@ -78,8 +59,10 @@ def plot_format(path: str) -> str:
 
 
 def figure(result: DerivativeResult | SensitivityResult, fmt: str) -> bytes:
-    """The picture of a result as a `fmt` image: its charts for a sensitivity result, else the
-    heatmap of its matrix."""
+    """The picture of a result as a `fmt` image: its charts for a sensitivity result (the decay
+    and summary plots for an active subspace), else the heatmap of its matrix."""
+    if isinstance(result, SensitivityResult) and result.method == "active_subspace":
+        return subspace_figure(result.charts, fmt, sensitivity_title(result))
     if isinstance(result, SensitivityResult):
         return charts_figure(result.charts, fmt, sensitivity_title(result))
     view = matrix_view(result)
@@ -97,27 +80,27 @@ def charts_figure(charts: Sequence[Chart], fmt: str, title: str) -> bytes:
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot draw a 'gif' image; use png, svg or pdf
     """
-    _require_format(fmt)
+    require_format(fmt)
     if not charts:
         raise UsageError("nothing to plot: the result has no charts")
-    matplotlib, figure_class = _matplotlib()
+    matplotlib, figure_class = load_matplotlib()
     shown = list(charts[:MAX_PANELS])
     ncols = 1 if len(shown) <= 3 else 2 if len(shown) <= 8 else 3
     nrows = math.ceil(len(shown) / ncols)
     bars = max(min(len(chart.labels), MAX_BARS) for chart in shown)
     panel_height = min(max(0.35 * bars + 1.3, 2.2), 16.0)
     size = (6.5 if ncols == 1 else 4.8 * ncols, min(nrows * panel_height + 0.6, 38.0))
-    with _drawing(matplotlib):
+    with drawing(matplotlib):
         fig = figure_class(figsize=size, layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, chart in zip(axes, shown, strict=False):
             _panel(ax, chart)
         for ax in axes[len(shown) :]:
             fig.delaxes(ax)
-        fig.suptitle(_literal(title), fontweight="bold")
+        fig.suptitle(literal(title), fontweight="bold")
         if len(charts) > len(shown):
             fig.supxlabel(f"first {len(shown)} of {len(charts)} outputs", fontsize=8, color="0.35")
-        return _image_bytes(fig, fmt)
+        return image_bytes(fig, fmt)
 
 
 def heatmap_figure(
@@ -132,11 +115,11 @@ def heatmap_figure(
     Traceback (most recent call last):
     jaccli.errors.UsageError: cannot draw a 'jpg' image; use png, svg or pdf
     """
-    _require_format(fmt)
+    require_format(fmt)
     values = np.asarray(data)
     if values.size == 0:
         raise UsageError("nothing to plot: the matrix is empty")
-    matplotlib, figure_class = _matplotlib()
+    matplotlib, figure_class = load_matplotlib()
     magnitude = np.iscomplexobj(values)
     if magnitude:
         values, title = np.abs(values), f"{title} (absolute value)"
@@ -147,7 +130,7 @@ def heatmap_figure(
         min(max(0.28 * len(columns) + 2.8, 4.0), 14.0),
         min(max(0.28 * len(rows) + 1.6, 2.8), 12.0),
     )
-    with _drawing(matplotlib):
+    with drawing(matplotlib):
         fig = figure_class(figsize=size, layout="constrained")
         ax = fig.add_subplot()
         colormap = matplotlib.colormaps["viridis" if magnitude else "RdBu_r"]
@@ -171,55 +154,20 @@ def heatmap_figure(
         x_ticks, y_ticks = _thinned(len(columns)), _thinned(len(rows))
         rotate = len(columns) > 8 or max(len(str(c)) for c in columns) > 4
         ax.set_xticks(
-            x_ticks, labels=[_short(columns[i], 24) for i in x_ticks], rotation=90 if rotate else 0
+            x_ticks, labels=[short(columns[i], 24) for i in x_ticks], rotation=90 if rotate else 0
         )
-        ax.set_yticks(y_ticks, labels=[_short(rows[i], 24) for i in y_ticks])
+        ax.set_yticks(y_ticks, labels=[short(rows[i], 24) for i in y_ticks])
         ax.tick_params(length=0)
         ax.spines[:].set_visible(False)
-        ax.set_title(_literal(title), fontweight="bold")
+        ax.set_title(literal(title), fontweight="bold")
         if notes:
             ax.set_xlabel("; ".join(notes), fontsize=7, color="0.35")
-        return _image_bytes(fig, fmt)
+        return image_bytes(fig, fmt)
 
 
 def require() -> None:
     """Refuse early, before any work is done, when matplotlib is not installed."""
-    _matplotlib()
-
-
-def _require_format(fmt: str) -> None:
-    if fmt not in FORMATS.values():
-        raise UsageError(
-            f"cannot draw a {fmt!r} image; use png, svg or pdf",
-            hint="name the image file sens.png, sens.svg or sens.pdf",
-        )
-
-
-def _matplotlib() -> tuple[Any, Any]:
-    """The matplotlib module and its Figure class; MissingExtraError when not installed."""
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingExtraError(
-            "--plot needs matplotlib, which is not installed", hint="pip install 'jaccli[plot]'"
-        ) from None
-    return matplotlib, Figure
-
-
-@contextlib.contextmanager
-def _drawing(matplotlib: Any) -> Iterator[None]:
-    """The house style for the figures drawn (and saved) inside; global settings untouched."""
-    with matplotlib.rc_context(_STYLE), warnings.catch_warnings():
-        # A glyph the font lacks is drawn as a box; the warning would only be stderr noise.
-        warnings.filterwarnings("ignore", message=r"Glyph .* missing from")
-        yield
-
-
-def _image_bytes(fig: Any, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA[fmt])
-    return buffer.getvalue()
+    load_matplotlib()
 
 
 def _panel(ax: Any, chart: Chart) -> None:
@@ -238,14 +186,14 @@ def _panel(ax: Any, chart: Chart) -> None:
         if signed:
             colour: Any = [_POSITIVE if v >= 0 else _NEGATIVE for v in values[shown]]
         else:
-            colour = _SERIES_COLOURS[j % len(_SERIES_COLOURS)]
+            colour = SERIES_COLOURS[j % len(SERIES_COLOURS)]
         ax.barh(
             y[shown],
             values[shown],
             height=0.9 * height,
             color=colour,
             xerr=error,
-            label=_literal(name),
+            label=literal(name),
             error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "0.2"},
         )
         for missing in y[~shown]:
@@ -255,13 +203,13 @@ def _panel(ax: Any, chart: Chart) -> None:
     ax.axvline(0.0, color="0.25", linewidth=0.8)
     if chart.kind == "tornado" and extent > 0:
         ax.set_xlim(-1.08 * extent, 1.08 * extent)  # zero in the middle: sides compare at a glance
-    ax.set_yticks(positions, labels=[_short(label) for label in chart.labels[:count]])
+    ax.set_yticks(positions, labels=[short(label) for label in chart.labels[:count]])
     ax.set_ylim(count - 0.5, -0.5)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x")
     ax.set_axisbelow(True)
-    ax.set_xlabel(_literal(chart.measure))
-    ax.set_title(_literal(chart.title))
+    ax.set_xlabel(literal(chart.measure))
+    ax.set_title(literal(chart.title))
     if not signed and chart.series:
         ax.legend(loc="best")
     notes = [chart.note] if chart.note else []
@@ -269,7 +217,7 @@ def _panel(ax: Any, chart: Chart) -> None:
         notes.append(f"top {count} of {len(chart.labels)} inputs")
     if notes:
         ax.annotate(
-            _literal("; ".join(notes)),
+            literal("; ".join(notes)),
             xy=(0.5, 0),
             xycoords=ax.xaxis.label,
             xytext=(0, -3),
@@ -289,13 +237,3 @@ def _real(values: Any) -> np.ndarray:
 def _thinned(count: int) -> np.ndarray:
     """Tick positions: every entry up to MAX_TICKS of them, else evenly spaced ones."""
     return np.arange(0, count, max(1, math.ceil(count / MAX_TICKS)))
-
-
-def _literal(text: Any) -> str:
-    """User text shown as written: matplotlib would read `$...$` as mathtext."""
-    return str(text).replace("$", r"\$")
-
-
-def _short(label: Any, limit: int = 40) -> str:
-    text = str(label)
-    return _literal(text if len(text) <= limit else text[: limit - 1] + "…")

@@ -15,13 +15,13 @@ import numpy as np
 
 from ..errors import UsageError
 from ..results import Chart, SensitivityResult
+from .bars import BAR_WIDTH, blocks
 from .console import strip_padding, text_console
 from .messages import escape
 from .notation import format_number, format_point
+from .subspace import subspace_panels
 
-BAR_WIDTH = 24
 MAX_PANELS = 20
-_BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
 def sensitivity_title(result: SensitivityResult) -> str:
@@ -82,18 +82,23 @@ def _sensitivity_table(result: SensitivityResult, color: bool, width: int) -> st
     console.print(Text(escape(sensitivity_title(result)), style="bold"))
     for line in result.header:
         console.print(Text(escape(line), style="dim"))
-    panels = list(zip(result.outputs, result.charts, strict=True))
-    for i, (output, chart) in enumerate(panels[:MAX_PANELS]):
-        console.print(_panel(result, i, output, chart, color))
-        console.print(Text(escape(chart.measure), style="dim"))
-        if "perturbation" in result.fields:
-            console.print(Text(escape(perturbation_line(result.fields["perturbation"], i))))
-    if len(panels) > MAX_PANELS:
+    count = len(result.outputs)
+    for i in range(min(count, MAX_PANELS)):
+        if result.method == "active_subspace":
+            parts = subspace_panels(result, i, color)
+        else:
+            chart = result.charts[i]
+            parts = [
+                _panel(result, i, result.outputs[i], chart, color),
+                Text(escape(chart.measure), style="dim"),
+            ]
+            if "perturbation" in result.fields:
+                parts.append(Text(escape(perturbation_line(result.fields["perturbation"], i))))
+        for part in parts:
+            console.print(part)
+    if count > MAX_PANELS:
         console.print(
-            Text(
-                f"… {len(panels) - MAX_PANELS} more outputs; --format json has them all",
-                style="dim",
-            )
+            Text(f"… {count - MAX_PANELS} more outputs; --format json has them all", style="dim")
         )
     return strip_padding(buffer.getvalue())
 
@@ -176,17 +181,6 @@ def _bar_legend(chart: Chart) -> str:
     return chart.series[0][0]
 
 
-def _blocks(fraction: float, width: int, leftward: bool = False) -> str:
-    """A bar of ``fraction`` (0..1) of ``width`` cells, in eighths of a cell; a bar that grows
-    leftward is drawn in halves (Unicode has no right-aligned blocks for the other eighths)."""
-    fraction = max(0.0, min(1.0, fraction))
-    if leftward:
-        halves = round(fraction * width * 2)
-        return ("▐" if halves % 2 else "") + "█" * (halves // 2)
-    eighths = round(fraction * width * 8)
-    return "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
-
-
 def _bars(chart: Chart, color: bool) -> list[Any]:
     """One rich Text bar per label: indices as bars from the left (S1 solid inside ST shaded);
     a tornado as bars left and right of a centre line."""
@@ -204,9 +198,9 @@ def _index_bars(chart: Chart, values: list[np.ndarray], color: bool) -> list[Any
     out = []
     for k in range(len(chart.labels)):
         fraction = main[k] / scale if scale > 0 else 0.0
-        bar = Text(_blocks(fraction, BAR_WIDTH), style="cyan" if color else "")
+        bar = Text(blocks(fraction, BAR_WIDTH), style="cyan" if color else "")
         if main is not values[0]:
-            inner = _blocks(values[0][k] / scale if scale > 0 else 0.0, BAR_WIDTH)
+            inner = blocks(values[0][k] / scale if scale > 0 else 0.0, BAR_WIDTH)
             shade = "░" * max(0, len(bar.plain) - len(inner))
             bar = Text(inner, style="cyan" if color else "") + Text(shade, style="dim")
         out.append(bar)
@@ -222,8 +216,8 @@ def _tornado_bars(chart: Chart, values: list[np.ndarray], color: bool) -> list[A
     for k in range(len(chart.labels)):
         low = min(0.0, *(v[k] for v in values))
         high = max(0.0, *(v[k] for v in values))
-        left = _blocks(-low / scale if scale > 0 else 0.0, half, leftward=True)
-        right = _blocks(high / scale if scale > 0 else 0.0, half)
+        left = blocks(-low / scale if scale > 0 else 0.0, half, leftward=True)
+        right = blocks(high / scale if scale > 0 else 0.0, half)
         out.append(
             Text(" " * (half - len(left)))
             + Text(left, style="red" if color else "")

@@ -11,7 +11,7 @@ from .._load import Distribution
 from .._problem import Problem
 from .methods import Estimate, Evaluate
 from .replicates import interval_text, jackknife, sequences_text
-from .sample import from_unit, replicated_sobol_points
+from .sample import gradient_sample, replicated_sobol_points
 
 
 def dgsm(
@@ -25,10 +25,8 @@ def dgsm(
 ) -> Estimate:
     """DGSM on ``samples`` points of ``replicates`` independently scrambled Sobol' sequences,
     gradients by AD."""
-    n, m = len(distributions), problem.m
-    problem.guard_size(samples * m * n, "sample of Jacobians", max_bytes, itemsize=8)
-    unit, sizes = replicated_sobol_points(samples, n, seed, replicates)
-    values, jacobians = evaluate("jacobian", from_unit(unit, distributions))
+    unit, sizes = replicated_sobol_points(samples, len(distributions), seed, replicates)
+    _, values, jacobians = gradient_sample(problem, unit, distributions, max_bytes, evaluate)
     return Estimate(
         values,
         dgsm_indices(values, jacobians, distributions, sizes),

@@ -13,6 +13,7 @@ from .._operations import scaleout
 from .._problem import DEFAULT_MAX_BYTES, Labels, Problem
 from ..errors import ShapeError, UsageError
 from ..results import SensitivityResult, count_nonfinite
+from .active_subspace import active_subspace, check_subspace
 from .charts import global_charts
 from .dgsm import dgsm
 from .methods import (
@@ -20,14 +21,16 @@ from .methods import (
     DEFAULT_SAMPLES,
     INDEX_KEYS,
     MAX_SAMPLES,
+    METHOD_KEYS,
     METHODS,
+    NOT_REPLICATED,
     RANKED_BY,
     Estimate,
 )
 from .ranking import check_top, names, rank, ranking, summary
 from .replicates import REPLICATES
 from .salib_methods import salib_method
-from .sample import sweep
+from .sample import gradient_sample, sobol_points, sweep
 
 
 def global_at(
@@ -41,12 +44,14 @@ def global_at(
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_progress: Callable[[int], None] = lambda count: None,
     scale: scaleout.ScaleOut | None = None,
+    dimension: int | None = None,
 ) -> SensitivityResult:
     """Global sensitivity indices of every output over the input distributions.
 
     ``samples`` is the base sample: DGSM evaluates the gradient at that many points; Sobol'
     evaluates the function at ``samples·(n+2)`` points (Saltelli's scheme); Morris follows
-    ``samples`` trajectories of ``n+1`` points each. The whole sample is drawn from ``seed``
+    ``samples`` trajectories of ``n+1`` points each; an active subspace (``dimension`` fixes its
+    K) takes ``samples`` gradients, like DGSM. The whole sample is drawn from ``seed``
     before ``scale`` splits its evaluation over devices and processes, so the indices do not
     depend on the split. DGSM and Sobol' draw it as ``replicates`` independently scrambled
     Sobol' sequences (default 8), whose spread gives the confidence intervals.
@@ -57,9 +62,15 @@ def global_at(
     >>> global_at(problem, distributions, samples=64).fields["ranking"]
     ['y', 'x']
     """
+    method = METHOD_KEYS.get(method, method)
     samples, replicates = check_global_options(
         problem, distributions, method, samples, seed, replicates, top
     )
+    if dimension is not None and method != "active_subspace":
+        raise UsageError(
+            f"{problem.labels('dimension')} applies to {problem.labels('method')} "
+            f"active-subspace, not {method}"
+        )
     notes = list(problem.warnings)
 
     def fallback() -> None:
@@ -73,6 +84,12 @@ def global_at(
 
     if method == "dgsm":
         estimate = dgsm(problem, distributions, samples, seed, replicates, max_bytes, evaluate)
+    elif method == "active_subspace":
+        check_subspace(problem, len(distributions), dimension, max_bytes)
+        unit = sobol_points(samples, len(distributions), seed)
+        sample = gradient_sample(problem, unit, distributions, max_bytes, evaluate)
+        outputs = names(problem)[1]
+        estimate = active_subspace(distributions, sample, seed, dimension, outputs, notes)
     else:
         estimate = salib_method(
             problem, distributions, method, samples, seed, replicates, max_bytes, evaluate, notes
@@ -116,14 +133,11 @@ def is_count(value: object) -> bool:
 
 def check_replicates(method: str, samples: int, replicates: int | None, labels: Labels) -> int:
     """The replicates of a DGSM or Sobol' sample: 1 to ``samples``, ``REPLICATES`` when not
-    given; Morris has none to choose (its trajectories are independent already)."""
+    given; Morris and an active subspace have none to choose (`NOT_REPLICATED`)."""
     option = labels("replicates")
-    if method == "morris":
+    if method in NOT_REPLICATED:
         if replicates is not None:
-            raise UsageError(
-                f"{option} is for dgsm and sobol: Morris trajectories are independent already, "
-                "and its intervals come from resampling them"
-            )
+            raise UsageError(f"{option} is for dgsm and sobol: {NOT_REPLICATED[method]}")
         return 1
     if replicates is None:
         return min(REPLICATES, samples)
@@ -175,9 +189,9 @@ def global_result(
         inputs=inputs,
         outputs=outputs,
         fields=fields,
-        charts=global_charts(method, outputs, inputs, order, top, indices),
+        charts=estimate.charts or global_charts(method, outputs, inputs, order, top, indices),
         header=global_header(problem, method, samples, seed, estimate),
-        columns=tuple((key, indices[key]) for key in INDEX_KEYS[method]),
+        columns=estimate.columns or tuple((key, indices[key]) for key in INDEX_KEYS[method]),
         order=order[:, :top] if top else order,
         dtype=problem.dtype,
         device=problem.device_name,
@@ -216,6 +230,14 @@ def global_header(
 ) -> tuple[str, ...]:
     """The lines above the table: the sample, the output's mean and spread, the ranking."""
     values = estimate.values
+    if method == "active_subspace":
+        intervals = f"K at the largest eigenvalue gap unless given; intervals: {estimate.interval}"
+    elif estimate.interval:
+        intervals = (
+            f"± is the half-width of the {CONF_LEVEL:.0%} confidence interval: {estimate.interval}"
+        )
+    else:
+        intervals = "no confidence intervals: one scrambled sequence cannot measure its own error"
     return (
         f"{method} over {samples:,} samples ({estimate.evaluations:,} evaluations, seed {seed}): "
         f"{estimate.sampling}",
@@ -223,10 +245,5 @@ def global_header(
         + summary(values.mean(axis=0), problem.out_shape)
         + ", std f = "
         + summary(np.sqrt(values.var(axis=0)), problem.out_shape),
-        f"inputs ranked by {RANKED_BY[method]}; "
-        + (
-            f"± is the half-width of the {CONF_LEVEL:.0%} confidence interval: {estimate.interval}"
-            if estimate.interval
-            else "no confidence intervals: one scrambled sequence cannot measure its own error"
-        ),
+        f"inputs ranked by {RANKED_BY[method]}; {intervals}",
     )

@@ -58,6 +58,23 @@ def sweep(
     return values, jacobians
 
 
+def gradient_sample(
+    problem: Problem,
+    unit: np.ndarray,
+    distributions: Sequence[Distribution],
+    max_bytes: int,
+    evaluate: Callable[[str, np.ndarray], tuple[np.ndarray, np.ndarray | None]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points of the unit cube ``unit`` mapped onto the distributions, and the values
+    ``(N, m)`` and Jacobians ``(N, m, n)`` there by ``evaluate``, after the size guard."""
+    count, n = unit.shape
+    problem.guard_size(count * problem.m * n, "sample of Jacobians", max_bytes, itemsize=8)
+    points = from_unit(unit, distributions)
+    values, jacobians = evaluate("jacobian", points)
+    assert jacobians is not None
+    return points, values, jacobians
+
+
 def flat_problem(problem: Problem, flat: Flat) -> Problem:
     """The problem as a function of one flat vector ``x`` of its differentiated inputs, with a
     flat output: the shape the batch evaluator stacks points of."""
