@@ -39,7 +39,7 @@ import jax.numpy as jnp
 def f(x):
     return jnp.stack([x[0] * x[1], jnp.sin(x[0]) + x[1] ** 2, jnp.exp(-x[0]) * jnp.cos(x[1])])
 """
-ISHIGAMI = ("sensitivity", "samples/ishigami.py", "--bounds=-pi:pi", "--method", "dgsm")
+ISHIGAMI = ("sensitivity", "samples/ishigami.py", "--bounds=-pi:pi")
 
 
 @pytest.fixture
@@ -224,8 +224,9 @@ def test_a_batch_on_three_devices_writes_the_same_bytes_as_one(cli, r2r3):
     assert len(three.stdout.splitlines()) == 1001
 
 
-def test_global_sensitivity_on_all_devices_writes_the_same_bytes_as_one(cli):
-    args = (*ISHIGAMI, "--samples", "1000", "--format", "json")
+@pytest.mark.parametrize("method", ["dgsm", "active-subspace"])
+def test_global_sensitivity_on_all_devices_writes_the_same_bytes_as_one(cli, method):
+    args = (*ISHIGAMI, "--method", method, "--samples", "1000", "--format", "json")
     one = cli(*args)
     assert one.code == 0, one.stderr
     four = _jaccli(*args, env=FOUR_DEVICES)
@@ -258,9 +259,9 @@ def test_a_distributed_batch_matches_one_process(cli, r2r3, tmp_path, count):
     assert all(err == "" for _, _, err in runs)
 
 
-@pytest.mark.parametrize("count", [2, 4])
-def test_a_distributed_global_sensitivity_matches_one_process(cli, count):
-    args = (*ISHIGAMI, "--samples", "1000", "--seed", "3", "--format", "json")
+@pytest.mark.parametrize(("count", "method"), [(2, "dgsm"), (4, "dgsm"), (2, "active-subspace")])
+def test_a_distributed_global_sensitivity_matches_one_process(cli, count, method):
+    args = (*ISHIGAMI, "--method", method, "--samples", "1000", "--seed", "3", "--format", "json")
     one = cli(*args)
     assert one.code == 0, one.stderr
     runs = _distributed(count, *args)
