@@ -37,13 +37,16 @@ def subspace_panels(result: SensitivityResult, i: int, color: bool) -> list[Any]
         _eigenvalue_table(found, name, color),
         Text(
             escape(
-                f"{chosen}; subspace error = bootstrap distance (0 to 1) between the first K "
-                "eigenvectors and the true ones"
+                f"{chosen}; subspace error: the bootstrap's distance (0 to 1) between the span "
+                "of the first k eigenvectors and the true one"
             ),
             style="dim",
         ),
         _input_table(result, i, k or 0, color),
-        Text(escape("activity score αᵢ = Σ_{k≤K} λ_k·w_{k,i}²; w_k: eigenvectors"), style="dim"),
+        Text(
+            escape("activity score αᵢ = Σ_{k≤K} λ_k·w_{k,i}²; wk: the k-th eigenvector's weights"),
+            style="dim",
+        ),
     ]
 
 
@@ -60,7 +63,7 @@ def _eigenvalue_table(found: dict[str, Any], name: str, color: bool) -> Any:
     table.add_column("k", justify="right", style="dim")
     table.add_column("eigenvalue", justify="right")
     table.add_column("95% interval", justify="right")
-    table.add_column(f"log scale, {decades} decades", no_wrap=True)
+    table.add_column(f"log scale, {decades} decade{'s' * (decades != 1)}", no_wrap=True)
     table.add_column("subspace error", justify="right")
     shown = min(len(values), max(SHOWN_EIGENVALUES, k + 1))
     for j in range(shown):
@@ -87,8 +90,8 @@ def _input_table(result: SensitivityResult, i: int, k: int, color: bool) -> Any:
     table = Table(title=escape(f"{result.outputs[i]}: inputs"), title_justify="left", box=None)
     table.add_column("rank", justify="right", style="dim")
     table.add_column("input", style="bold")
-    table.add_column("activity", justify="right")
-    table.add_column("activity score", no_wrap=True)
+    table.add_column("activity score", justify="right")
+    table.add_column("", no_wrap=True)
     for title in weights:
         table.add_column(title, justify="right")
     top = float(np.max(scores)) if scores.size else 0.0
