@@ -12,6 +12,7 @@ python -m bench batch                 # 10⁶ points, 5 rounds (a few minutes)
 python -m bench batch --n 10000 --repeat 3 --tools jaccli,jax
 python -m bench dgsm                  # DGSM, 100 inputs, 10⁴ samples, 5 rounds (several minutes)
 python -m bench dgsm --samples 1000 --repeat 1 --tools jaccli-cli,jaccli-api,salib-1e-4
+python -m bench active-subspace       # 100 inputs, 10⁴ AD gradients, 200 resamples, 3 rounds
 python -m bench scaling               # 10⁶ points on 1, 2, 4 CPU devices and 1, 2 processes
 python -m bench scaling --n 10000000 --repeat 1
 python -m bench coverage              # 95% intervals of Sobol' and DGSM against closed forms
@@ -39,6 +40,7 @@ BENCHMARKS = {
     "sparse-hessian": "bench.sparse_hessian",
     "check": "bench.fd_check",
     "dgsm": "bench.dgsm",
+    "active-subspace": "bench.active_subspace",
     "scaling": "bench.scaling",
     "coverage": "bench.coverage",
 }
