@@ -14,8 +14,9 @@ E[f²]·|c|²/4 (closed form), and the other 99 are zero. Every tool's accuracy 
   method="active-subspace", samples=10_000)`` in a fresh process
   (``bench/tools/subspace_jaccli.py``); compute = its warm calls.
 * JAX + NumPy by hand (``bench/tools/subspace_jax.py``): the same points, ``jit(vmap(grad))``
-  in one call, and the same linear algebra and bootstrap with no options, checks or layout: the
-  floor. Its phases split the time between the gradients and the analysis.
+  in one call, and the same linear algebra and bootstrap written the straightforward way, with
+  no options, checks or layout. Its phases split the time between the gradients and the
+  analysis.
 
 Rounds are interleaved fresh processes, figures are medians, ratios divide by jaccli's: wall
 by the CLI's, compute by the API's warm call. Accuracy: the angle between w₁ and c/|c|, the

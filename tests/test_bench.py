@@ -64,3 +64,15 @@ def test_the_coverage_study_runs(tmp_path: Path) -> None:
         for tool in ("replicated", "bootstrap")
     }
     assert all(0 <= row["coverage"] <= 1 and row["rms_error"] > 0 for row in rows)
+
+
+def test_the_active_subspace_benchmark_checks_the_ridge_direction(tmp_path: Path) -> None:
+    results = tmp_path / "active-subspace.json"
+    argv = ["active-subspace", "--quick", "--repeat", "1", "--tools", "jaccli-api"]
+    code = main([*argv, "--results", str(results)])
+    record = json.loads(results.read_text())
+    assert code == 0, record["tools"]
+    (tool,) = record["tools"]
+    assert tool["status"] == "ok" and tool["median_wall"] > 0
+    # The exactness goals: the first eigenvector and the rank, to rounding.
+    assert [goal["met"] for goal in record["goals"][:2]] == [True, True]

@@ -1,9 +1,10 @@
-"""The floor of the active-subspace benchmark: the same work written directly in JAX and NumPy.
+"""The active-subspace benchmark's reference: the same work written directly in JAX and NumPy.
 
 The points of jaccli's sample (SciPy's scrambled Sobol' sequence from the same seed), all
 gradients in one ``jit(vmap(grad(f)))`` call, scaled to the inputs on [−1, 1]; C = GᵀG/N and
 ``eigh``; 200 bootstrap resamples, each C formed and decomposed, their percentile intervals and
-subspace distances. No options, no checks, no output layout: what a user would write by hand.
+subspace distances. No options, no checks, no output layout: what a user would write by hand,
+the straightforward way (plain matrix products and SVD norms).
 Phases: ``gradients`` (sampling, compilation and evaluation) and ``analysis`` (the linear
 algebra); ``--warm R`` times R calls of both after a first one.
 """

@@ -239,6 +239,20 @@ def test_the_table_shows_eigenvalues_intervals_and_activity(cli):
     ranked = [row[1] for row in rows if len(row) > 1 and row[1] in ("x", "y", "z")]
     assert ranked == ["y", "x", "z"]
     assert "█" in out
+    csv = cli(
+        "sensitivity",
+        "-e",
+        "sin(x + 2*y) + 0*z",
+        "--bounds=-1:1",
+        "--method",
+        "active-subspace",
+        "--samples",
+        "128",
+        "-f",
+        "csv",
+    )
+    assert csv.stdout.splitlines()[0] == "output,input,rank,activity_scores,w1"
+    assert [line.split(",")[1] for line in csv.stdout.splitlines()[1:]] == ["y", "x", "z"]
 
 
 def test_the_plot_draws_the_decay_and_the_summary(cli, tmp_path):
