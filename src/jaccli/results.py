@@ -230,7 +230,11 @@ class Chart:
     ``kind`` is ``"tornado"`` (signed bars from zero: elasticities, or the change of the output
     when each input alone moves down and up) or ``"bars"`` (non-negative indices, with
     confidence half-widths in ``conf``). ``labels`` are the inputs, most influential first;
-    ``series`` are ``(name, values)`` pairs in the order of ``labels``.
+    ``series`` are ``(name, values)`` pairs in the order of ``labels``. An active subspace has
+    two other kinds: ``"decay"`` (its eigenvalues, labelled 1…n, with ``[low, high]`` intervals
+    as the ``(n, 2)`` ``conf``, and ``note`` ``"K = k"``) and ``"summary"`` (the sample: the
+    first one or two active variables, then the output, as series; ``labels`` name the
+    variables).
     """
 
     title: str

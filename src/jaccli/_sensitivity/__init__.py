@@ -3,11 +3,13 @@
 Local, at a point (`local`): the Jacobian, elasticities, inputs ranked per output, the linear
 prediction of a perturbation beside the actual change (`perturbation`), and the propagation of
 input uncertainty ``J Σ Jᵀ`` (`uncertainty`). Global, over input distributions (`prepare` binds
-them, `global_analysis` runs a method): DGSM from AD gradients (`dgsm`), and Sobol' and Morris
-indices from SALib's samples, an optional extra (`salib_methods`; Sobol' indices by `saltelli`),
-with jaccli evaluating the function on the whole sample in vectorised chunks (`sample`). DGSM
-and Sobol' sample independently scrambled Sobol' sequences and take their intervals from the
-spread over them (`replicates`); Morris bootstraps its independent trajectories. `ranking` and
+them, `global_analysis` runs a method): DGSM from AD gradients (`dgsm`), active subspaces, the
+eigen-decomposition of C = E[∇f ∇fᵀ] from AD gradients with a bootstrap (`active_subspace`, its
+linear algebra in `subspaces`), and Sobol' and Morris indices from SALib's samples, an optional
+extra (`salib_methods`; Sobol' indices by `saltelli`), with jaccli evaluating the function on
+the whole sample in vectorised chunks (`sample`). DGSM and Sobol' sample independently
+scrambled Sobol' sequences and take their intervals from the spread over them (`replicates`);
+Morris bootstraps its independent trajectories. `ranking` and
 `charts` are shared by both.
 
 Everything works on the flat view of the problem (`jaccli._problem.flatten`): n named inputs, m
