@@ -198,6 +198,21 @@ def test_an_output_without_gradient_has_null_eigenvectors_and_says_so():
     assert any("f[1]" in note and "active subspace" in note for note in d["warnings"])
 
 
+def test_an_output_with_a_non_finite_gradient_is_null_and_the_others_are_analysed(cli):
+    args = ["sensitivity", "-e", "[sqrt(x)*y, x*y]", "--bounds=-1:1"]
+    args += ["--method", "active-subspace", "--samples", "64", "--allow-nonfinite"]
+    run = cli(*args, "-f", "json")
+    assert run.code == 0, run.stderr
+    broken, fine = json.loads(run.stdout)["indices"]
+    assert broken["eigenvalues"] == [None, None] and broken["dimension"] is None
+    assert broken["eigenvectors"] == [[None, None], [None, None]]
+    # x·y on [-1, 1]²: C = diag(1/3, 1/3), estimated from the same sample.
+    np.testing.assert_allclose(sum(fine["eigenvalues"]), 2 / 3, rtol=0.05)
+    assert "gradient of f[0] is NaN or infinite" in run.stderr
+    table = cli(*args, "-f", "table")
+    assert table.code == 0 and "[nan, nan]" in table.stdout and "null" not in table.stdout
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -130,7 +130,8 @@ def log_bars(values: np.ndarray, width: int = BAR_WIDTH) -> tuple[list[str], int
 
 
 def _short(value: float) -> str:
-    """Three significant digits: intervals and errors are rough by nature."""
+    """Three significant digits: intervals and errors are rough by nature. NaN and inf as
+    `format_number` writes them, so a row reads one way throughout."""
     if not math.isfinite(value):
-        return "null"
+        return format_number(value)
     return "0" if value == 0 else f"{value:.3g}"
