@@ -94,4 +94,4 @@ def test_replicates_are_for_a_global_analysis(cli):
     with pytest.raises(UsageError, match="for a global analysis"):
         jaccli.sensitivity(F, 1.0, 2.0, replicates=4)
     run = cli("sensitivity", "-e", "x*y", "--at", "1,2", "--replicates", "4")
-    assert run.code == 2 and "--replicates apply to a global analysis" in run.stderr
+    assert run.code == 2 and "--replicates and --dimension apply to a global analysis" in run.stderr
