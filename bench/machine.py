@@ -66,7 +66,8 @@ def summary(machine: dict[str, object]) -> str:
 
 
 def checkout(root: Path) -> dict[str, object]:
-    """The commit measured and the files of src/ changed since it (empty when clean)."""
+    """The commit measured (`git rev-parse HEAD`, ``"unknown"`` outside git) and the files of
+    src/ changed since it (empty when clean)."""
 
     def git(*args: str) -> str | None:
         try:
@@ -77,9 +78,9 @@ def checkout(root: Path) -> dict[str, object]:
             return None
         return done.stdout
 
-    commit = git("rev-parse", "--short", "HEAD")
+    commit = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--", "src") or ""
     return {
-        "commit": commit.strip() if commit else None,
+        "commit": commit.strip() if commit else "unknown",
         "src_changed": [line[3:] for line in status.splitlines() if line.strip()],
     }
