@@ -16,6 +16,8 @@ python -m bench active-subspace       # 100 inputs, 10⁴ AD gradients, 200 resa
 python -m bench scaling               # 10⁶ points on 1, 2, 4 CPU devices and 1, 2 processes
 python -m bench scaling --n 10000000 --repeat 1
 python -m bench coverage              # 95% intervals of Sobol' and DGSM against closed forms
+python -m bench gpu                   # on a GPU machine: install JAX's CUDA build, gpu tests, benchmarks
+python -m bench gpu --cpu             # the same steps on two CPU devices, without a GPU
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import report
+from bench import gpu, report
 
 # Benchmark name -> module with tools(), add_arguments(parser) and main(args, tools, results, log).
 BENCHMARKS = {
@@ -72,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--tools", default=keys, help=f"comma-separated subset of {keys}")
         sub.add_argument("--results", type=Path, help=f"results file (bench/results/{name}.json)")
         sub.add_argument("--keep", action="store_true", help="keep the inputs and outputs")
+    gpu.add_arguments(commands.add_parser("gpu", help=gpu.__doc__.splitlines()[0]))
     suite = commands.add_parser("all", help="the whole suite: " + ", ".join(SUITE))
     suite.add_argument("--quick", action="store_true", help="small sizes, one round each")
     suite.add_argument("--repeat", type=int, help="rounds for every benchmark")
@@ -132,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.benchmark == "all":
         return run_all(args)
+    if args.benchmark == "gpu":
+        return gpu.main(args, args.results or RESULTS / "gpu.json", _log)
     module = importlib.import_module(BENCHMARKS[args.benchmark])
     if args.repeat is None:
         args.repeat = 1 if getattr(args, "quick", False) else getattr(module, "REPEAT", 5)

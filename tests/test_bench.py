@@ -4,6 +4,7 @@ breakage (a renamed option, a changed output). Nothing here measures or asserts 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,3 +77,64 @@ def test_the_active_subspace_benchmark_checks_the_ridge_direction(tmp_path: Path
     assert tool["status"] == "ok" and tool["median_wall"] > 0
     # The exactness goals: the first eigenvector and the rank, to rounding.
     assert [goal["met"] for goal in record["goals"][:2]] == [True, True]
+
+
+def test_results_name_the_commit_they_measured(tmp_path: Path) -> None:
+    from bench import machine
+
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert machine.checkout(ROOT)["commit"] == head
+    assert machine.checkout(tmp_path)["commit"] == "unknown"
+
+
+def test_the_gpu_run_installs_then_tests_then_measures(tmp_path: Path, capsys) -> None:
+    from importlib import metadata
+
+    results = tmp_path / "gpu.json"
+    assert main(["gpu", "--dry-run", "--results", str(results)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" -m ")[1].split()[:2] for line in lines if " -m " in line] == [
+        ["pip", "install"],
+        ["pytest", "-q"],
+        ["bench", "batch"],
+        ["bench", "scale"],
+    ]
+    assert f"jax[cuda12]=={metadata.version('jax')}" in lines[0]
+    assert all("JACCLI_TEST_DEVICE=gpu" in line for line in lines[1:])
+    assert "-m gpu" in lines[2] and str(tmp_path / "gpu-batch.json") in lines[3]
+
+
+def test_the_gpu_run_on_cpu_devices_installs_nothing(tmp_path: Path, capsys) -> None:
+    assert main(["gpu", "--cpu", "--dry-run", "--results", str(tmp_path / "gpu.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert not any("install" in line for line in lines)
+    assert all(
+        "JACCLI_TEST_DEVICE=cpu" in line and "JAX_NUM_CPU_DEVICES=2" in line for line in lines
+    )
+
+
+def test_the_gpu_run_fails_on_a_failed_or_skipped_test(tmp_path: Path) -> None:
+    from bench import gpu
+
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite tests="5" failures="0" errors="0" skipped="2">'
+        "</testsuite></testsuites>"
+    )
+    tests = gpu.tests_summary(junit)
+    assert tests == {"tests": 5, "failures": 0, "errors": 0, "skipped": 2, "passed": 3}
+    steps = [{"step": "tests", "exit": 0}]
+    assert gpu.failed({"tests": tests, "steps": steps})
+    assert not gpu.failed({"tests": {**tests, "skipped": 0, "passed": 5}, "steps": steps})
+    assert gpu.failed({"tests": None, "steps": steps})
+    assert gpu.tests_summary(tmp_path / "absent.xml") is None
+
+
+def test_the_default_run_leaves_the_gpu_tests_out() -> None:
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert '-m "not gpu"' in options["addopts"]
+    assert any(marker.startswith("gpu:") for marker in options["markers"])
