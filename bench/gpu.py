@@ -131,7 +131,7 @@ def tests_summary(junit: Path) -> dict[str, int] | None:
 
 def _run(step: Step, log: Log) -> tuple[int, str, float]:
     """Run one step, its output shown as it comes (the probe's kept: its last line is JSON)."""
-    log(f"\n=== {step.name}: {' '.join(step.argv)}")
+    log(f"\n=== {step.name}: {shlex.join(step.argv)}")
     started = time.perf_counter()
     env = process.environment(step.env)
     capture = step.name == "probe"
