@@ -118,6 +118,18 @@ def steps(args: argparse.Namespace, results: Path, workdir: Path) -> list[Step]:
     return plan
 
 
+def sees_a_gpu() -> bool:
+    """Whether JAX, started afresh, sees a GPU (its CUDA build installed and a driver there)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    lines = done.stdout.strip().splitlines()
+    return done.returncode == 0 and bool(lines) and json.loads(lines[-1])["backend"] == "gpu"
+
+
 def tests_summary(junit: Path) -> dict[str, int] | None:
     """Passed, failed, errors and skipped from pytest's JUnit XML (None if it wrote none)."""
     if not junit.exists():
@@ -152,8 +164,8 @@ def _run(step: Step, log: Log) -> tuple[int, str, float]:
 
 
 INSTALL_FAILED = (
-    "could not install the CUDA build of JAX ({command} exited with {code}; its output is "
-    "above). Without network access, download the wheels on another machine "
+    "could not install the CUDA build of JAX (pip install '{requirement}' exited with {code}; "
+    "its output is above). Without network access, download the wheels on another machine "
     "(pip download '{requirement}' -d WHEELS), then run python -m bench gpu --find-links WHEELS; "
     "or install it by hand and run python -m bench gpu --no-install."
 )
@@ -162,8 +174,7 @@ INSTALL_FAILED = (
 def _verdict(step: Step, code: int, output: str, args: argparse.Namespace) -> str | None:
     """Why the run cannot go on after ``step``, or None."""
     if step.name == "install" and code != 0:
-        requirement = cuda_requirement()
-        return INSTALL_FAILED.format(command=step.argv[0], code=code, requirement=requirement)
+        return INSTALL_FAILED.format(code=code, requirement=cuda_requirement())
     if step.name == "probe":
         if code != 0:
             return f"JAX did not start (exit {code}): {output.strip()[-500:]}"
@@ -190,6 +201,9 @@ def main(args: argparse.Namespace, results: Path, log: Log) -> int:
             sub_results(results, name).unlink(missing_ok=True)
         done, device, stopped = [], None, None
         for step in plan:
+            if step.name == "install" and sees_a_gpu():
+                log("\nJAX sees a GPU already: nothing to install")
+                continue
             code, output, seconds = _run(step, log)
             done.append(
                 {"step": step.name, "argv": step.argv, "exit": code, "seconds": round(seconds, 1)}
