@@ -60,24 +60,41 @@ def jacobian(
 
 
 def grad(
-    f: Any, *args: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+    f: Any,
+    *args: Any,
+    wrt: Any = None,
+    mode: str = "auto",
+    dtype: str = "float64",
+    device: str = "auto",
 ) -> DerivativeResult:
-    """The gradient of a scalar-valued ``f`` at ``args`` (reverse mode)."""
+    """The gradient of a scalar-valued ``f`` at ``args``: reverse mode, or forward mode where
+    reverse mode cannot be taken (``lax.while_loop``) or with ``mode="fwd"``.
+
+    >>> import jax
+    >>> def newton_sqrt(a):
+    ...     step = lambda x: 0.5 * (x + a / x)
+    ...     return jax.lax.while_loop(lambda x: abs(x * x - a) > 1e-12, step, a)
+    >>> r = grad(newton_sqrt, 4.0)
+    >>> round(float(r.result), 12), r.mode
+    (0.25, 'forward')
+    """
     from . import _operations
 
-    return _operations.run(_problem(f, args, wrt, dtype, device), "grad")
+    return _operations.run(_problem(f, args, wrt, dtype, device), "grad", mode=mode)
 
 
 def hessian(
     f: Any,
     *args: Any,
     wrt: Any = None,
+    mode: str = "auto",
     dtype: str = "float64",
     device: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
     sparse: bool = False,
 ) -> DerivativeResult:
-    """The Hessian of ``f`` at ``args`` (forward-over-reverse).
+    """The Hessian of ``f`` at ``args``: forward-over-reverse, or forward-over-forward where
+    reverse mode cannot be taken or with ``mode="fwd"`` (``mode`` is the gradient's).
 
     With ``sparse`` (a real scalar function; needs SciPy), the pattern of second derivatives
     is read from the traced program, star-coloured, and one HVP is computed per colour:
@@ -95,7 +112,7 @@ def hessian(
     problem = _problem(f, args, wrt, dtype, device)
     if sparse:
         return _operations.sparse_hessian_at(problem, max_bytes)
-    return _operations.run(problem, "hessian", max_bytes=max_bytes)
+    return _operations.run(problem, "hessian", mode=mode, max_bytes=max_bytes)
 
 
 def jvp(
@@ -113,21 +130,35 @@ def vjp(
 
 
 def hvp(
-    f: Any, *args: Any, v: Any, wrt: Any = None, dtype: str = "float64", device: str = "auto"
+    f: Any,
+    *args: Any,
+    v: Any,
+    wrt: Any = None,
+    mode: str = "auto",
+    dtype: str = "float64",
+    device: str = "auto",
 ) -> DerivativeResult:
-    """H·v without forming H: ``v`` shaped like the differentiated argument."""
-    return _product("hvp", f, args, v, wrt, dtype, device)
+    """H·v without forming H: ``v`` shaped like the differentiated argument. Forward-over-
+    reverse, or forward-over-forward where reverse mode cannot be taken or with ``mode="fwd"``."""
+    return _product("hvp", f, args, v, wrt, dtype, device, mode)
 
 
 def _product(
-    command: str, f: Any, args: tuple[Any, ...], v: Any, wrt: Any, dtype: str, device: str
+    command: str,
+    f: Any,
+    args: tuple[Any, ...],
+    v: Any,
+    wrt: Any,
+    dtype: str,
+    device: str,
+    mode: str = "auto",
 ) -> DerivativeResult:
     """jvp, vjp or hvp: ``v`` goes with the output (vjp) or the differentiated arguments."""
     from . import _operations
 
     problem = _problem(f, args, wrt, dtype, device)
     vector = as_value(v) if command == "vjp" else tree_value(v, len(problem.wrt))
-    return _operations.run(problem, command, vector=vector)
+    return _operations.run(problem, command, mode=mode, vector=vector)
 
 
 def info(
@@ -155,6 +186,7 @@ def check(
     rtol: float | None = None,
     atol: float | None = None,
     against: Sequence[str] | None = None,
+    mode: str = "auto",
     dtype: str = "float64",
     device: str = "auto",
 ) -> DerivativeResult:
@@ -168,7 +200,7 @@ def check(
 
     names = parse_against(",".join(against)) if against else REFERENCES
     problem = _problem(f, args, wrt, dtype, device)
-    return check_at(problem, order=order, rtol=rtol, atol=atol, against=names)
+    return check_at(problem, order=order, rtol=rtol, atol=atol, against=names, mode=mode)
 
 
 def sensitivity(
@@ -185,6 +217,7 @@ def sensitivity(
     seed: int = 0,
     replicates: int | None = None,
     top: int | None = None,
+    mode: str = "auto",
     dtype: str = "float64",
     device: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -224,6 +257,7 @@ def sensitivity(
             cov=None if cov is None else as_value(cov),
             top=top,
             max_bytes=max_bytes,
+            mode=mode,
         )
     if any(option is not None for option in (dx, rel_dx, sigma, cov)):
         raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")

@@ -56,20 +56,29 @@ def require_autodiff(result: Any, labels: Callable[[str], str]) -> None:
         )
 
 
-def derivatives(problem: Problem, command: str, ad_result: Any, v: Any = None) -> Derivatives:
+def derivatives(
+    problem: Problem, command: str, ad_result: Any, v: Any = None, mode: str = ""
+) -> Derivatives:
     """Flatten the AD result the user gets, and build the function its references work on.
 
     ``command`` is ``jacobian``, ``grad``, ``hessian``, ``jvp``, ``vjp`` or ``hvp``; ``v`` is the
     product's vector as the result records it (``result.v``: keyed like the arguments for jvp
-    and hvp, the cotangent for vjp).
+    and hvp, the cotangent for vjp). ``mode`` is the one AD took: a second derivative taken
+    forward-over-forward (where reverse mode cannot be taken) has its gradient differentiated
+    in forward mode here too.
     """
+    import functools
+
     import jax
 
     if command not in _BUILDERS:
         raise UsageError(f"{command} cannot be checked")
     flat = flatten(problem)
     value = np.ravel(np.asarray(jax.jit(flat.fn)(flat.x)))
-    return _BUILDERS[command](problem, command, flat, value, ad_result, v)
+    build = _BUILDERS[command]
+    if command in ("hessian", "hvp"):
+        build = functools.partial(build, forward=mode == "forward-over-forward")
+    return build(problem, command, flat, value, ad_result, v)
 
 
 def _per_arg(problem: Problem, result: Any) -> tuple[Any, ...]:
@@ -93,13 +102,16 @@ def _jacobian(problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v
     return Derivatives(command, 1, ad, value, flat.fn, flat.x, flat, flat.entry, lambda j: j)
 
 
-def _hessian(problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any) -> Any:
+def _hessian(
+    problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any, forward: bool
+) -> Any:
     import jax
     import jax.numpy as jnp
 
     m, n = problem.m, flat.n
-    jac = jax.jacrev(flat.fn)
-    jac_holomorphic = jax.jacrev(flat.fn, holomorphic=True)
+    gradient = jax.jacfwd if forward else jax.jacrev
+    jac = gradient(flat.fn)
+    jac_holomorphic = gradient(flat.fn, holomorphic=True)
     return Derivatives(
         command,
         2,
@@ -154,7 +166,9 @@ def _vjp(problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any
     )
 
 
-def _hvp(problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any) -> Any:
+def _hvp(
+    problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any, forward: bool
+) -> Any:
     import jax
     import jax.numpy as jnp
 
@@ -163,8 +177,9 @@ def _hvp(problem: Problem, command: str, flat: Flat, value: Any, ad: Any, v: Any
     def scalar(y: Any) -> Any:
         return jnp.reshape(flat.fn(y), ())
 
-    gradient = jax.grad(scalar)
-    gradient_holomorphic = jax.grad(scalar, holomorphic=True)
+    gradient_of = jax.jacfwd if forward else jax.grad
+    gradient = gradient_of(scalar)
+    gradient_holomorphic = gradient_of(scalar, holomorphic=True)
     return Derivatives(
         command,
         2,

@@ -26,9 +26,11 @@ def run_check(
     rtol: float | None = None,
     atol: float | None = None,
     against: Sequence[str] = REFERENCES,
+    mode: str = "",
 ) -> Report:
     """Compare the AD result of ``command`` (``ad_result``, as the API returns it) with every
-    reference asked for, and diagnose what is wrong."""
+    reference asked for, and diagnose what is wrong. ``mode`` is the mode AD took (a second
+    derivative's references differentiate the gradient the way AD took it)."""
     import jax
 
     from .._derivatives import fd
@@ -40,7 +42,7 @@ def run_check(
         )
     rtol, atol = tolerances(problem.dtype, rtol, atol, problem.labels)
     with guard_user_code(problem.function), jax.default_device(problem.device):
-        d = derivatives(problem, command, ad_result, v)
+        d = derivatives(problem, command, ad_result, v, mode)
         central = fd.jacobian_central(d.fn, d.point)
         references = []
         for name in against:
@@ -82,7 +84,13 @@ def check_at(
     result = _operations.run(problem, command, mode=mode, max_bytes=limit)
     require_autodiff(result, problem.labels)
     report = run_check(
-        problem, result.result, command=command, rtol=rtol, atol=atol, against=against
+        problem,
+        result.result,
+        command=command,
+        rtol=rtol,
+        atol=atol,
+        against=against,
+        mode=result.mode,
     )
     return dataclasses.replace(
         result, command="check", extra={**result.extra, **report.to_dict()}, nonfinite=0
@@ -107,5 +115,6 @@ def with_check(
         rtol=rtol,
         atol=atol,
         against=against,
+        mode=result.mode,
     )
     return dataclasses.replace(result, extra={**result.extra, "check": report.to_dict()})

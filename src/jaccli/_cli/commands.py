@@ -130,20 +130,23 @@ COMMANDS = (
     ),
     Command(
         "grad",
-        "The gradient of a scalar-valued function (reverse mode).",
-        (*_DERIVATIVE, *CHECK),
+        "The gradient of a scalar-valued function (reverse mode; forward mode where reverse "
+        "mode cannot be taken, e.g. lax.while_loop, or with --mode fwd).",
+        (*_DERIVATIVE, "mode", *CHECK),
         derivative,
     ),
     Command(
         "hessian",
-        "The Hessian, forward-over-reverse (with --sparse: one HVP per colour of its pattern).",
-        (*_DERIVATIVE, *CHECK, "sparse"),
+        "The Hessian, forward-over-reverse (forward-over-forward where reverse mode cannot be "
+        "taken, or with --mode fwd; with --sparse: one HVP per colour of its pattern).",
+        (*_DERIVATIVE, "mode", *CHECK, "sparse"),
         derivative,
     ),
     Command(
         "hvp",
-        "H·v without forming H (forward-over-reverse; v shaped like the input).",
-        _PRODUCT,
+        "H·v without forming H (forward-over-reverse, or forward-over-forward where reverse mode "
+        "cannot be taken or with --mode fwd; v shaped like the input).",
+        (*_PRODUCT, "mode"),
         derivative,
         vector="input",
     ),

@@ -278,12 +278,17 @@ def grad(
     return Derivative(value=value, result=tuple(out), compiled=compiled)
 
 
-def hessian(fn: Callable[..., Any], primals: tuple[Any, ...]) -> Derivative:
-    """The Hessian, forward-over-reverse: ``jacfwd(jacrev(fn))``; nested per pair of arguments."""
+def hessian(fn: Callable[..., Any], primals: tuple[Any, ...], inner: str = "reverse") -> Derivative:
+    """The Hessian, forward-over-reverse: ``jacfwd(jacrev(fn))``; nested per pair of arguments.
+
+    ``inner="forward"`` takes the gradient in forward mode too (``jacfwd(jacfwd(fn))``), for a
+    function that reverse mode cannot differentiate.
+    """
     argnums = _argnums(primals)
+    gradient = jax.jacrev if inner == "reverse" else jax.jacfwd
 
     def transform(*p: Any) -> Any:
-        inner = jax.jacrev(_with_value(fn), argnums=argnums, has_aux=True)
+        inner = gradient(_with_value(fn), argnums=argnums, has_aux=True)
         result, value = jax.jacfwd(inner, argnums=argnums, has_aux=True)(*p)
         entries = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(result))
         return result, value if entries <= VALUE_APART_ENTRIES else None  # as in `jacobian`
@@ -311,25 +316,27 @@ def hvp(
     tangents: tuple[Any, ...],
     *,
     with_value: bool = True,
+    inner: str = "reverse",
 ) -> Derivative:
     """The Hessian-vector product H·v, forward-over-reverse, never forming H.
 
     With ``with_value=False`` the value is not computed (``Derivative.value`` is None), as
-    for `grad`.
+    for `grad`. ``inner="forward"`` takes the gradient in forward mode (n JVPs, so one JVP of
+    n JVPs), for a function that reverse mode cannot differentiate; H is not formed either.
     """
     argnums = _argnums(primals)
+    gradient_of = jax.grad if inner == "reverse" else jax.jacfwd
 
     def transform(p: tuple[Any, ...], t: tuple[Any, ...]) -> Any:
         if not with_value:
 
             def gradient(*q: Any) -> Any:
-                return jax.grad(fn, argnums=argnums)(*q)
+                return gradient_of(fn, argnums=argnums)(*q)
 
             return None, jax.jvp(gradient, p, t)[1]
 
         def gradient_and_value(*q: Any) -> Any:
-            value, g = jax.value_and_grad(fn, argnums=argnums)(*q)
-            return g, value
+            return gradient_of(_with_value(fn), argnums=argnums, has_aux=True)(*q)
 
         # The value rides along as the JVP's auxiliary output: one trace of the function.
         _, out, value = jax.jvp(gradient_and_value, p, t, has_aux=True)

@@ -8,9 +8,9 @@ from .evaluator import chunks as chunks
 from .evaluator import padded as padded
 from .finite_differences import finite_differences_at as finite_differences_at
 from .info import info_at as info_at
+from .modes import check_mode as check_mode
 from .plans import COMMANDS as COMMANDS
 from .plans import Plan as Plan
-from .plans import check_mode as check_mode
 from .plans import plan as plan
 from .point import finish as finish
 from .point import run as run

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._problem import DEFAULT_MAX_BYTES, Problem
 from ..results import InfoResult
-from .plans import check_mode
+from .modes import check_mode, jacobian_mode
 from .sparse import dense_notes, hessian_plan, hessian_sparsity_fields, sparse_plan, sparsity_fields
 
 
@@ -22,19 +22,18 @@ def info_at(
     choice. For a scalar function (whose Jacobian is one row) also the Hessian's: nnz, density
     and the colours of its star colouring.
     """
-    from .._derivatives import compute
-
-    choice = compute.choose_mode(problem.n, problem.m, mode)
-    mode_used, reason, sparsity, notes = choice.mode, choice.reason, None, ()
-    hessian_sparsity = None
+    check_mode(mode, problem.labels)
+    sparsity, notes, hessian_sparsity = None, (), None
     if sparse:
-        check_mode(mode, problem.labels)
         pattern, plan, _ = sparse_plan(problem, mode, max_bytes)
         mode_used, reason = plan.chosen.direction, plan.reason
         sparsity, notes = sparsity_fields(pattern, plan), dense_notes(pattern)
         if problem.m == 1:
             pattern, coloring, _ = hessian_plan(problem, max_bytes)
             hessian_sparsity = hessian_sparsity_fields(pattern, coloring)
+    else:
+        choice = jacobian_mode(problem, mode)
+        mode_used, reason = choice.mode, choice.reason
     itemsize = problem.itemsize
     jac_shape: Any
     if len(problem.wrt) == 1:

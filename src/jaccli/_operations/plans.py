@@ -16,10 +16,10 @@ import numpy as np
 
 from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
 from ..errors import ResourceError, ShapeError, UsageError
+from .modes import FORWARD, check_mode, jacobian_mode, jvps, reverse_or_forward
 from .vectors import cast_per_point, per_point_count
 
 COMMANDS = ("jacobian", "grad", "hessian", "jvp", "vjp", "hvp", "value")
-MODES = ("auto", "fwd", "rev", "forward", "reverse")
 # How a vector given one per point is laid out, for the hint of a vector that does not fit.
 _PER_POINT_HINT = (
     "give one vector for every point, or one per point with a leading batch axis "
@@ -73,12 +73,6 @@ def plan(
     return _PLANNERS[command](problem, mode=mode, max_bytes=max_bytes, vector=vector, batch=batch)
 
 
-def check_mode(mode: str, labels: Any) -> None:
-    """Refuse a mode other than auto, fwd (forward) or rev (reverse)."""
-    if mode not in MODES:
-        raise UsageError(f"{labels('mode')} must be auto, fwd or rev, got {mode!r}")
-
-
 def at_each_point(problem: Problem, transform: Callable[..., Any]) -> Callable[..., Any]:
     """A plan's derivative: ``transform(fn, primals, vector, with_value)`` at a point's values."""
     import dataclasses
@@ -110,6 +104,7 @@ def _product(
     transform: Callable[..., Any],
     bound: tuple[Any, Any],
     reason: str,
+    mode: str = "",
 ) -> Plan:
     """The plan of jvp, vjp or hvp: ``bound`` is the vector and, in a batch, its count per point."""
     vector, per_point = bound
@@ -118,7 +113,6 @@ def _product(
     else:
         v = problem.keyed(vector)
         shape, entries = (to_numpy, problem.m) if command == "jvp" else (problem.keyed, problem.n)
-    mode = _PRODUCT_MODES[command]
     return _plan(
         problem,
         command,
@@ -126,7 +120,7 @@ def _product(
         shape=shape,
         vector=vector,
         v=v,
-        mode=mode,
+        mode=mode or _PRODUCT_MODES[command],
         reason=f"n={problem.n}, m={problem.m}: {reason}",
         entries=entries,
         per_point=per_point,
@@ -160,7 +154,7 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     check_mode(mode, problem.labels)
     n, m, kind = problem.n, problem.m, problem.kind
     problem.guard_size(n * m, "Jacobian", max_bytes)
-    choice = compute.choose_mode(n, m, mode)
+    choice = jacobian_mode(problem, mode)
 
     def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
@@ -176,35 +170,40 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     )
 
 
-def _grad(problem: Problem, **_: Any) -> Plan:
+def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
     from .._derivatives import compute
 
+    check_mode(mode, problem.labels)
     problem.require_scalar("grad")
     kind = problem.kind
     if kind == "complex_output":
         raise UsageError(
             "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
         )
+    inner, reason = _gradient_mode(problem, mode)
+    if inner == "reverse":
+        reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
+    else:
+        reason = f"n={problem.n}, m=1: {reason}, so forward mode: {jvps(problem.n)} (one per input)"
 
     def grad(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
+        if inner == "forward":
+            return compute.jacobian(fn, primals, "forward", kind, with_value=with_value)
         return compute.grad(fn, primals, kind, with_value=with_value)
 
-    reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
     return _plan(
         problem,
         "grad",
         grad,
-        mode="reverse",
+        mode=inner,
         reason=reason,
         entries=problem.n,
         finite_differences=kind == "real",
     )
 
 
-def _hessian(problem: Problem, max_bytes: int, batch: bool, **_: Any) -> Plan:
-    from .._derivatives import compute
-
-    problem.require_real("hessian")
+def _guard_hessian_size(problem: Problem, max_bytes: int, batch: bool) -> None:
+    """Refuse a dense Hessian over ``max_bytes``; for one scalar function, pointing at sparse."""
     n, m = problem.n, problem.m
     try:
         problem.guard_size(m * n * n, "Hessian", max_bytes)
@@ -219,21 +218,35 @@ def _hessian(problem: Problem, max_bytes: int, batch: bool, **_: Any) -> Plan:
             f"for products, or raise {limit}",
         ) from None
 
+
+def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any) -> Plan:
+    from .._derivatives import compute
+
+    check_mode(mode, problem.labels)
+    problem.require_real("hessian")
+    n, m = problem.n, problem.m
+    _guard_hessian_size(problem, max_bytes, batch)
+    inner, why = _gradient_mode(problem, mode)
+
     def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
-        return compute.hessian(fn, primals)
+        return compute.hessian(fn, primals, inner)
 
     def rows(raw: Any) -> Any:
         shaped = [problem.keyed(row) for row in raw]
         return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
 
-    jvps = f"{n} JVP{'s' if n != 1 else ''}"
-    reason = f"n={n}, m={m}: forward-over-reverse, {jvps} of the reverse-mode gradient"
+    reason = f"n={n}, m={m}: forward-over-reverse, {jvps(n)} of the reverse-mode gradient"
+    if inner == "forward":
+        reason = (
+            f"n={n}, m={m}: {why}, so forward-over-forward: {jvps(n)} of the forward-mode "
+            f"gradient, itself {jvps(n)}"
+        )
     return _plan(
         problem,
         "hessian",
         hessian,
         shape=rows,
-        mode="forward-over-reverse",
+        mode=f"forward-over-{inner}",
         reason=reason,
         entries=m * n * n,
     )
@@ -256,17 +269,34 @@ def _jvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
     return _product(problem, "jvp", jvp, _tangents(problem, vector, batch), reason)
 
 
-def _hvp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
+def _hvp(problem: Problem, mode: str, vector: Any, batch: bool, **_: Any) -> Plan:
     from .._derivatives import compute
 
+    check_mode(mode, problem.labels)
     problem.require_scalar("hvp")
     problem.require_real("hvp")
+    bound = _tangents(problem, vector, batch)
+    inner, why = _gradient_mode(problem, mode)
 
     def hvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
-        return compute.hvp(fn, primals, t, with_value=with_value)
+        return compute.hvp(fn, primals, t, with_value=with_value, inner=inner)
 
     reason = "forward-over-reverse, one JVP of the gradient; H is never formed"
-    return _product(problem, "hvp", hvp, _tangents(problem, vector, batch), reason)
+    if inner == "forward":
+        reason = (
+            f"{why}, so forward-over-forward: one JVP of the forward-mode gradient "
+            f"({jvps(problem.n)}); H is never formed"
+        )
+    return _product(problem, "hvp", hvp, bound, reason, mode=f"forward-over-{inner}")
+
+
+def _gradient_mode(problem: Problem, mode: str) -> tuple[str, str]:
+    """The mode of a gradient (alone, or inside a Hessian or an HVP): ``reverse`` unless
+    forward mode is asked for or reverse mode cannot be taken; and, for forward, why."""
+    if mode in FORWARD:
+        return "forward", "forward mode requested"
+    why = reverse_or_forward(problem, mode)
+    return ("reverse", "") if why is None else ("forward", why)
 
 
 def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:

@@ -13,7 +13,7 @@ import numpy as np
 from .._problem import DEFAULT_MAX_BYTES, Problem, flatten, guard_user_code, tracing_failure
 from ..errors import FunctionError, ResourceError, UsageError
 from ..results import DerivativeResult, SparseJacobian, input_leaves
-from .plans import check_mode
+from .modes import check_mode
 from .records import result_record
 
 # A COO entry: an int64 row, an int64 column and a float64 value.

@@ -1,0 +1,118 @@
+"""The mode of grad, jacobian, hessian, hvp, local sensitivity and info: forward mode where
+reverse mode cannot be taken (while loops, a custom rule without a transpose), said in the
+reason; ``mode="rev"`` there is refused with the mode that works. Truth: closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import jaccli
+from iterative_programs import (
+    custom_root_sqrt,
+    fixed_point,
+    fixed_point_truth,
+    kepler,
+    kepler_truth,
+    newton_sqrt,
+    sqrt_truth,
+    taylor_exp,
+)
+from jaccli.errors import UsageError
+
+CANNOT = "reverse mode cannot be taken here"
+WHILE = "does not work for lax.while_loop"
+
+
+def test_grad_of_a_newton_solve_falls_back_to_forward_mode():
+    r = jaccli.grad(newton_sqrt, 2.0)
+    assert r.mode == "forward" and CANNOT in r.mode_reason and WHILE in r.mode_reason
+    assert r.mode_reason.endswith("so forward mode: 1 JVP (one per input)")
+    np.testing.assert_allclose(r.result, sqrt_truth(2.0)[0], rtol=1e-12)
+    np.testing.assert_allclose(r.value, np.sqrt(2.0), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("M", "e"), [(1.0, 0.1), (2.5, 0.6), (0.3, 0.9)])
+def test_kepler_gradient_and_hessian_in_forward_mode(M, e):
+    gradient, hessian = kepler_truth(M, e)
+    g = jaccli.grad(kepler, M, e)
+    np.testing.assert_allclose([g.result["M"], g.result["e"]], gradient, rtol=1e-10)
+    h = jaccli.hessian(kepler, M, e)
+    assert h.mode == "forward-over-forward" and CANNOT in h.mode_reason
+    got = [[h.result[a][b] for b in ("M", "e")] for a in ("M", "e")]
+    np.testing.assert_allclose(got, hessian, rtol=1e-8, atol=1e-12)
+    hv = jaccli.hvp(kepler, M, e, v=(1.0, -2.0))
+    assert hv.mode == "forward-over-forward" and "H is never formed" in hv.mode_reason
+    np.testing.assert_allclose([hv.result["M"], hv.result["e"]], hessian @ [1.0, -2.0], rtol=1e-8)
+
+
+def test_a_fori_loop_with_dynamic_bounds_jacobian_hessian_and_hvp():
+    x = np.array([0.5, -1.0, 3.0])
+    jac = jaccli.jacobian(taylor_exp, x)  # n = 3 > m = 1: auto would pick reverse mode
+    assert jac.mode == "forward" and "fori_loop with dynamic start/stop" in jac.mode_reason
+    assert "so forward mode: 3 JVPs (one per input)" in jac.mode_reason
+    np.testing.assert_allclose(jac.result, np.exp(x), rtol=1e-12)
+    h = jaccli.hessian(taylor_exp, x)
+    np.testing.assert_allclose(h.result, np.diag(np.exp(x)), rtol=1e-12, atol=1e-14)
+    v = np.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(jaccli.hvp(taylor_exp, x, v=v).result, np.exp(x) * v, rtol=1e-12)
+
+
+def test_a_custom_jvp_whose_rule_has_no_transpose():
+    r = jaccli.grad(fixed_point, 0.5)
+    assert r.mode == "forward" and WHILE in r.mode_reason
+    np.testing.assert_allclose(r.result, fixed_point_truth(0.5), rtol=1e-10)
+
+
+def test_local_sensitivity_falls_back_and_says_so():
+    r = jaccli.sensitivity(kepler, 1.0, 0.1)
+    assert r.fields["mode"] == "forward" and CANNOT in r.fields["mode_reason"]
+    np.testing.assert_allclose(r.fields["result"]["e"], kepler_truth(1.0, 0.1)[0][1], rtol=1e-10)
+
+
+def test_info_reports_the_mode_jacobian_takes():
+    info = jaccli.info(taylor_exp, np.ones(3))
+    assert info.mode == jaccli.jacobian(taylor_exp, np.ones(3)).mode == "forward"
+    assert CANNOT in info.mode_reason
+
+
+@pytest.mark.parametrize("command", ["grad", "jacobian", "hessian", "hvp"])
+def test_reverse_mode_asked_for_where_it_cannot_be_taken_says_to_use_fwd(command):
+    kwargs = {"v": 1.0} if command == "hvp" else {}
+    with pytest.raises(UsageError) as info:
+        getattr(jaccli, command)(newton_sqrt, 2.0, mode="rev", **kwargs)
+    assert info.value.exit_code == 2
+    assert "reverse mode cannot differentiate" in info.value.message and WHILE in info.value.message
+    assert info.value.hint.startswith("use mode fwd (forward mode)")
+
+
+@pytest.mark.parametrize("fn", [custom_root_sqrt, np.sqrt])
+def test_reverse_mode_stays_where_it_can_be_taken(fn):
+    # lax.custom_root has an implicit reverse rule around its while loop.
+    import jax.numpy as jnp
+
+    fn = jnp.sqrt if fn is np.sqrt else fn
+    g = jaccli.grad(fn, 2.0)
+    assert g.mode == "reverse" and CANNOT not in g.mode_reason
+    np.testing.assert_allclose(g.result, sqrt_truth(2.0)[0], rtol=1e-12)
+    assert jaccli.hessian(fn, 2.0).mode == "forward-over-reverse"
+    assert jaccli.grad(fn, 2.0, mode="rev").mode == "reverse"
+
+
+@pytest.mark.parametrize("command", ["grad", "hessian", "hvp"])
+def test_forward_mode_asked_for_gives_the_reverse_answer(command):
+    def rosenbrock(x):
+        return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+    x, kwargs = np.array([0.3, -0.7]), {"v": np.array([1.0, 2.0])} if command == "hvp" else {}
+    forward = getattr(jaccli, command)(rosenbrock, x, mode="fwd", **kwargs)
+    reverse = getattr(jaccli, command)(rosenbrock, x, mode="rev", **kwargs)
+    assert "forward mode requested" in forward.mode_reason
+    assert forward.mode in ("forward", "forward-over-forward")
+    np.testing.assert_allclose(forward.result, reverse.result, rtol=1e-13)
+
+
+def test_a_bad_mode_is_refused_by_every_command():
+    for command in ("grad", "hessian"):
+        with pytest.raises(UsageError, match="mode must be auto, fwd or rev"):
+            getattr(jaccli, command)(np.sin, 1.0, mode="sideways")
