@@ -112,3 +112,14 @@ def test_rosenbrock_gradient_and_hessian(cli):
     out = result_of(cli, "hessian", "samples/rosenbrock.py", "--at", "1,1")
     np.testing.assert_allclose(out["result"], [[802.0, -400.0], [-400.0, 200.0]], rtol=1e-14)
     assert out["mode"] == "forward-over-reverse"
+
+
+def test_kepler_solve_is_differentiated_in_forward_mode(cli):
+    E = 1.0885977523978936  # E - 0.1 sin E = 1
+    assert abs(E - 0.1 * math.sin(E) - 1) < 1e-15
+    D = 1 - 0.1 * math.cos(E)
+    out = result_of(cli, "grad", "samples/kepler.py", "--at", "1,0.1")
+    assert out["mode"] == "forward" and "lax.while_loop" in out["mode_reason"]
+    np.testing.assert_allclose([out["result"]["M"], out["result"]["e"]], [1 / D, math.sin(E) / D])
+    hessian = result_of(cli, "hessian", "samples/kepler.py", "--at", "1,0.1")
+    np.testing.assert_allclose(hessian["result"]["M"]["M"], -0.1 * math.sin(E) / D**3)

@@ -5,6 +5,7 @@ command runs, since each imports JAX or SciPy and ``jaccli --help`` must import 
 
 - `compute`: derivatives with JAX transforms (Jacobian, gradient, Hessian, JVP, VJP, HVP) and
   the choice of mode;
+- `modes`: whether reverse mode can differentiate a program, told by tracing, not running;
 - `fd`: finite differences with error estimates, the reference that checks compare AD with;
 - `sparsity`: the structural sparsity pattern of a Jacobian (or a Hessian), read from the
   traced program;

@@ -76,7 +76,11 @@ class Expression:
                 value = value.astype(jnp.result_type(float))
             env[inp.name] = value
         outs = [to_jax(node, env) for node in self.body]
-        dtype = jnp.result_type(*env.values(), *outs)
+        # The outputs' own types decide real or complex, as in the same function written with
+        # jax.numpy: abs(z)**2 of a complex z is real. The inputs' precision still counts, so
+        # that a constant output of float32 inputs is float32.
+        precision = [jnp.finfo(value.dtype).dtype for value in env.values()]
+        dtype = jnp.result_type(*precision, *outs)
         outs = [jnp.asarray(out, dtype=dtype) for out in outs]
         if not self.output_shape:
             return outs[0]
