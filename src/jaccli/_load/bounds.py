@@ -21,7 +21,8 @@ from ..errors import ParseError, UsageError
 
 _NAME = re.compile(r"\s*([^\W\d][\w.]*(?:\[[\d\s,]+\])?)\s*=(.*)", re.DOTALL)
 _CALL = re.compile(r"\s*(uniform|normal)\s*\((.*)\)\s*", re.DOTALL)
-_ENTRY = re.compile(r"([^\W\d]\w*)\[\s*(\d+)\s*\]")
+# An argument, or a key path into a dict argument, and an entry of a vector: x[0], p.a, p.w[2].
+_PATH = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*)(?:\[\s*(\d+)\s*\])?")
 # Quantiles are kept inside (0, 1): a unit-cube point of exactly 0 or 1 must not become ±inf.
 _EDGE = 1e-12
 MAX_ITEMS = 10_000
@@ -184,15 +185,33 @@ def parse_bounds(
     return out
 
 
-def entry_shapes(keys: Sequence[str | None], params: Sequence[str]) -> dict[str, tuple[int, ...]]:
+def entry_shapes(keys: Sequence[str | None], params: Sequence[str]) -> dict[str, Any]:
     """Shapes of a file's arguments read from the names in ``--bounds``: an argument named by
-    entries ``x[0]`` … ``x[k]`` is a vector of k+1; any other argument is a scalar."""
-    lengths: dict[str, int] = {}
+    entries ``x[0]`` … ``x[k]`` is a vector of k+1; one named by keys ``p.a``, ``p.b`` is a dict
+    of them (``p.w[0]`` … a vector under ``w``, ``p.u.v`` a nested dict); any other argument
+    is a scalar. A dict's keys are sorted, as JAX orders them.
+
+    >>> entry_shapes(["x[1]", "p.b", "p.a[2]", "y"], ["x", "p", "y"])
+    {'x': (2,), 'p': {'a': (3,), 'b': ()}, 'y': ()}
+    """
+    lengths: dict[tuple[str, ...], int] = {}
     for key in keys:
-        match = _ENTRY.fullmatch(key or "")
-        if match and match.group(1) in params:
-            lengths[match.group(1)] = max(lengths.get(match.group(1), 0), int(match.group(2)) + 1)
-    return {name: (lengths[name],) if name in lengths else () for name in params}
+        match = _PATH.fullmatch(key or "")
+        if not match or match.group(1).split(".")[0] not in params:
+            continue
+        path = tuple(match.group(1).split("."))
+        length = int(match.group(2)) + 1 if match.group(2) is not None else 0
+        lengths[path] = max(lengths.get(path, 0), length)
+    shapes: dict[str, Any] = {name: () for name in params}
+    for path, length in sorted(lengths.items()):
+        tree: dict[str, Any] = shapes
+        for part in path[:-1]:
+            if not isinstance(tree.get(part), dict):
+                tree[part] = {}
+            tree = tree[part]
+        if not isinstance(tree.get(path[-1]), dict):
+            tree[path[-1]] = (length,) if length else ()
+    return shapes
 
 
 def assign(

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._load import Distribution, assign, entry_shapes, parse_bounds
 from .._problem import PYTHON, Labels, Problem, prepare
-from ..errors import UsageError
+from ..errors import FunctionError, ShapeError, UsageError
 from ..results import input_labels, input_leaves
 
 
@@ -50,8 +50,44 @@ def prepare_global(
     if template:
         # Trace at the centre: a function undefined at 0 (log, 1/x) is then traced where it lives.
         point = centred(point, distributions)
-    problem = prepare(function, point, wrt, dtype=dtype, device=device, labels=labels)
+    try:
+        problem = prepare(function, point, wrt, dtype=dtype, device=device, labels=labels)
+    except FunctionError as exc:
+        if template and isinstance(exc.__cause__, _SHAPE_FAILURES):
+            raise shapes_from_bounds(exc, point, given, labels) from exc.__cause__
+        raise
     return problem, distributions
+
+
+# What a function raises when an argument's shape is not the one it expects (x[0] of a scalar,
+# a loop over it, p["a"] of an array), for a point whose shapes were read from the bounds.
+_SHAPE_FAILURES = (IndexError, TypeError, ValueError)
+
+
+def shapes_from_bounds(
+    exc: FunctionError,
+    point: dict[str, Any],
+    given: dict[str | None, Distribution],
+    labels: Labels,
+) -> ShapeError:
+    """The failure of a function on the shapes the bounds gave its arguments, with how to give
+    others: name a vector's entries or a dict's keys, or give a point."""
+    bounds = labels("bounds")
+    scalars = [n for n, v in point.items() if not isinstance(v, dict) and np.ndim(v) == 0]
+    where = labels("at") if labels.command_line else "the arguments"
+    if not scalars:
+        return ShapeError(
+            f"{exc.message}; the shapes of its arguments came from {bounds}",
+            hint=f"name every entry in {bounds}, or give {where}: its values fix the shapes",
+        )
+    name, spec = scalars[0], str(given.get(scalars[0]) or given.get(None))
+    each = "it is a scalar" if len(scalars) == 1 else "each is a scalar"
+    return ShapeError(
+        f"{exc.message}; {bounds} names no entries or keys of {', '.join(scalars)}, so {each}",
+        hint=f"name its entries ({bounds} '{name}[0]={spec},{name}[1]={spec}') or, for a dict, "
+        f"its keys ('{name}.a={spec},{name}.b={spec}'), or give {where}: its values fix the "
+        "shapes",
+    )
 
 
 def needs_a_point(labels: Labels) -> UsageError:
@@ -68,26 +104,35 @@ def needs_a_point(labels: Labels) -> UsageError:
     )
 
 
-def zeros(function: Any, given: dict[str | None, Distribution]) -> dict[str, np.ndarray]:
+def zeros(function: Any, given: dict[str | None, Distribution]) -> dict[str, Any]:
     """Zeros shaped like the function's arguments: from an expression's text, else from the
-    entries the bounds name."""
+    entries and keys the bounds name (a dict of arrays for ``p.a``, ``p.b``)."""
     if function.expression is not None:
         shapes = {inp.name: inp.shape for inp in function.expression.inputs}
     else:
         shapes = entry_shapes(list(given), function.params)
-    return {name: np.zeros(shapes[name]) for name in function.params}
+    return {name: _zeros(shapes[name]) for name in function.params}
+
+
+def _zeros(shape: Any) -> Any:
+    if isinstance(shape, dict):
+        return {key: _zeros(item) for key, item in shape.items()}
+    return np.zeros(shape)
 
 
 def centred(point: dict[str, Any], distributions: Sequence[Distribution]) -> dict[str, Any]:
-    """``point`` with its entries, in order, at the centres of the distributions (the mean of a
-    normal input, the middle of a range).
+    """``point`` with its entries, in order (a dict argument's leaves in its key order), at the
+    centres of the distributions (the mean of a normal input, the middle of a range).
 
     >>> from jaccli._load import parse_bounds
     >>> centred({"x": np.zeros(2)}, [parse_bounds("0:2")[None], parse_bounds("-3:-1")[None]])
     {'x': array([ 1., -2.])}
     """
     centre = iter(d.a if d.kind == "normal" else (d.a + d.b) / 2 for d in distributions)
-    return {
-        name: np.array([next(centre) for _ in range(int(np.size(value)))]).reshape(np.shape(value))
-        for name, value in point.items()
-    }
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        return np.array([next(centre) for _ in range(int(np.size(value)))]).reshape(np.shape(value))
+
+    return {name: fill(value) for name, value in point.items()}
