@@ -116,3 +116,16 @@ def test_a_bad_mode_is_refused_by_every_command():
     for command in ("grad", "hessian"):
         with pytest.raises(UsageError, match="mode must be auto, fwd or rev"):
             getattr(jaccli, command)(np.sin, 1.0, mode="sideways")
+
+
+def test_a_sparse_jacobian_colours_forward_where_reverse_mode_cannot_be_taken():
+    pytest.importorskip("scipy")
+    x = np.array([0.5, -1.0, 3.0])
+    r = jaccli.jacobian(taylor_exp, x, sparse=True)  # one row colour against three columns
+    assert r.mode == "forward" and r.mode_reason.startswith(f"sparse: {CANNOT}")
+    assert r.mode_reason.endswith(
+        "so forward mode; 3 column colours (forward) vs 1 row colour (reverse): 3 JVPs"
+    )
+    np.testing.assert_allclose(r.result.to_scipy().toarray(), [np.exp(x)], rtol=1e-12)
+    with pytest.raises(UsageError, match="reverse mode cannot differentiate"):
+        jaccli.jacobian(taylor_exp, x, sparse=True, mode="rev")

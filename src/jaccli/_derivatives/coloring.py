@@ -111,9 +111,10 @@ def color_rows(pattern: Any) -> Coloring:
     return color_columns(sp.csr_array(pattern, dtype=bool).T, "reverse")
 
 
-def plan(pattern: Any, requested: str = "auto") -> Plan:
+def plan(pattern: Any, requested: str = "auto", reverse_blocked: str = "") -> Plan:
     """Colour both ways and choose: the requested direction, else the one with fewer colours
-    (forward on a tie).
+    (forward on a tie), or forward where ``reverse_blocked`` says why reverse mode cannot be
+    taken.
 
     >>> import scipy.sparse as sp
     >>> plan(sp.csr_array(np.eye(4))).reason
@@ -122,7 +123,9 @@ def plan(pattern: Any, requested: str = "auto") -> Plan:
     forward = color_columns(pattern)
     reverse = color_rows(pattern)
     direction = DIRECTIONS[requested]
-    if direction == "auto":
+    if reverse_blocked:
+        chosen, why = forward, f"{reverse_blocked}, so forward mode; "
+    elif direction == "auto":
         chosen = forward if forward.count <= reverse.count else reverse
         why = ""
     else:

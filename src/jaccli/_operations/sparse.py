@@ -13,7 +13,7 @@ import numpy as np
 from .._problem import DEFAULT_MAX_BYTES, Problem, flatten, guard_user_code, tracing_failure
 from ..errors import FunctionError, ResourceError, UsageError
 from ..results import DerivativeResult, SparseJacobian, input_leaves
-from .modes import check_mode
+from .modes import check_mode, reverse_or_forward
 from .records import result_record
 
 # A COO entry: an int64 row, an int64 column and a float64 value.
@@ -110,7 +110,12 @@ def sparse_plan(problem: Problem, mode: str, max_bytes: int) -> tuple[Any, Any, 
     from .._derivatives import coloring, sparsity
 
     pattern, flat = traced_pattern(problem, sparsity.jacobian_pattern, "Jacobian", max_bytes)
-    return pattern, coloring.plan(pattern.matrix, mode), flat
+    colored = coloring.plan(pattern.matrix, mode)
+    if colored.chosen.direction == "reverse":
+        blocked = reverse_or_forward(problem, mode)
+        if blocked:
+            colored = coloring.plan(pattern.matrix, mode, reverse_blocked=blocked)
+    return pattern, colored, flat
 
 
 def traced_pattern(
