@@ -17,6 +17,11 @@ def newton_sqrt(a):
     return lax.while_loop(lambda x: jnp.abs(x * x - a) > 1e-13 * a, lambda x: 0.5 * (x + a / x), a)
 
 
+def newton_sqrt_vector(a):
+    """The square root of each entry of a, by Newton's method (a while_loop per entry)."""
+    return jax.vmap(newton_sqrt)(a)
+
+
 def kepler(M, e):
     """The eccentric anomaly E of Kepler's equation E - e sin E = M, by Newton's method."""
 

@@ -71,6 +71,26 @@ def test_a_batch_takes_the_mode_its_first_point_plans(cli, tmp_path):
     )
 
 
+def test_a_batch_vjp_of_a_while_loop_with_one_v_per_point(cli, tmp_path):
+    a, v = np.array([[2.0, 9.0], [0.25, 4.0]]), np.array([[1.0, -2.0], [3.0, 0.5]])
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "v.npy", v)
+    run = cli(
+        "vjp",
+        "tests/iterative_programs.py:newton_sqrt_vector",
+        "--batch",
+        str(tmp_path / "a.npy"),
+        "--v",
+        f"@{tmp_path / 'v.npy'}",
+        "--format",
+        "json",
+    )
+    assert run.code == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["mode"] for line in lines] == ["forward", "forward"]
+    np.testing.assert_allclose([line["result"] for line in lines], v * sqrt_truth(a)[0])
+
+
 @pytest.mark.parametrize("order", ["1", "2"])
 def test_check_of_a_while_loop_compares_the_forward_derivative(cli, order):
     run = cli("check", KEPLER, "--at", "1,0.1", "--order", order, "--format", "json")

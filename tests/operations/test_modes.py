@@ -15,6 +15,7 @@ from iterative_programs import (
     kepler,
     kepler_truth,
     newton_sqrt,
+    newton_sqrt_vector,
     sqrt_truth,
     taylor_exp,
 )
@@ -56,6 +57,29 @@ def test_a_fori_loop_with_dynamic_bounds_jacobian_hessian_and_hvp():
     np.testing.assert_allclose(h.result, np.diag(np.exp(x)), rtol=1e-12, atol=1e-14)
     v = np.array([1.0, 2.0, -1.0])
     np.testing.assert_allclose(jaccli.hvp(taylor_exp, x, v=v).result, np.exp(x) * v, rtol=1e-12)
+
+
+def test_vjp_of_a_fori_loop_with_dynamic_bounds_in_forward_mode():
+    x = np.array([0.5, -1.0, 3.0])
+    r = jaccli.vjp(taylor_exp, x, v=2.0)
+    assert r.mode == "forward" and CANNOT in r.mode_reason
+    assert "the gradient of v·f, 3 JVPs (one per input)" in r.mode_reason
+    np.testing.assert_allclose(r.result, 2.0 * np.exp(x), rtol=1e-12)
+
+
+def test_vjp_of_a_vector_of_newton_solves_in_forward_mode():
+    a, v = np.array([2.0, 9.0, 0.25]), np.array([1.0, -2.0, 4.0])
+    r = jaccli.vjp(newton_sqrt_vector, a, v=v)
+    assert r.mode == "forward" and WHILE in r.mode_reason
+    np.testing.assert_allclose(r.result, v * sqrt_truth(a)[0], rtol=1e-12)
+
+
+def test_vjp_of_kepler_in_forward_mode_matches_the_implicit_gradient():
+    r = jaccli.vjp(kepler, 2.5, 0.6, v=3.0)
+    assert r.mode == "forward"
+    np.testing.assert_allclose(
+        [r.result["M"], r.result["e"]], 3.0 * kepler_truth(2.5, 0.6)[0], rtol=1e-10
+    )
 
 
 def test_a_custom_jvp_whose_rule_has_no_transpose():

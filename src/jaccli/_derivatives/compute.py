@@ -248,6 +248,32 @@ def vjp(fn: Callable[..., Any], primals: tuple[Any, ...], cotangent: Any) -> Der
     return Derivative(value=value, result=tuple(out), compiled=compiled)
 
 
+def vjp_forward(
+    fn: Callable[..., Any], primals: tuple[Any, ...], cotangent: Any, kind: str = "real"
+) -> Derivative:
+    """vᵀ·J in forward mode, for a program reverse mode cannot differentiate: the gradient of
+    v·f, one JVP per input, each contracted with v at once, so J is never formed.
+
+    >>> import jax.numpy as jnp
+    >>> d = vjp_forward(lambda x: x ** 2, (jnp.array([1.0, 3.0]),), jnp.array([1.0, 2.0]))
+    >>> d.result[0].tolist()
+    [2.0, 12.0]
+    """
+    holomorphic = kind == "holomorphic"
+
+    def transform(p: tuple[Any, ...], c: Any) -> Any:
+        def contracted(*q: Any) -> Any:
+            out = fn(*q)
+            return jnp.sum(c * out), out
+
+        take = jax.jacfwd(contracted, _argnums(p), has_aux=True, holomorphic=holomorphic)
+        g, value = take(*p)
+        return value, g
+
+    (value, out), compiled = run_compiled(transform, primals, cotangent)
+    return Derivative(value=value, result=tuple(out), compiled=compiled)
+
+
 def grad(
     fn: Callable[..., Any],
     primals: tuple[Any, ...],

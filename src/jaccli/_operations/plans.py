@@ -311,13 +311,24 @@ def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
             hint="use jacobian",
         )
 
+    bound = _cotangent(problem, vector, batch)
+    blocked = reverse_or_forward(problem, "auto")
+
     def vjp(fn: Any, primals: Any, c: Any, with_value: bool) -> Any:
         if kind == "holomorphic":
             primals = jax.tree_util.tree_map(lambda a: a + 0j, primals)
+        if blocked:
+            return compute.vjp_forward(fn, primals, c, kind)
         return compute.vjp(fn, primals, c)
 
+    if blocked:
+        reason = (
+            f"{blocked}, so forward mode: the gradient of v·f, {jvps(problem.n)} (one per "
+            "input); J is never formed"
+        )
+        return _product(problem, "vjp", vjp, bound, reason, mode="forward")
     reason = "one reverse-mode pass (one VJP); J is never formed"
-    return _product(problem, "vjp", vjp, _cotangent(problem, vector, batch), reason)
+    return _product(problem, "vjp", vjp, bound, reason)
 
 
 def _tangents(problem: Problem, vector: Any, batch: bool) -> tuple[Any, int | None]:
