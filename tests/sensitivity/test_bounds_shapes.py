@@ -101,5 +101,5 @@ def test_the_python_hint_says_to_pass_the_arguments():
         jaccli.sensitivity(f, bounds="x=0:1")
     assert "names no entries or keys of x" in info.value.message
     assert info.value.hint.endswith("or give the arguments: its values fix the shapes")
-    vector = jaccli.sensitivity(f, bounds="x[0]=0:1,x[1]=0:2", samples=32).to_dict()
+    vector = jaccli.sensitivity(f, bounds="x[0]=0:1,x[1]=0:2", samples=256).to_dict()
     np.testing.assert_allclose(vector["indices"]["vi"], [4 / 3, 1 / 3], rtol=0.01)  # E[x1²], E[x0²]
