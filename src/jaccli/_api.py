@@ -111,7 +111,7 @@ def hessian(
 
     problem = _problem(f, args, wrt, dtype, device)
     if sparse:
-        return _operations.sparse_hessian_at(problem, max_bytes)
+        return _operations.sparse_hessian_at(problem, mode, max_bytes)
     return _operations.run(problem, "hessian", mode=mode, max_bytes=max_bytes)
 
 

@@ -175,3 +175,33 @@ def test_a_sparse_jacobian_colours_forward_where_reverse_mode_cannot_be_taken():
     np.testing.assert_allclose(r.result.to_scipy().toarray(), [np.exp(x)], rtol=1e-12)
     with pytest.raises(UsageError, match="reverse mode cannot differentiate"):
         jaccli.jacobian(taylor_exp, x, sparse=True, mode="rev")
+
+
+def test_a_sparse_hessian_takes_forward_over_forward_products_where_reverse_cannot_be_taken():
+    pytest.importorskip("scipy")
+    x = np.array([0.5, -1.0, 3.0])
+    h = jaccli.hessian(taylor_exp, x, sparse=True)
+    assert h.mode == "forward-over-forward" and h.mode_reason.startswith(CANNOT)
+    assert "forward-over-forward HVPs" in h.mode_reason
+    np.testing.assert_allclose(h.result.to_scipy().toarray(), np.diag(np.exp(x)), rtol=1e-12)
+    with pytest.raises(UsageError, match="reverse mode cannot differentiate"):
+        jaccli.hessian(taylor_exp, x, sparse=True, mode="rev")
+
+
+def test_a_sparse_hessian_in_forward_mode_asked_for_is_the_closed_form():
+    pytest.importorskip("scipy")
+
+    def chain(x):  # Σ x_i² x_{i+1}: H has x_{i+1} on the diagonal terms and x_i beside them
+        return (x[:-1] ** 2 * x[1:]).sum()
+
+    x = np.array([0.5, -1.0, 3.0, 2.0])
+    truth = np.zeros((4, 4))
+    for i in range(3):
+        truth[i, i] += 2 * x[i + 1]
+        truth[i, i + 1] = truth[i + 1, i] = 2 * x[i]
+    forward = jaccli.hessian(chain, x, sparse=True, mode="fwd")
+    assert (
+        forward.mode == "forward-over-forward" and "forward mode requested" in forward.mode_reason
+    )
+    assert jaccli.hessian(chain, x, sparse=True).mode == "forward-over-reverse"
+    np.testing.assert_allclose(forward.result.to_scipy().toarray(), truth, rtol=1e-14)

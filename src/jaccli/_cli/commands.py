@@ -57,7 +57,7 @@ def derivative(request: Request, command: Command) -> None:
     if command.vector is not None:
         vector = pipeline.vector(problem, request.v, command.vector)
     if request.get("sparse") and command.name == "hessian":
-        result = _operations.sparse_hessian_at(problem, request.common.max_bytes)
+        result = _operations.sparse_hessian_at(problem, request.mode, request.common.max_bytes)
     elif request.get("sparse"):
         result = _operations.sparse_jacobian_at(problem, request.mode, request.common.max_bytes)
     else:

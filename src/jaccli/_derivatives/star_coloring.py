@@ -134,17 +134,28 @@ def _greedy_star(
     return np.asarray(colors, dtype=np.int64)
 
 
-def compressed_hessian(fn: Callable[[Any], Any], x: Any, coloring: StarColoring) -> Any:
+def compressed_hessian(
+    fn: Callable[[Any], Any], x: Any, coloring: StarColoring, inner: str = "reverse"
+) -> Any:
     """The value ``fn(x)`` and the compressed Hessian ``(H·S)ᵀ`` as ``(colours, n)``: one
     forward-over-reverse HVP per colour, vmapped in one compiled call (``fn`` returns one
-    number, of any shape of size 1)."""
+    number, of any shape of size 1). ``inner="forward"`` takes the gradient inside each HVP in
+    forward mode, for a function that reverse mode cannot differentiate."""
     import jax
     import jax.numpy as jnp
 
     count = coloring.count
 
+    def scalar(q: Any) -> Any:
+        return jnp.reshape(fn(q), ())
+
+    def forward_gradient(q: Any) -> Any:
+        g, value = jax.jacfwd(lambda r: (scalar(r), scalar(r)), has_aux=True)(q)
+        return value, g
+
+    gradient = jax.value_and_grad(scalar) if inner == "reverse" else forward_gradient
+
     def products(p: Any, colors: Any) -> Any:
-        gradient = jax.value_and_grad(lambda q: jnp.reshape(fn(q), ()))
         (value, _), linear = jax.linearize(gradient, p)
         return value, jax.vmap(lambda s: linear(s)[1])(seeds(colors, count, p.dtype))
 

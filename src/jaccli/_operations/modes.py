@@ -45,6 +45,15 @@ def reverse_or_forward(problem: Problem, requested: str) -> str | None:
     return f"reverse mode cannot be taken here ({obstacle})"
 
 
+def gradient_mode(problem: Problem, mode: str) -> tuple[str, str]:
+    """The mode of a gradient (alone, or inside a Hessian or an HVP): ``reverse`` unless
+    forward mode is asked for or reverse mode cannot be taken; and, for forward, why."""
+    if mode in FORWARD:
+        return "forward", "forward mode requested"
+    why = reverse_or_forward(problem, mode)
+    return ("reverse", "") if why is None else ("forward", why)
+
+
 def jacobian_mode(problem: Problem, requested: str) -> Any:
     """The mode of a Jacobian (`compute.choose_mode`), forward where reverse cannot be taken."""
     from .._derivatives import compute

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
 from ..errors import ResourceError, ShapeError, UsageError
-from .modes import FORWARD, check_mode, jacobian_mode, jvps, reverse_or_forward
+from .modes import check_mode, gradient_mode, jacobian_mode, jvps, reverse_or_forward
 from .vectors import cast_per_point, per_point_count
 
 COMMANDS = ("jacobian", "grad", "hessian", "jvp", "vjp", "hvp", "value")
@@ -180,7 +180,7 @@ def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
         raise UsageError(
             "grad of a complex-valued function of real inputs is not defined", hint="use jacobian"
         )
-    inner, reason = _gradient_mode(problem, mode)
+    inner, reason = gradient_mode(problem, mode)
     if inner == "reverse":
         reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
     else:
@@ -226,7 +226,7 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
     problem.require_real("hessian")
     n, m = problem.n, problem.m
     _guard_hessian_size(problem, max_bytes, batch)
-    inner, why = _gradient_mode(problem, mode)
+    inner, why = gradient_mode(problem, mode)
 
     def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.hessian(fn, primals, inner)
@@ -276,7 +276,7 @@ def _hvp(problem: Problem, mode: str, vector: Any, batch: bool, **_: Any) -> Pla
     problem.require_scalar("hvp")
     problem.require_real("hvp")
     bound = _tangents(problem, vector, batch)
-    inner, why = _gradient_mode(problem, mode)
+    inner, why = gradient_mode(problem, mode)
 
     def hvp(fn: Any, primals: Any, t: Any, with_value: bool) -> Any:
         return compute.hvp(fn, primals, t, with_value=with_value, inner=inner)
@@ -288,15 +288,6 @@ def _hvp(problem: Problem, mode: str, vector: Any, batch: bool, **_: Any) -> Pla
             f"({jvps(problem.n)}); H is never formed"
         )
     return _product(problem, "hvp", hvp, bound, reason, mode=f"forward-over-{inner}")
-
-
-def _gradient_mode(problem: Problem, mode: str) -> tuple[str, str]:
-    """The mode of a gradient (alone, or inside a Hessian or an HVP): ``reverse`` unless
-    forward mode is asked for or reverse mode cannot be taken; and, for forward, why."""
-    if mode in FORWARD:
-        return "forward", "forward mode requested"
-    why = reverse_or_forward(problem, mode)
-    return ("reverse", "") if why is None else ("forward", why)
 
 
 def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:

@@ -13,7 +13,7 @@ import numpy as np
 from .._problem import DEFAULT_MAX_BYTES, Problem, flatten, guard_user_code, tracing_failure
 from ..errors import FunctionError, ResourceError, UsageError
 from ..results import DerivativeResult, SparseJacobian, input_leaves
-from .modes import check_mode, reverse_or_forward
+from .modes import check_mode, gradient_mode, reverse_or_forward
 from .records import result_record
 
 # A COO entry: an int64 row, an int64 column and a float64 value.
@@ -181,10 +181,13 @@ def dense_notes(pattern: Any) -> tuple[str, ...]:
     )
 
 
-def sparse_hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> DerivativeResult:
+def sparse_hessian_at(
+    problem: Problem, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
+) -> DerivativeResult:
     """The Hessian of a scalar function as a sparse matrix: the pattern of its second-order
     interactions read from the traced program, a star colouring of it, and one
-    forward-over-reverse HVP per colour; each entry is read from one product and ``H[j, i]`` is
+    forward-over-reverse HVP per colour (forward-over-forward where reverse mode cannot be taken
+    or with ``mode="fwd"``); each entry is read from one product and ``H[j, i]`` is
     ``H[i, j]``, so the result is exactly symmetric.
 
     The dense size limit does not apply; instead the pattern (as COO triplets) and the
@@ -194,7 +197,9 @@ def sparse_hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> D
     """
     from .._derivatives import star_coloring
 
+    check_mode(mode, problem.labels)
     pattern, coloring, flat = hessian_plan(problem, max_bytes)
+    inner, why = gradient_mode(problem, mode)
     n, limit = problem.n, problem.labels("max_bytes")
     work = coloring.count * n * problem.itemsize
     if work > max_bytes:
@@ -205,12 +210,13 @@ def sparse_hessian_at(problem: Problem, max_bytes: int = DEFAULT_MAX_BYTES) -> D
             f"off; use hvp for products, or raise {limit}",
         )
     value, compressed = problem.run(
-        lambda: star_coloring.compressed_hessian(flat.fn, flat.x, coloring)
+        lambda: star_coloring.compressed_hessian(flat.fn, flat.x, coloring, inner)
     )
+    reason = hessian_reason(coloring, inner)
     return sparse_record(
         problem,
         "hessian",
-        ("forward-over-reverse", hessian_reason(coloring)),
+        (f"forward-over-{inner}", f"{why}, so forward-over-forward; {reason}" if why else reason),
         value,
         star_coloring.recover(pattern.matrix, coloring, compressed),
         pattern,
@@ -234,7 +240,7 @@ def hessian_plan(problem: Problem, max_bytes: int) -> tuple[Any, Any, Any]:
     return pattern, star_coloring.star_color(pattern.matrix), flat
 
 
-def hessian_reason(coloring: Any) -> str:
+def hessian_reason(coloring: Any, inner: str = "reverse") -> str:
     """Why the sparse Hessian takes as many products as it does."""
     count = coloring.count
     how = (
@@ -245,7 +251,7 @@ def hessian_reason(coloring: Any) -> str:
     )
     return (
         f"sparse Hessian: {how}: {count} colour{'' if count == 1 else 's'}: {count} "
-        f"forward-over-reverse HVP{'' if count == 1 else 's'}"
+        f"forward-over-{inner} HVP{'' if count == 1 else 's'}"
     )
 
 
