@@ -8,7 +8,8 @@ real-analytic) come with an error estimate. An entry agrees when
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,9 @@ from .._problem import Problem
 from .derivatives import Derivatives
 from .report import Reference, Worst, unavailable
 from .walkers import first_singular
+
+# The references that are exact, as differences are not.
+EXACT_REFERENCES = ("sympy", "complex_step")
 
 # Primitives whose complex extension is not the analytic continuation of the real function: the
 # complex step would give a wrong answer, so it is not used for functions that contain them.
@@ -194,3 +198,41 @@ def sympy_reference(problem: Problem, d: Derivatives, rtol: float, atol: float) 
     shape = (m, n) if d.order == 1 else (m, n, n)
     exact = d.exact(np.asarray(reference, dtype=np.float64).reshape(shape))
     return compare(name, d.ad, d.shaped(exact), None, rtol, atol, d.entry)
+
+
+def unreliable_differences(
+    d: Derivatives, central: Any, references: Sequence[Reference], rtol: float, atol: float
+) -> list[Reference]:
+    """The references, with failed central differences marked unreliable at this point.
+
+    Differences are unreliable, neither passed nor failed (``passed`` None), where every exact
+    reference available (SymPy, the complex step) agrees with AD and the differences cannot
+    vouch for their own result: their error estimate is above the tolerance wherever they
+    disagree, or both exact references agree.
+    """
+    exact = [r for r in references if r.name in EXACT_REFERENCES and r.available]
+    if not exact or not all(r.passed for r in exact):
+        return list(references)
+    marked = []
+    for r in references:
+        if r.name == "central_richardson" and r.passed is False:
+            ref, err = d.shaped(central.estimate), d.shaped(central.error_estimate)
+            tolerance = atol + rtol * np.abs(ref)
+            wrong = ~(np.abs(d.ad - ref) <= tolerance + 2 * err)
+            coarse = wrong & (err > tolerance)
+            names = " and ".join(e.name for e in exact)
+            if np.array_equal(coarse, wrong):
+                reason = (
+                    f"unreliable at this point: where they disagree with AD their error "
+                    f"estimate (up to {np.max(err[wrong]):.3g}) is above the tolerance, and "
+                    f"{names} {'agree' if len(exact) > 1 else 'agrees'} with AD"
+                )
+                r = dataclasses.replace(r, passed=None, reason=reason)
+            elif len(exact) > 1:
+                reason = (
+                    f"unreliable at this point: {names}, exact and independent of each other, "
+                    "agree with AD where the differences do not"
+                )
+                r = dataclasses.replace(r, passed=None, reason=reason)
+        marked.append(r)
+    return marked

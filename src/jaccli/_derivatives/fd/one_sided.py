@@ -10,9 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from .estimate import Estimate
-from .evaluation import Batched, as_point, evaluate, quiet, rounding_eps, spread
-from .richardson import richardson
-from .steps import NUM_STEPS, axis_offsets, axis_points, chosen_step, input_scale, relative_steps
+from .evaluation import Batched, as_point, quiet, rounding_eps
+from .probes import differences
 
 
 @quiet
@@ -41,30 +40,14 @@ def one_sided(
     [[True, False], [False, False]]
     """
     x = as_point(x)
-    n = x.size
-    steps = relative_steps(x.dtype, 3)[:, None] * input_scale(x)
-    plus, minus = axis_points(x, steps), axis_points(x, -steps)
-    points = np.concatenate([x[None], plus.reshape(-1, n), minus.reshape(-1, n)])
-    values, vectorised, note = evaluate(fn, points, batched)
-    f_0 = values[0]
-    f_plus, f_minus = values[1:].reshape(2, NUM_STEPS, n, -1)
-    eps = rounding_eps(x, values)
-    span = (axis_offsets(plus, x) - axis_offsets(minus, x))[..., None]
-    rounding = eps * (np.abs(f_plus) + np.abs(f_minus)) / span
-    central, _, _ = richardson((f_plus - f_minus) / span, rounding, (2, 4), eps)
-    spread_f = spread(central, x)
-    results = []
-    for method, f_side, offsets, sign in (
-        ("forward", f_plus, axis_offsets(plus, x), 1.0),
-        ("backward", f_minus, -axis_offsets(minus, x), -1.0),
-    ):
-        offsets = offsets[..., None]
-        quotient = sign * (f_side - f_0) / offsets
-        rounding = eps * (np.abs(f_side) + np.abs(f_0) + 2.0 * spread_f) / offsets
-        estimate, error, index = richardson(quotient, rounding, (1, 2), eps)
-        step = chosen_step(steps, index).T
-        results.append(Estimate(estimate.T, error.T, step, method, vectorised, note=note))
-    forward, backward = results
+    found = differences(fn, x, 3, batched)
+    eps = rounding_eps(x, found.forward.estimate)
+    forward, backward = (
+        Estimate(
+            side.estimate.T, side.error.T, side.step.T, method, found.vectorised, note=found.note
+        )
+        for side, method in ((found.forward, "forward"), (found.backward, "backward"))
+    )
     gap = np.abs(forward.estimate - backward.estimate)
     allowed = 2.0 * (forward.error_estimate + backward.error_estimate) + np.sqrt(eps) * (
         np.abs(forward.estimate) + np.abs(backward.estimate)
