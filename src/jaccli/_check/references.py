@@ -131,8 +131,11 @@ def central_reference(d: Derivatives, central: Any, rtol: float, atol: float) ->
     return compare_estimate(name, d, central, rtol, atol)
 
 
-def analytic_obstacle(fn: Callable[[Any], Any], x: np.ndarray) -> str | None:
-    """The first primitive that makes the complex step invalid for ``fn``, or None.
+def analytic_obstacle(
+    fn: Callable[[Any], Any], x: np.ndarray, path: str | None = None
+) -> str | None:
+    """The first operation that makes the complex step invalid for ``fn``, with the line of
+    ``path`` that wrote it, or None.
 
     >>> import jax.numpy as jnp
     >>> analytic_obstacle(lambda x: jnp.abs(x) * jnp.sin(x), np.ones(2))
@@ -144,25 +147,37 @@ def analytic_obstacle(fn: Callable[[Any], Any], x: np.ndarray) -> str | None:
         traced = jax.make_jaxpr(fn)(x)
     except Exception as exc:  # the complex step is simply unavailable; the reason says why
         return f"the function cannot be traced: {type(exc).__name__}"
-    for name in jaxpr.primitive_names(traced.jaxpr):
-        if name in NOT_ANALYTIC:
-            return name
+    for top in traced.jaxpr.eqns:
+        inner = [e for program in jaxpr.programs(top) for e in jaxpr.equations(program.jaxpr)]
+        for eqn in [top, *inner]:
+            if eqn.primitive.name in NOT_ANALYTIC:
+                # Inside jnp.sort's own program the user's line is the call's.
+                where, text = jaxpr.source_line(eqn, path)
+                if not where:
+                    where, text = jaxpr.source_line(top, path)
+                quoted = f"`{text}` " if text else ""
+                return eqn.primitive.name + (f", in {quoted}({where})" if where else "")
     return None
 
 
-def complex_step_reference(d: Derivatives, rtol: float, atol: float) -> Reference:
-    """The complex step, where the function is real-analytic at the point, compared with AD."""
+def complex_step_reference(
+    d: Derivatives, rtol: float, atol: float, path: str | None = None
+) -> Reference:
+    """The complex step, where the function is real-analytic at the point, compared with AD;
+    ``path`` is the user's file, to name the line that stands in the way."""
     from .._derivatives import fd
 
     name = "complex_step"
-    obstacle = analytic_obstacle(d.flat.fn, d.flat.x)
+    obstacle = analytic_obstacle(d.flat.fn, d.flat.x, path)
     if obstacle is not None:
         return unavailable(name, f"the function is not real-analytic: it uses {obstacle}")
-    singular = first_singular(d.flat.fn, d.flat.x)
+    singular = first_singular(d.flat.fn, d.flat.x, path=path)
     if singular is not None:
+        place = f" ({singular.location})" if singular.location else ""
         return unavailable(
             name,
-            f"the function is not analytic here: {singular.primitive}({', '.join(singular.inputs)})",
+            f"the function is not analytic here: "
+            f"{singular.primitive}({', '.join(singular.inputs)}){place}",
         )
     # Second order: the complex step of the holomorphic AD derivative,
     # J(x + ih e_j) = J(x) + ih ∂J/∂x_j + O(h²).

@@ -54,7 +54,7 @@ def run_check(
             elif name == "central_richardson":
                 references.append(central_reference(d, central, rtol, atol))
             else:
-                references.append(complex_step_reference(d, rtol, atol))
+                references.append(complex_step_reference(d, rtol, atol, problem.function.path))
         references = unreliable_differences(d, central, references, rtol, atol)
         diagnoses = diagnose(problem, d, central, references, rtol, atol)
     passed = (
