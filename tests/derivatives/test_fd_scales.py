@@ -51,3 +51,15 @@ def test_steps_follow_each_inputs_own_scale():
 def test_a_function_nan_on_both_sides_has_no_estimate():
     est = fd.jacobian_central(lambda v: jnp.where(v == 0.5, v, jnp.nan), np.array([0.5]))
     assert not np.isfinite(est.estimate[0, 0]) and est.error_estimate[0, 0] == np.inf
+
+
+@pytest.mark.parametrize("x", [[2.0, 3.0], [1e-8, 2.0], [1 + 1e-9, 2.0]])
+def test_evaluations_count_every_point_the_function_saw(x):
+    seen = []
+
+    def batched(points):
+        seen.append(points.shape[0])
+        return jnp.stack([jnp.log(points[:, 0] - 1), points[:, 1] ** 2], axis=1)
+
+    est = fd.jacobian_central(lambda v: v, np.array(x), batched=batched)
+    assert est.evaluations == sum(seen) > 2 * 12 * len(x)

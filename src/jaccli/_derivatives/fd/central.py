@@ -61,6 +61,7 @@ def jacobian_central(
         method="central_richardson",
         vectorised=found.vectorised,
         note=note,
+        evaluations=found.evaluations,
     )
 
 

@@ -11,7 +11,8 @@ import numpy.typing as npt
 
 from .estimate import Estimate
 from .evaluation import Batched, as_point, quiet, rounding_eps
-from .probes import differences
+from .probes import Differences, differences
+from .steps import NUM_STEPS
 
 
 @quiet
@@ -21,12 +22,14 @@ def one_sided(
     """Forward and backward Jacobians with Richardson extrapolation, and where they disagree.
 
     A kink (``|x|`` or ReLU at 0, a tie in ``max``) shows as left and right derivatives that
-    differ by more than their error estimates allow (and by more than ``sqrt(eps)`` relative).
+    differ by more than their error estimates allow (and by more than ``sqrt(eps)`` relative),
+    at the steps of every input's scale and again at steps 4096 times smaller.
 
     Args:
         fn: a function of a flat real vector ``(n,)``.
         x: the point, a flat real vector ``(n,)``.
-        batched: optional ``(k, n) -> (k, ...)`` evaluation, called exactly once.
+        batched: optional ``(k, n) -> (k, ...)`` evaluation, called once (again, with
+            smaller steps, to confirm a kink, and where differences leave the domain).
 
     Returns:
         the forward `Estimate`, the backward `Estimate` (each ``(m, n)``) and a boolean
@@ -40,7 +43,17 @@ def one_sided(
     [[True, False], [False, False]]
     """
     x = as_point(x)
-    found = differences(fn, x, 3, batched)
+    forward, backward, kink = _sides(differences(fn, x, 3, batched), x)
+    if kink.any():
+        # A kink stays at every step; a function that turns over many times within the steps
+        # (sin(x**2) at 1e5) can fool one window of them, rarely a sequence 4096 times smaller.
+        _, _, again = _sides(differences(fn, x, 3, batched, 0.5**NUM_STEPS), x)
+        kink &= again
+    return forward, backward, kink
+
+
+def _sides(found: Differences, x: np.ndarray) -> tuple[Estimate, Estimate, np.ndarray]:
+    """The forward and backward `Estimate`, and where they disagree beyond their errors."""
     eps = rounding_eps(x, found.forward.estimate)
     forward, backward = (
         Estimate(

@@ -11,6 +11,7 @@ on, and where they never fit, the side where the function is finite gives one-si
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,7 @@ class Differences:
     vectorised: bool
     note: str
     one_sided: tuple[int, ...] = ()  # inputs whose central differences fell back to one side
+    evaluations: int = 0
 
 
 def probe(x: np.ndarray, columns: np.ndarray, steps: np.ndarray) -> Probe:
@@ -63,9 +65,9 @@ def probe(x: np.ndarray, columns: np.ndarray, steps: np.ndarray) -> Probe:
     return Probe(columns, steps, axis_points(x, steps, columns), axis_points(x, -steps, columns))
 
 
-def first_probes(x: np.ndarray, q: int) -> list[Probe]:
-    """Steps relative to each input's own scale, and at scale 1 for inputs far from 1."""
-    relative = relative_steps(x.dtype, q)[:, None]
+def first_probes(x: np.ndarray, q: int, factor: float = 1.0) -> list[Probe]:
+    """Steps times ``factor``, relative to each input's own scale and to 1 for inputs far from 1."""
+    relative = factor * relative_steps(x.dtype, q)[:, None]
     scale = own_scale(x)
     probes = [probe(x, np.arange(x.size), relative * scale)]
     far = np.flatnonzero((scale > FAMILY_RATIO) | (scale < 1.0 / FAMILY_RATIO))
@@ -75,16 +77,19 @@ def first_probes(x: np.ndarray, q: int) -> list[Probe]:
 
 
 def differences(
-    fn: Callable[[Any], Any], x: np.ndarray, q: int, batched: Batched | None
+    fn: Callable[[Any], Any], x: np.ndarray, q: int, batched: Batched | None, factor: float = 1.0
 ) -> Differences:
     """Central and one-sided differences with Richardson extrapolation, best probe per entry.
 
-    ``q`` places the balancing step at ``eps**(1/q)``. The first probes are evaluated in one
-    call of ``batched``; inputs whose central differences are nowhere finite take up to
-    `SHRINK_ROUNDS` more calls, each with the next, smaller, steps of the sequence.
+    ``q`` places the balancing step at ``eps**(1/q)``, and ``factor`` scales every step. The
+    first probes are evaluated in one call of ``batched``; inputs whose central differences are
+    nowhere finite take up to `SHRINK_ROUNDS` more calls, each with the next, smaller, steps of
+    the sequence. ``evaluations`` counts every point evaluated, ``x`` included.
     """
-    probes = first_probes(x, q)
-    values, vectorised, note = evaluate(fn, _points(x, probes, with_x=True), batched)
+    probes = first_probes(x, q, factor)
+    points = _points(x, probes, with_x=True)
+    evaluations = points.shape[0]
+    values, vectorised, note = evaluate(fn, points, batched)
     eps = rounding_eps(x, values)
     f_0, rest = values[0], values[1:]
     found = _Best(x.size, f_0.shape[0], rest.dtype)
@@ -101,10 +106,12 @@ def differences(
             break
         rows = np.searchsorted(last.columns, lost)
         last = probe(x, lost, last.steps[:, rows] * 0.5**NUM_STEPS)
-        more, _, _ = evaluate(fn, _points(x, [last], with_x=False), batched)
+        points = _points(x, [last], with_x=False)
+        evaluations += points.shape[0]
+        more, _, _ = evaluate(fn, points, batched)
         f_plus, f_minus = _split(more, [last])[0]
         found.add(last, x, f_0, f_plus, f_minus, eps, magnitude)
-    return found.result(vectorised, note)
+    return dataclasses.replace(found.result(vectorised, note), evaluations=evaluations)
 
 
 def _points(x: np.ndarray, probes: list[Probe], with_x: bool) -> np.ndarray:
