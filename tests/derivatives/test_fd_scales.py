@@ -63,3 +63,17 @@ def test_evaluations_count_every_point_the_function_saw(x):
 
     est = fd.jacobian_central(lambda v: v, np.array(x), batched=batched)
     assert est.evaluations == sum(seen) > 2 * 12 * len(x)
+
+
+@pytest.mark.parametrize(
+    ("f", "x", "kink"),
+    [
+        (lambda v: jnp.sin(v[0] ** 2), 1.3e5, False),  # turns over within the steps
+        (lambda v: jnp.cos(1e9 * v[0]), 3e-9, False),
+        (lambda v: jnp.abs(v[0] - 1e-8), 1e-8, True),
+        (lambda v: jnp.maximum(v[0], 2e6), 2e6, True),
+    ],
+)
+def test_a_kink_is_one_at_every_step_and_a_fast_turn_is_not(f, x, kink):
+    _, _, found = fd.one_sided(f, np.array([x]))
+    assert bool(found[0, 0]) is kink

@@ -46,7 +46,7 @@ def one_sided(
     forward, backward, kink = _sides(differences(fn, x, 3, batched), x)
     if kink.any():
         # A kink stays at every step; a function that turns over many times within the steps
-        # (sin(x**2) at 1e5) can fool one window of them, rarely a sequence 4096 times smaller.
+        # (sin(x**2) at 1.3e5) can fool one window of them, rarely a sequence 4096 times smaller.
         _, _, again = _sides(differences(fn, x, 3, batched, 0.5**NUM_STEPS), x)
         kink &= again
     return forward, backward, kink
