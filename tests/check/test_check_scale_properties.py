@@ -13,7 +13,7 @@ from jaccli import _check, _operations, _problem
 from jaccli._load import loader
 
 PROPERTY = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
     database=None,

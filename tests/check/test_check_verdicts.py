@@ -44,3 +44,12 @@ def test_a_disagreeing_reference_fails(cli):
     assert run.code == 1 and out["passed"] is False
     assert out["references"][0]["passed"] is False
     assert "central_richardson disagreed with AD; diagnosed kink" in run.stderr
+
+
+def test_a_check_where_no_reference_could_be_used_did_not_pass(cli):
+    """Nothing passed, nothing failed: nothing vouches for the derivative, so exit 1."""
+    run = cli("check", "-e", "abs(x)", "--at", "1.5", "--against", "complex", "--format", "json")
+    out = run.json()
+    assert out["references"][0]["available"] is False and out["references"][0]["passed"] is None
+    assert run.code == 1 and out["passed"] is False
+    assert "no reference could be compared" in run.stderr
