@@ -110,3 +110,42 @@ def test_a_function_finite_only_at_the_point_has_no_differences(cli, tmp_path):
     assert central["available"] is False and central["passed"] is None
     assert "not available at this point" in central["reason"]
     assert code == 0 and out["passed"] is True and refs["sympy"]["passed"] is True
+
+
+def _differences_against(exact: list[tuple[str, bool]], estimate: float, error: float):
+    """unreliable_differences on AD = 1 with the given exact verdicts and failed differences."""
+    from types import SimpleNamespace
+
+    from jaccli._check.references import unreliable_differences
+    from jaccli._check.report import Reference
+
+    d = SimpleNamespace(ad=np.array([[1.0]]), shaped=lambda a: np.asarray(a).reshape(1, 1))
+    central = SimpleNamespace(estimate=np.array([[estimate]]), error_estimate=np.array([[error]]))
+    refs = [Reference(name, True, passed=passed) for name, passed in exact]
+    refs.append(Reference("central_richardson", True, passed=False))
+    marked = unreliable_differences(d, central, refs, 1e-6, 1e-9)
+    return marked[-1]
+
+
+@pytest.mark.parametrize(
+    ("exact", "estimate", "error", "verdict", "words"),
+    [
+        # The differences say they are coarse; the exact reference agrees: unreliable.
+        ([("sympy", True)], 3.0, 0.5, None, "is above the tolerance, and sympy agrees with AD"),
+        ([("complex_step", True)], 3.0, 0.5, None, "and complex_step agrees with AD"),
+        # Confident differences against two independent exact references: unreliable.
+        ([("sympy", True), ("complex_step", True)], 3.0, 1e-12, None, "exact and independent"),
+        # Confident differences against one exact reference: a real disagreement.
+        ([("sympy", True)], 3.0, 1e-12, False, None),
+        # An exact reference that disagrees: the differences keep their failure.
+        ([("sympy", True), ("complex_step", False)], 3.0, 0.5, False, None),
+        ([], 3.0, 0.5, False, None),
+    ],
+)
+def test_failed_differences_are_unreliable_only_where_exact_references_vouch(
+    exact, estimate, error, verdict, words
+):
+    central = _differences_against(exact, estimate, error)
+    assert central.passed is verdict
+    if words:
+        assert central.reason.startswith("unreliable at this point") and words in central.reason
