@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy
-from symbolic_cases import bind, close, jax_jacobian, reference, traced_file
+from symbolic_cases import HEADER, bind, close, jax_jacobian, reference, traced_file
 
 from jaccli._load import from_callable
 from jaccli._problem import prepare
@@ -415,25 +415,29 @@ def test_covered_primitives():
 
 def test_complex_inputs_are_not_available():
     problem = prepare(from_callable(lambda z: jnp.abs(z) ** 2), {"z": np.array([1 + 2j])})
-    with pytest.raises(SymbolicUnavailable, match="not available: complex"):
+    with pytest.raises(SymbolicUnavailable, match="real functions only, and z is complex"):
         to_sympy(problem)
 
 
 @pytest.mark.parametrize(
     ("body", "primitive"),
     [
-        ("jnp.sort(x)", "sort"),
-        ("jnp.linalg.eigh(x.reshape(2, 2))[0]", "eigh"),
-        ("jax.lax.while_loop(lambda c: c[0] < 10.0, lambda c: c * 2, x)", "while"),
-        ("x[jnp.argmax(x)]", "argmax"),
+        ("jnp.sort(x)", "sorting (jnp.sort"),
+        ("jnp.linalg.eigh(x.reshape(2, 2))[0]", "an eigendecomposition (jnp.linalg.eigh)"),
+        ("jax.lax.while_loop(lambda c: c[0] < 10.0, lambda c: c * 2, x)", "lax.while_loop"),
+        ("x[jnp.argmax(x)]", "jnp.argmax"),
     ],
 )
 def test_uncovered_primitives_are_not_available(tmp_path, body, primitive):
+    """The refusal names the operation as the user wrote it, and the line."""
     f = traced_file(tmp_path, f"def f(x):\n    return {body}\n")
     problem = bind(f, x=[1.0, 2.0, 3.0, 4.0])
     with pytest.raises(SymbolicUnavailable) as info:
         to_sympy(problem)
-    assert info.value.reason.startswith(f"not available: {primitive}")
+    assert primitive in info.value.reason and "not available" not in info.value.reason
+    line = HEADER.count("\n") + 2
+    assert f"`return {body}` (" in info.value.reason
+    assert info.value.reason.endswith(f"f.py, line {line})"), info.value.reason
     assert info.value.exit_code == 2
 
 
@@ -446,7 +450,10 @@ def test_untraceable_function_is_not_available(tmp_path):
         """,
     )
     problem = bind(f, x=2.0)
-    with pytest.raises(SymbolicUnavailable, match="cannot be traced"):
+    with pytest.raises(
+        SymbolicUnavailable,
+        match=r"cannot trace .*`float\(x\)` turns a traced value into a Python number",
+    ):
         to_sympy(problem)
 
 

@@ -8,6 +8,7 @@ equation by equation to find the operation that goes wrong), `diagnoses`, `run` 
 from the AD result to its report), and `sparse` (a sparse Hessian against the dense one). JAX and SymPy are imported only when a check runs.
 """
 
+from .diagnoses import FAILING_KINDS as FAILING_KINDS
 from .report import REFERENCES as REFERENCES
 from .report import Diagnosis as Diagnosis
 from .report import Reference as Reference

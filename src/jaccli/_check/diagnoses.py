@@ -16,7 +16,7 @@ from .derivatives import Derivatives
 from .report import Diagnosis, Reference
 from .walkers import SINGULAR_HINTS, first_nonfinite, first_singular
 
-# Diagnoses that fail a check on their own; the others (precision) only warn.
+# Diagnoses that fail a check on their own; the others (precision) are notes.
 FAILING_KINDS = frozenset({"kink", "nonfinite", "broken_graph", "nondeterministic"})
 
 
@@ -43,7 +43,7 @@ def diagnose(
     ref, err = d.shaped(central.estimate), d.shaped(central.error_estimate)
     tolerance = atol + rtol * np.abs(ref)
     clear = np.isfinite(ref) & (np.abs(ref) > tolerance + 2 * err) & ~kink
-    failing = any(r.available and not r.passed for r in references)
+    failing = any(r.passed is False for r in references)
     found.append(_broken_graph(d, clear, ref, kink.any() or not failing, rtol, atol))
     unresolved = np.isfinite(err) & (err > tolerance) & ~kink & np.isfinite(ref)
     found.append(_precision(problem, d, unresolved, err, tolerance))

@@ -8,7 +8,8 @@ real-analytic) come with an error estimate. An entry agrees when
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,9 @@ from .._problem import Problem
 from .derivatives import Derivatives
 from .report import Reference, Worst, unavailable
 from .walkers import first_singular
+
+# The references that are exact, as differences are not.
+EXACT_REFERENCES = ("sympy", "complex_step")
 
 # Primitives whose complex extension is not the analytic continuation of the real function: the
 # complex step would give a wrong answer, so it is not used for functions that contain them.
@@ -127,8 +131,11 @@ def central_reference(d: Derivatives, central: Any, rtol: float, atol: float) ->
     return compare_estimate(name, d, central, rtol, atol)
 
 
-def analytic_obstacle(fn: Callable[[Any], Any], x: np.ndarray) -> str | None:
-    """The first primitive that makes the complex step invalid for ``fn``, or None.
+def analytic_obstacle(
+    fn: Callable[[Any], Any], x: np.ndarray, path: str | None = None
+) -> str | None:
+    """The first operation that makes the complex step invalid for ``fn``, with the line of
+    ``path`` that wrote it, or None.
 
     >>> import jax.numpy as jnp
     >>> analytic_obstacle(lambda x: jnp.abs(x) * jnp.sin(x), np.ones(2))
@@ -140,25 +147,37 @@ def analytic_obstacle(fn: Callable[[Any], Any], x: np.ndarray) -> str | None:
         traced = jax.make_jaxpr(fn)(x)
     except Exception as exc:  # the complex step is simply unavailable; the reason says why
         return f"the function cannot be traced: {type(exc).__name__}"
-    for name in jaxpr.primitive_names(traced.jaxpr):
-        if name in NOT_ANALYTIC:
-            return name
+    for top in traced.jaxpr.eqns:
+        inner = [e for program in jaxpr.programs(top) for e in jaxpr.equations(program.jaxpr)]
+        for eqn in [top, *inner]:
+            if eqn.primitive.name in NOT_ANALYTIC:
+                # Inside jnp.sort's own program the user's line is the call's.
+                where, text = jaxpr.source_line(eqn, path)
+                if not where:
+                    where, text = jaxpr.source_line(top, path)
+                quoted = f"`{text}` " if text else ""
+                return eqn.primitive.name + (f", in {quoted}({where})" if where else "")
     return None
 
 
-def complex_step_reference(d: Derivatives, rtol: float, atol: float) -> Reference:
-    """The complex step, where the function is real-analytic at the point, compared with AD."""
+def complex_step_reference(
+    d: Derivatives, rtol: float, atol: float, path: str | None = None
+) -> Reference:
+    """The complex step, where the function is real-analytic at the point, compared with AD;
+    ``path`` is the user's file, to name the line that stands in the way."""
     from .._derivatives import fd
 
     name = "complex_step"
-    obstacle = analytic_obstacle(d.flat.fn, d.flat.x)
+    obstacle = analytic_obstacle(d.flat.fn, d.flat.x, path)
     if obstacle is not None:
         return unavailable(name, f"the function is not real-analytic: it uses {obstacle}")
-    singular = first_singular(d.flat.fn, d.flat.x)
+    singular = first_singular(d.flat.fn, d.flat.x, path=path)
     if singular is not None:
+        place = f" ({singular.location})" if singular.location else ""
         return unavailable(
             name,
-            f"the function is not analytic here: {singular.primitive}({', '.join(singular.inputs)})",
+            f"the function is not analytic here: "
+            f"{singular.primitive}({', '.join(singular.inputs)}){place}",
         )
     # Second order: the complex step of the holomorphic AD derivative,
     # J(x + ih e_j) = J(x) + ih ∂J/∂x_j + O(h²).
@@ -194,3 +213,41 @@ def sympy_reference(problem: Problem, d: Derivatives, rtol: float, atol: float) 
     shape = (m, n) if d.order == 1 else (m, n, n)
     exact = d.exact(np.asarray(reference, dtype=np.float64).reshape(shape))
     return compare(name, d.ad, d.shaped(exact), None, rtol, atol, d.entry)
+
+
+def unreliable_differences(
+    d: Derivatives, central: Any, references: Sequence[Reference], rtol: float, atol: float
+) -> list[Reference]:
+    """The references, with failed central differences marked unreliable at this point.
+
+    Differences are unreliable, neither passed nor failed (``passed`` None), where every exact
+    reference available (SymPy, the complex step) agrees with AD and the differences cannot
+    vouch for their own result: their error estimate is above the tolerance wherever they
+    disagree, or both exact references agree.
+    """
+    exact = [r for r in references if r.name in EXACT_REFERENCES and r.available]
+    if not exact or not all(r.passed for r in exact):
+        return list(references)
+    marked = []
+    for r in references:
+        if r.name == "central_richardson" and r.passed is False:
+            ref, err = d.shaped(central.estimate), d.shaped(central.error_estimate)
+            tolerance = atol + rtol * np.abs(ref)
+            wrong = ~(np.abs(d.ad - ref) <= tolerance + 2 * err)
+            coarse = wrong & (err > tolerance)
+            names = " and ".join(e.name for e in exact)
+            if np.array_equal(coarse, wrong):
+                reason = (
+                    f"unreliable at this point: where they disagree with AD their error "
+                    f"estimate (up to {np.max(err[wrong]):.3g}) is above the tolerance, and "
+                    f"{names} {'agree' if len(exact) > 1 else 'agrees'} with AD"
+                )
+                r = dataclasses.replace(r, passed=None, reason=reason)
+            elif len(exact) > 1:
+                reason = (
+                    f"unreliable at this point: {names}, exact and independent of each other, "
+                    "agree with AD where the differences do not"
+                )
+                r = dataclasses.replace(r, passed=None, reason=reason)
+        marked.append(r)
+    return marked

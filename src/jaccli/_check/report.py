@@ -53,7 +53,12 @@ class Worst:
 
 @dataclass(frozen=True)
 class Reference:
-    """One reference derivative compared with AD."""
+    """One reference derivative compared with AD.
+
+    ``passed`` is True or False for a reference that was compared, and None for one that
+    neither passed nor failed: not available here, or finite differences unreliable here
+    (``reason`` says which, and why).
+    """
 
     name: str
     available: bool
@@ -61,7 +66,7 @@ class Reference:
     max_abs_err: float | None = None
     max_rel_err: float | None = None
     error_estimate: float | None = None
-    passed: bool = False
+    passed: bool | None = None
     worst: Worst | None = None
     failing: tuple[tuple[Any, ...], ...] = ()
 
@@ -81,8 +86,8 @@ class Reference:
 def unavailable(name: str, reason: str) -> Reference:
     """A reference that could not be computed, and why.
 
-    >>> unavailable("sympy", "no symbolic form").to_dict()["available"]
-    False
+    >>> unavailable("sympy", "no symbolic form").to_dict()["passed"] is None
+    True
     """
     return Reference(name=name, available=False, reason=reason)
 

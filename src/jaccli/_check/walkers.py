@@ -9,7 +9,6 @@ its body runs on slices, carries or one branch (`jaccli._derivatives.jaxpr`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,13 +136,4 @@ def _describe(value: Any) -> str:
 
 def _location(eqn: Any, path: str | None) -> str:
     """``file, line N`` of the user's line that made ``eqn``, when it is in ``path``."""
-    from jax.extend import source_info_util
-
-    lines = source_info_util.summarize(eqn.source_info, num_frames=40).splitlines()
-    if path:
-        target = os.path.abspath(path)
-        for line in reversed(lines):
-            file, _, rest = line.partition(":")
-            if os.path.abspath(file) == target:
-                return f"{os.path.relpath(target)}, line {rest.split(':')[0].split(' ')[0]}"
-    return ""
+    return jaxpr.source_line(eqn, path)[0]

@@ -88,12 +88,14 @@ def emit(output: Output, result: Any, plot: str | None = None) -> None:
     output.write(data, result.command)
     report = getattr(result, "check_report", None)
     if report is not None and not report["passed"]:
-        failed = [r["name"] for r in report["references"] if r["available"] and not r["passed"]]
-        kinds = [d["kind"] for d in report["diagnoses"]]
+        from .._check import FAILING_KINDS
+
+        failed = [r["name"] for r in report["references"] if r["passed"] is False]
+        kinds = [d["kind"] for d in report["diagnoses"] if d["kind"] in FAILING_KINDS]
         parts = [f"{', '.join(failed)} disagreed with AD"] if failed else []
         parts += [f"diagnosed {', '.join(kinds)}"] if kinds else []
         raise NotCleanError(
-            "the check failed: " + ("; ".join(parts) or "no reference was available"),
+            "the check failed: " + ("; ".join(parts) or "no reference could be compared"),
             hint="the references and diagnoses above say where and why",
         )
     refuse_nonfinite(output, getattr(result, "nonfinite", 0), "the result has")

@@ -86,6 +86,14 @@ def called_program(eqn: Any) -> Program | None:
     return None
 
 
+def equations(jaxpr: Any) -> Iterator[Any]:
+    """Every equation of ``jaxpr`` and of the programs it carries, depth first."""
+    for eqn in jaxpr.eqns:
+        yield eqn
+        for program in programs(eqn):
+            yield from equations(program.jaxpr)
+
+
 def primitive_names(jaxpr: Any) -> Iterator[str]:
     """The names of every primitive in ``jaxpr`` and in the programs it carries, depth first.
 
@@ -93,7 +101,28 @@ def primitive_names(jaxpr: Any) -> Iterator[str]:
     >>> sorted(set(primitive_names(jax.make_jaxpr(lambda x: jax.jit(jnp.sin)(x) * 2)(1.0).jaxpr)))
     ['jit', 'mul', 'sin']
     """
-    for eqn in jaxpr.eqns:
+    for eqn in equations(jaxpr):
         yield eqn.primitive.name
-        for program in programs(eqn):
-            yield from primitive_names(program.jaxpr)
+
+
+def source_line(eqn: Any, path: str | None) -> tuple[str, str]:
+    """Where the user wrote ``eqn`` in the file ``path``: ``("f.py, line N", the line's text)``,
+    or two empty strings (an expression, no file, or an equation made by JAX alone)."""
+    import linecache
+    import os
+
+    from jax.extend import source_info_util
+
+    from .._runtime import shown_path
+
+    if not path:
+        return "", ""
+    target = os.path.abspath(path)
+    frames = source_info_util.summarize(eqn.source_info, num_frames=40).splitlines()
+    for frame in reversed(frames):
+        file, _, rest = frame.partition(":")
+        number = rest.split(":")[0].split(" ")[0]
+        if os.path.abspath(file) == target and number.isdigit():
+            text = linecache.getline(target, int(number)).strip()
+            return f"{shown_path(target)}, line {number}", text
+    return "", ""

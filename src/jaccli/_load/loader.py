@@ -287,17 +287,8 @@ def user_location(exc: BaseException, path: str | None) -> str:
     found = ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(frame.filename) == target:
-            found = f" ({_shown_path(target)}, line {frame.lineno})"
+            found = f" ({runtime.shown_path(target)}, line {frame.lineno})"
     return found
-
-
-def _shown_path(path: str) -> str:
-    """A path as messages show it: relative to the working directory when it is inside it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive, on Windows
-        return path
-    return path if relative.startswith(os.pardir) else relative
 
 
 @dataclass(frozen=True)
@@ -352,7 +343,7 @@ def user_frame(exc: BaseException, path: str | None) -> UserFrame | None:
         tree = ast.parse("".join(lines))
     statement = _statement_text(tree, "".join(lines), lineno, summary.colno) or line
     return UserFrame(
-        file=_shown_path(target),
+        file=runtime.shown_path(target),
         lineno=lineno,
         line=line,
         segment=segment,

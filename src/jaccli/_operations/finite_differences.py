@@ -39,7 +39,7 @@ def finite_differences_at(problem: Problem, command: str, cause: FunctionError) 
     worst = float(np.max(estimate.error_estimate)) if estimate.error_estimate.size else 0.0
     reason = (
         f"n={problem.n}, m={problem.m}: JAX cannot differentiate this function, so central "
-        f"differences with Richardson extrapolation ({2 * 12 * problem.n} evaluations); "
+        f"differences with Richardson extrapolation ({estimate.evaluations} evaluations); "
         f"largest error estimate {worst:.3g}"
     )
     result = result_record(

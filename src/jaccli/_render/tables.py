@@ -179,6 +179,8 @@ def check_section(report: dict[str, Any]) -> Iterator[Any]:
         if not ref["available"]:
             missing.append(Text(f"{ref['name']}: not available: {escape(ref['reason'] or '')}"))
             continue
+        if ref["passed"] is None:
+            missing.append(Text(f"{ref['name']}: {escape(ref['reason'] or '')}", style="yellow"))
         worst = ref["worst"] or {}
         table.add_row(
             Text(ref["name"]),
@@ -188,13 +190,22 @@ def check_section(report: dict[str, Any]) -> Iterator[Any]:
             Text(escape("[" + ", ".join(str(i) for i in worst.get("index", [])) + "]")),
             _fmt_value_10(worst.get("ad")),
             _fmt_value_10(worst.get("reference")),
-            Text("ok" if ref["passed"] else "MISMATCH", style="green" if ref["passed"] else "red"),
+            _verdict(ref["passed"]),
         )
     if table.row_count:
         yield table
     yield from missing
     for diagnosis in report["diagnoses"]:
         yield Text(f"{diagnosis['kind']}: {escape(diagnosis['message'])}", style="yellow")
+
+
+def _verdict(passed: bool | None) -> Any:
+    """A reference's verdict: ok, MISMATCH, or unreliable (neither passed nor failed)."""
+    from rich.text import Text
+
+    if passed is None:
+        return Text("unreliable", style="yellow")
+    return Text("ok" if passed else "MISMATCH", style="green" if passed else "red")
 
 
 def _fmt_error(x: float | None) -> str:

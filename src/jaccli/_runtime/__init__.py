@@ -11,6 +11,7 @@ from .distributed import worker_failed as worker_failed
 from .files import atomic_write as atomic_write
 from .files import atomic_writer as atomic_writer
 from .files import remove_partial_files as remove_partial_files
+from .files import shown_path as shown_path
 from .jaxsetup import enable_float64 as enable_float64
 from .signals import Interrupted as Interrupted
 from .signals import Terminated as Terminated

@@ -149,3 +149,16 @@ def remove_partial_files() -> None:
     for temp in list(_IN_FLIGHT):
         _remove(temp)
         _IN_FLIGHT.discard(temp)
+
+
+def shown_path(path: str) -> str:
+    """A path as messages show it: relative to the working directory when it is inside it.
+
+    >>> shown_path(os.path.join(os.getcwd(), "f.py")), shown_path("/elsewhere/f.py")
+    ('f.py', '/elsewhere/f.py')
+    """
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive, on Windows
+        return path
+    return path if relative.startswith(os.pardir) else relative

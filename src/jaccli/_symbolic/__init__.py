@@ -11,8 +11,8 @@ referee:
   rule is what a check is for;
 - ``stop_gradient`` is the identity, as in mathematics, so a broken graph shows as a mismatch.
 
-A primitive outside the covered set raises `SymbolicUnavailable` ("not available: <primitive>");
-nothing is guessed. Values that are constants in the program (index arithmetic, ``jnp.arange``)
+A primitive outside the covered set raises `SymbolicUnavailable`, naming the operation as the
+user's code writes it and the line that wrote it; nothing is guessed. Values that are constants in the program (index arithmetic, ``jnp.arange``)
 are folded, so static indexing, static loops (``fori_loop``, ``scan``) and static branches work.
 Floating-point constants become exact rationals (the double's value), so SymPy does not round
 where the program does not.

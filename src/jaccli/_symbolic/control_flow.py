@@ -27,7 +27,7 @@ def _call(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list[n
     # what a check examines, so the reference must not use it.
     program = jaxpr.called_program(eqn)
     if program is None:
-        raise SymbolicUnavailable(f"not available: {eqn.primitive.name} (no inner program found)")
+        raise SymbolicUnavailable(f"no inner program found in {eqn.primitive.name}")
     return interpreter.call(program, args)
 
 
@@ -64,7 +64,7 @@ def _while(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list[
         value = flag[()]
         if value is not sp.true and value is not sp.false:
             raise SymbolicUnavailable(
-                "not available: while (the loop condition depends on the input)"
+                "SymPy cannot follow lax.while_loop when its condition depends on the input"
             )
         if value is sp.false:
             return carry

@@ -47,7 +47,9 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
     with refusals("the function", labels):
         if isinstance(target, Problem):
             if _is_complex(target.out_dtype):
-                raise SymbolicUnavailable("not available: complex outputs")
+                raise SymbolicUnavailable(
+                    "SymPy takes real functions only, and this one has complex outputs"
+                )
             if target.function.kind == "expr":
                 return _from_expression(target.function, target.wrt, target)
             return _from_program(target)
@@ -89,7 +91,7 @@ def _is_complex(dtype: Any) -> bool:
 def _point_value(value: Any, label: str) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype.kind == "c":
-        raise SymbolicUnavailable(f"not available: complex inputs ({label})")
+        raise SymbolicUnavailable(f"SymPy takes real functions only, and {label} is complex")
     return array
 
 
@@ -107,7 +109,7 @@ def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> Symboli
     try:
         body = expression.sympy
     except ParseError as exc:
-        raise SymbolicUnavailable(f"not available: {exc.message}") from None
+        raise SymbolicUnavailable(f"{exc.message}") from None
     given = dict(zip(problem.names, problem.values, strict=True)) if problem else {}
     inputs = []
     point: dict[Any, float] = {}
@@ -139,7 +141,8 @@ def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> Symboli
 def _from_program(problem: Any) -> SymbolicFunction:
     import jax
 
-    from .._problem import guard_user_code
+    from .._problem import guard_user_code, tracing_failure
+    from ..errors import FunctionError
 
     inputs = []
     point: dict[Any, float] = {}
@@ -153,15 +156,18 @@ def _from_program(problem: Any) -> SymbolicFunction:
             args.append(objects(inp.symbols, inp.shape))
     n = sum(inp.size for inp in inputs)
     check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
-    with guard_user_code(problem.function), jax.default_device(problem.device):
-        try:
+    try:
+        with guard_user_code(problem.function), jax.default_device(problem.device):
             closed = jax.make_jaxpr(problem.call)(*problem.primals)
-        except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError):
-            raise SymbolicUnavailable(
-                "not available: the function cannot be traced (Python control flow or "
-                "conversion on traced values)"
-            ) from None
-    (out,) = Interpreter().call(closed, args)
+    except FunctionError as exc:
+        if not tracing_failure(exc):
+            raise
+        # The words of the failure itself: Python control flow on a value, or a conversion
+        # to a Python number or NumPy array (math.sin), each with its line.
+        raise SymbolicUnavailable(
+            f"JAX cannot trace the function for SymPy: {exc.message}"
+        ) from None
+    (out,) = Interpreter(problem.function.path).call(closed, args)
     return SymbolicFunction(
         outputs=tuple(out.ravel()),
         output_shape=tuple(out.shape),

@@ -61,7 +61,7 @@ class Differentiator:
         self.work += operands
         if self.work > MAX_DIFFERENTIATION:
             raise SymbolicTooLarge(
-                f"not available: {self.what} needs more than {MAX_DIFFERENTIATION:,} SymPy "
+                f"{self.what} needs more than {MAX_DIFFERENTIATION:,} SymPy "
                 "operations to differentiate",
                 hint=fewer_inputs_hint(self.labels),
             )
@@ -156,7 +156,7 @@ def _check_derivative(entries: list[Any], what: str) -> None:
     for node in distinct(entries):
         if isinstance(node, sp.Derivative):
             name = getattr(node.expr.func, "__name__", str(node.expr.func))
-            raise SymbolicUnavailable(f"not available: SymPy cannot differentiate {name}")
+            raise SymbolicUnavailable(f"SymPy cannot differentiate {name}")
 
 
 def jacobian(sym: SymbolicFunction, wrt: Sequence[str] | str | None = None) -> SymbolicDerivative:

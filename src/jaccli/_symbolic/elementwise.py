@@ -174,7 +174,7 @@ def _elementwise_rule(
     if name in INTEGER_SEMANTICS and dtype_kind(eqn.outvars[0]) in "iu":
         # Constant operands went to JAX (see `Interpreter.apply`); these depend on the input.
         raise SymbolicUnavailable(
-            f"not available: integer {name} of values that depend on the input"
+            f"SymPy cannot follow integer {name} of values that depend on the input"
         )
     if len(args) == 1:
         return [entrywise(unary()[name], args[0])]
@@ -218,7 +218,7 @@ def _is_finite(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> l
 def _no_output(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
     # jax.debug.print and friends: a side effect, no value.
     if eqn.outvars:
-        raise SymbolicUnavailable(f"not available: {eqn.primitive.name} with results")
+        raise SymbolicUnavailable(f"SymPy cannot follow {eqn.primitive.name} with results")
     return []
 
 

@@ -81,7 +81,7 @@ def _exact(value: Any, symbol: Any) -> Any:
 
     number = np.asarray(value).item()
     if isinstance(number, complex):
-        raise SymbolicUnavailable(f"not available: complex value for {symbol}")
+        raise SymbolicUnavailable(f"SymPy evaluates real values only, and {symbol} is complex")
     return mpmath.mpf(float(number))
 
 

@@ -165,7 +165,7 @@ def _gather(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list
     operand, indices = args[0], integers(args[1], "gather")
     dn = eqn.params["dimension_numbers"]
     if dn.operand_batching_dims or dn.start_indices_batching_dims:
-        raise SymbolicUnavailable("not available: gather with batching dimensions")
+        raise SymbolicUnavailable("SymPy cannot follow indexing with batching dimensions (gather)")
     sizes = eqn.params["slice_sizes"]
     drop = "FILL_OR_DROP" in str(eqn.params["mode"])
     out_shape = tuple(eqn.outvars[0].aval.shape)
@@ -211,7 +211,9 @@ def _scatter(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> lis
     operand, indices, updates = args[0].copy(), integers(args[1], "scatter"), args[2]
     dn = eqn.params["dimension_numbers"]
     if dn.operand_batching_dims or dn.scatter_indices_batching_dims:
-        raise SymbolicUnavailable("not available: scatter with batching dimensions")
+        raise SymbolicUnavailable(
+            "SymPy cannot follow an indexed update with batching dimensions (scatter)"
+        )
     combine = {
         "scatter": lambda old, new: new,
         "add": lambda old, new: old + new,

@@ -2,7 +2,8 @@
 expressions, within a work budget.
 
 Each primitive has a rule (`RULES`, gathered from the rule modules). A primitive outside them
-raises `SymbolicUnavailable` ("not available: <primitive>"); nothing is guessed. Where every
+raises `SymbolicUnavailable` naming the operation in the user's words and the line of the
+user's file that made it; nothing is guessed. Where every
 operand is a constant of the program, JAX itself computes a primitive that has no rule, so
 index arithmetic, masks and sorting a constant table work.
 """
@@ -17,7 +18,7 @@ import numpy as np
 
 from .._derivatives import jaxpr as inner
 from . import control_flow, elementwise, indexing, reductions
-from .limits import SymbolicTooLarge, SymbolicUnavailable, TreeSizes
+from .limits import SymbolicTooLarge, SymbolicUnavailable, TreeSizes, operation
 from .values import MAX_ARRAY, Rule, constant, dtype_kind, is_constant
 
 MAX_EQUATIONS = 5_000
@@ -42,7 +43,8 @@ class Interpreter:
     1
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path  # the user's file, to name the line a refusal comes from
         self.equations = 0
         self.work = 0
         self.sizes = TreeSizes()
@@ -78,7 +80,10 @@ class Interpreter:
         env.update(zip(jaxpr.invars, args, strict=True))
         for eqn in jaxpr.eqns:
             self._count(eqn)
-            outs = self.apply(eqn, [read(v) for v in eqn.invars])
+            try:
+                outs = self.apply(eqn, [read(v) for v in eqn.invars])
+            except SymbolicUnavailable as exc:
+                raise _located(exc, eqn, self.path) from None
             for var, value in zip(eqn.outvars, outs, strict=True):
                 if not isinstance(var, core.DropVar):
                     # Checked as they are built: SymPy's constructors walk expressions as
@@ -91,14 +96,13 @@ class Interpreter:
         self.equations += 1
         if self.equations > MAX_EQUATIONS:
             raise SymbolicTooLarge(
-                f"not available: the traced program runs more than {MAX_EQUATIONS:,} equations "
-                "(loops unrolled)"
+                f"the traced program runs more than {MAX_EQUATIONS:,} equations (loops unrolled)"
             )
         for var in eqn.outvars:
             size = math.prod(getattr(var.aval, "shape", ()))
             if size > MAX_ARRAY:
                 raise SymbolicTooLarge(
-                    f"not available: {eqn.primitive.name} makes an array of {size:,} entries, "
+                    f"{eqn.primitive.name} makes an array of {size:,} entries, "
                     f"over the limit of {MAX_ARRAY:,}"
                 )
             self.add_work(size)
@@ -108,8 +112,7 @@ class Interpreter:
         self.work += amount
         if self.work > MAX_WORK:
             raise SymbolicTooLarge(
-                f"not available: the traced program needs more than {MAX_WORK:,} scalar "
-                "operations in SymPy"
+                f"the traced program needs more than {MAX_WORK:,} scalar operations in SymPy"
             )
 
     def apply(self, eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
@@ -126,11 +129,24 @@ class Interpreter:
         ):
             return _bind_constants(eqn, args)
         if rule is None:
-            raise SymbolicUnavailable(f"not available: {name}")
+            raise SymbolicUnavailable(f"SymPy has no rule for {operation(name)}")
         try:
             return rule(self, eqn, args)
         except (TypeError, ValueError, AttributeError) as exc:
-            raise SymbolicUnavailable(f"not available: {name} ({exc})") from None
+            raise SymbolicUnavailable(f"SymPy cannot follow {operation(name)} ({exc})") from None
+
+
+def _located(exc: SymbolicUnavailable, eqn: Any, path: str | None) -> SymbolicUnavailable:
+    """The refusal with the user's line that made ``eqn`` (the innermost one that has a line)."""
+    if type(exc) is not SymbolicUnavailable or getattr(exc, "located", False):
+        return exc
+    where, text = inner.source_line(eqn, path)
+    if not where:
+        return exc
+    quoted = f"`{text}` " if text else ""
+    located = SymbolicUnavailable(f"{exc.reason}, in {quoted}({where})", hint=exc.hint)
+    located.located = True
+    return located
 
 
 def _inexact(eqn: Any) -> bool:
@@ -153,7 +169,9 @@ def _bind_constants(eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
     try:
         outs = eqn.primitive.bind(*values, **eqn.params)
     except Exception as exc:
-        raise SymbolicUnavailable(f"not available: {eqn.primitive.name} ({exc})") from None
+        raise SymbolicUnavailable(
+            f"SymPy cannot follow {operation(eqn.primitive.name)} ({exc})"
+        ) from None
     if not eqn.primitive.multiple_results:
         outs = [outs]
     return [constant(np.asarray(o)) for o in outs]

@@ -27,12 +27,13 @@ MAX_DEPTH = 250
 class SymbolicUnavailable(UsageError):
     """SymPy cannot stand for this function: a primitive it does not cover, or complex values.
 
-    ``reason`` reads ``"not available: <what>"``; `check` reports it as the SymPy reference's
-    result and `jaccli symbolic` as its error. Without a hint, the entry point that lets it out
-    (see `refusals`) names the way around it in the caller's labels.
+    ``reason`` says why in the user's words (their operation and line, where known); `check`
+    reports it as the SymPy reference's reason and `jaccli symbolic` as its error. Without a
+    hint, the entry point that lets it out (see `refusals`) names the way around it.
     """
 
     kind = "symbolic_unavailable"
+    located = False  # whether the reason names the user's line already
 
     def __init__(self, reason: str, hint: str | None = None) -> None:
         super().__init__(reason, hint=hint)
@@ -46,46 +47,88 @@ class SymbolicTooLarge(SymbolicUnavailable, ResourceError):
     kind = "resource"
 
 
-def finite_difference_hint(labels: Labels = PYTHON) -> str:
-    """The way around a refusal: compare against finite differences instead.
+# What each JAX primitive without a SymPy rule is, in the words of the code that makes it.
+OPERATIONS = {
+    "sort": "sorting (jnp.sort, argsort, median, quantile)",
+    "argmax": "jnp.argmax",
+    "argmin": "jnp.argmin",
+    "top_k": "lax.top_k",
+    "lu": "an LU factorisation (jnp.linalg.solve, inv, det)",
+    "lu_pivots_to_permutation": "an LU factorisation (jnp.linalg.solve, inv, det)",
+    "custom_linear_solve": "a linear solve (jnp.linalg.solve)",
+    "triangular_solve": "a triangular solve (jax.scipy.linalg.solve_triangular, cho_solve)",
+    "cholesky": "a Cholesky factorisation (jnp.linalg.cholesky)",
+    "eigh": "an eigendecomposition (jnp.linalg.eigh)",
+    "eig": "an eigendecomposition (jnp.linalg.eig)",
+    "svd": "a singular value decomposition (jnp.linalg.svd, pinv, norm)",
+    "qr": "a QR factorisation (jnp.linalg.qr)",
+    "igamma": "the regularised incomplete gamma function (gammainc)",
+    "igammac": "the regularised upper incomplete gamma function (gammaincc)",
+    "igamma_grad_a": "the derivative of gammainc in its first argument",
+    "regularized_incomplete_beta": "the regularised incomplete beta function (betainc)",
+    "polygamma": "polygamma",
+    "zeta": "the Hurwitz zeta function (zeta)",
+    "bessel_i0e": "the scaled Bessel function i0e",
+    "bessel_i1e": "the scaled Bessel function i1e",
+    "random_bits": "random numbers (jax.random)",
+    "random_seed": "random numbers (jax.random)",
+    "random_wrap": "random numbers (jax.random)",
+    "random_unwrap": "random numbers (jax.random)",
+    "threefry2x32": "random numbers (jax.random)",
+    "pure_callback": "a callback into Python (jax.pure_callback)",
+    "fft": "a Fourier transform (jnp.fft)",
+    "conv_general_dilated": "a convolution (lax.conv, jnp.convolve)",
+    "reduce_window_sum": "a windowed reduction (lax.reduce_window)",
+}
 
-    >>> finite_difference_hint()
-    'compare against finite differences instead (against fd)'
+
+def operation(primitive: str) -> str:
+    """A JAX primitive in the words of the code that makes it.
+
+    >>> operation("lu"), operation("frobnicate")
+    ('an LU factorisation (jnp.linalg.solve, inv, det)', 'the JAX operation frobnicate')
     """
-    return f"compare against finite differences instead ({labels('against')} fd)"
+    return OPERATIONS.get(primitive, f"the JAX operation {primitive}")
+
+
+# The way around a refusal: the derivative itself needs no formula.
+AD_HINT = (
+    "the derivative needs no formula: jacobian and hessian compute it by AD, and check "
+    "compares it with finite differences"
+)
 
 
 def fewer_inputs_hint(labels: Labels = PYTHON) -> str:
     """The way around a derivative with too many entries or too much work.
 
-    >>> fewer_inputs_hint()
-    'differentiate fewer inputs (wrt) or compare against finite differences instead (against fd)'
+    >>> fewer_inputs_hint().startswith("differentiate fewer inputs (wrt), or: the derivative")
+    True
     """
-    return f"differentiate fewer inputs ({labels('wrt')}) or " + finite_difference_hint(labels)
+    return f"differentiate fewer inputs ({labels('wrt')}), or: " + AD_HINT
 
 
 @contextlib.contextmanager
 def refusals(what: str, labels: Labels = PYTHON) -> Iterator[None]:
     """Where symbolic work starts: a `RecursionError` inside is a size refusal, and a refusal
-    without a hint gets `finite_difference_hint`.
+    without a hint gets `AD_HINT`.
 
     >>> try:
     ...     with refusals("the function"):
-    ...         raise SymbolicUnavailable("not available: sort")
+    ...         raise SymbolicUnavailable("SymPy has no rule for sorting")
     ... except SymbolicUnavailable as exc:
-    ...     print(exc.hint)
-    compare against finite differences instead (against fd)
+    ...     print(exc.hint.split(":")[0])
+    the derivative needs no formula
     """
     try:
         yield
     except RecursionError:
         raise SymbolicTooLarge(
-            f"not available: {what} nests expressions too deeply for SymPy",
-            hint=finite_difference_hint(labels),
+            f"{what} nests expressions too deeply for SymPy",
+            hint=AD_HINT,
         ) from None
     except SymbolicUnavailable as exc:
         if exc.hint is None:
-            exc.hint = finite_difference_hint(labels)
+            exc.hint = AD_HINT
         raise
 
 
@@ -96,11 +139,11 @@ def check_entries(entries: int, what: str, how: str, labels: Labels = PYTHON) ->
     ...     check_entries(20_000, "Jacobian", "outputs × inputs")
     ... except SymbolicTooLarge as exc:
     ...     print(exc.reason)
-    not available: the symbolic Jacobian would have 20,000 entries (outputs × inputs), over the limit of 10,000
+    the symbolic Jacobian would have 20,000 entries (outputs × inputs), over the limit of 10,000
     """
     if entries > MAX_ENTRIES:
         raise SymbolicTooLarge(
-            f"not available: the symbolic {what} would have {entries:,} entries ({how}), over "
+            f"the symbolic {what} would have {entries:,} entries ({how}), over "
             f"the limit of {MAX_ENTRIES:,}",
             hint=fewer_inputs_hint(labels),
         )
@@ -141,12 +184,10 @@ class TreeSizes:
         for expr in exprs:
             size, depth = self(expr)
             if size > limit:
-                raise SymbolicTooLarge(
-                    f"not available: {what} builds an expression of more than {limit:,} nodes"
-                )
+                raise SymbolicTooLarge(f"{what} builds an expression of more than {limit:,} nodes")
             if depth > MAX_DEPTH:
                 raise SymbolicTooLarge(
-                    f"not available: {what} builds an expression nested more than {MAX_DEPTH} deep"
+                    f"{what} builds an expression nested more than {MAX_DEPTH} deep"
                 )
 
 

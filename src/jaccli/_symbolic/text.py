@@ -154,7 +154,7 @@ def _check_text_size(derivative: SymbolicDerivative) -> None:
     if size > MAX_TEXT_SIZE:
         labels = derivative.labels
         raise SymbolicTooLarge(
-            f"not available: the {derivative.kind}'s expressions have {size:,} nodes, too many to "
+            f"the {derivative.kind}'s expressions have {size:,} nodes, too many to "
             f"show (limit {MAX_TEXT_SIZE:,})",
             hint=f"differentiate fewer inputs ({labels('wrt')}), or evaluate it at a point with "
             "check",

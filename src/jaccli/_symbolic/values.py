@@ -88,7 +88,7 @@ def number(value: Any, kind: str) -> Any:
         return real_number(z.real) + sp.I * real_number(z.imag)
     if kind == "f":
         return real_number(float(value))
-    raise SymbolicUnavailable(f"not available: constants of type {kind!r}")
+    raise SymbolicUnavailable(f"SymPy cannot hold constants of type {kind!r}")
 
 
 def real_number(v: float) -> Any:
@@ -117,12 +117,12 @@ def constant(array: Any) -> np.ndarray:
     array = np.asarray(array)
     if array.size > MAX_ARRAY:
         raise SymbolicTooLarge(
-            f"not available: a constant of {array.size:,} entries, over the limit of {MAX_ARRAY:,}"
+            f"a constant of {array.size:,} entries, over the limit of {MAX_ARRAY:,}"
         )
     try:
         kind = array.dtype.kind
     except TypeError:
-        raise SymbolicUnavailable(f"not available: constants of type {array.dtype}") from None
+        raise SymbolicUnavailable(f"SymPy cannot hold constants of type {array.dtype}") from None
     return objects((number(v, kind) for v in array.ravel()), array.shape)
 
 
@@ -143,7 +143,9 @@ def integers(array: np.ndarray, what: str) -> np.ndarray:
     array([0, 2])
     """
     if not all(is_constant(e) and e.is_Integer for e in array.ravel()):
-        raise SymbolicUnavailable(f"not available: {what} with an index that depends on the input")
+        raise SymbolicUnavailable(
+            f"SymPy cannot follow {what} with an index that depends on the input"
+        )
     out = np.zeros(array.shape, dtype=np.int64)
     for idx in np.ndindex(*array.shape):
         out[idx] = int(array[idx])
@@ -171,4 +173,4 @@ def dtype_kind(var: Any) -> str:
     try:
         return np.dtype(var.aval.dtype).kind
     except TypeError:
-        raise SymbolicUnavailable(f"not available: values of type {var.aval.dtype}") from None
+        raise SymbolicUnavailable(f"SymPy cannot hold values of type {var.aval.dtype}") from None

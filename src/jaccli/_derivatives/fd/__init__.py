@@ -11,6 +11,8 @@ point by point in a Python loop and is not a dependency. The work is split as nu
 splits it:
 
 - `steps`: the geometric sequence of steps for every input, and the points they perturb;
+- `probes`: steps by each input's own scale (and at scale 1 for inputs far from 1), the better
+  estimate per entry, smaller steps at the edge of a domain and one-sided ones on it;
 - `richardson`: the extrapolation over those steps, and its error estimate;
 - `evaluation`: every perturbed point in one batched call, and the rounding model of the values;
 - the rules: `central` (the Jacobian; the Hessian and its product with a vector from a

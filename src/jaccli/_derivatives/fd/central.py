@@ -10,9 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .estimate import Estimate
-from .evaluation import Batched, as_point, evaluate, quiet, rounding_eps, spread
+from .evaluation import Batched, as_point, evaluate, quiet, rounding_eps
+from .probes import differences
 from .richardson import richardson
-from .steps import NUM_STEPS, axis_offsets, axis_points, chosen_step, input_scale, relative_steps
+from .steps import NUM_STEPS, input_scale, relative_steps
 
 
 @quiet
@@ -21,12 +22,18 @@ def jacobian_central(
 ) -> Estimate:
     """The Jacobian ``(m, n)`` by central differences with Richardson extrapolation.
 
+    Steps follow each input's own scale (and scale 1 too, for inputs far from 1), entry by
+    entry the one with the smaller error estimate; where every central difference of an input
+    leaves the function's domain, smaller steps, then one-sided differences (see `probes`).
+
     Args:
         fn: a function of a flat real vector ``(n,)``, JAX-traceable where possible.
         x: the point, a flat real vector ``(n,)``; its dtype sets the steps.
         batched: optional ``(k, n) -> (k, ...)`` evaluation of ``fn`` on many points at once;
             defaults to ``jax.jit(jax.vmap(fn))``, with a loop of eager calls of ``fn`` when
-            that cannot be traced. It is called exactly once, and its errors propagate.
+            that cannot be traced. It is called once (again, with smaller steps, only for
+            inputs whose differences all leave the function's domain), and its errors
+            propagate.
 
     Returns:
         an `Estimate` with method ``central_richardson``.
@@ -39,25 +46,22 @@ def jacobian_central(
     True
     """
     x = as_point(x)
-    n = x.size
-    steps = relative_steps(x.dtype, 5)[:, None] * input_scale(x)
-    plus, minus = axis_points(x, steps), axis_points(x, -steps)
-    values, vectorised, note = evaluate(fn, np.concatenate([plus, minus]).reshape(-1, n), batched)
-    f_plus, f_minus = values.reshape(2, NUM_STEPS, n, -1)
-    span = (axis_offsets(plus, x) - axis_offsets(minus, x))[..., None]
-    eps = rounding_eps(x, values)
-    quotient = (f_plus - f_minus) / span
-    magnitude = np.abs(f_plus) + np.abs(f_minus)
-    first, _, _ = richardson(quotient, eps * magnitude / span, (2, 4), eps)
-    magnitude = magnitude + 2.0 * spread(first, x)
-    estimate, error, index = richardson(quotient, eps * magnitude / span, (2, 4), eps)
+    found = differences(fn, x, 5, batched)
+    central = found.central
+    note = found.note
+    if found.one_sided:
+        inputs = ", ".join(str(j) for j in found.one_sided)
+        side = "one-sided differences for input " + inputs
+        note = f"{note}; {side}" if note else side
+        note += " (the function is not finite on the other side)"
     return Estimate(
-        estimate=estimate.T,
-        error_estimate=error.T,
-        step=chosen_step(steps, index).T,
+        estimate=central.estimate.T,
+        error_estimate=central.error.T,
+        step=central.step.T,
         method="central_richardson",
-        vectorised=vectorised,
+        vectorised=found.vectorised,
         note=note,
+        evaluations=found.evaluations,
     )
 
 

@@ -27,6 +27,7 @@ class Estimate:
             that rejects complex input, returns a real output or non-finite values); ``note``
             says why.
         note: why evaluation fell back to a loop or failed; empty otherwise.
+        evaluations: how many points the function was evaluated at (0 where not counted).
     """
 
     estimate: np.ndarray
@@ -36,3 +37,4 @@ class Estimate:
     vectorised: bool
     succeeded: bool = True
     note: str = ""
+    evaluations: int = 0

@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .estimate import Estimate
-from .evaluation import Batched, as_point, evaluate, quiet, rounding_eps, spread
-from .richardson import richardson
-from .steps import NUM_STEPS, axis_offsets, axis_points, chosen_step, input_scale, relative_steps
+from .evaluation import Batched, as_point, quiet, rounding_eps
+from .probes import Differences, differences
+from .steps import NUM_STEPS
 
 
 @quiet
@@ -22,12 +22,14 @@ def one_sided(
     """Forward and backward Jacobians with Richardson extrapolation, and where they disagree.
 
     A kink (``|x|`` or ReLU at 0, a tie in ``max``) shows as left and right derivatives that
-    differ by more than their error estimates allow (and by more than ``sqrt(eps)`` relative).
+    differ by more than their error estimates allow (and by more than ``sqrt(eps)`` relative),
+    at the steps of every input's scale and again at steps 4096 times smaller.
 
     Args:
         fn: a function of a flat real vector ``(n,)``.
         x: the point, a flat real vector ``(n,)``.
-        batched: optional ``(k, n) -> (k, ...)`` evaluation, called exactly once.
+        batched: optional ``(k, n) -> (k, ...)`` evaluation, called once (again, with
+            smaller steps, to confirm a kink, and where differences leave the domain).
 
     Returns:
         the forward `Estimate`, the backward `Estimate` (each ``(m, n)``) and a boolean
@@ -41,30 +43,24 @@ def one_sided(
     [[True, False], [False, False]]
     """
     x = as_point(x)
-    n = x.size
-    steps = relative_steps(x.dtype, 3)[:, None] * input_scale(x)
-    plus, minus = axis_points(x, steps), axis_points(x, -steps)
-    points = np.concatenate([x[None], plus.reshape(-1, n), minus.reshape(-1, n)])
-    values, vectorised, note = evaluate(fn, points, batched)
-    f_0 = values[0]
-    f_plus, f_minus = values[1:].reshape(2, NUM_STEPS, n, -1)
-    eps = rounding_eps(x, values)
-    span = (axis_offsets(plus, x) - axis_offsets(minus, x))[..., None]
-    rounding = eps * (np.abs(f_plus) + np.abs(f_minus)) / span
-    central, _, _ = richardson((f_plus - f_minus) / span, rounding, (2, 4), eps)
-    spread_f = spread(central, x)
-    results = []
-    for method, f_side, offsets, sign in (
-        ("forward", f_plus, axis_offsets(plus, x), 1.0),
-        ("backward", f_minus, -axis_offsets(minus, x), -1.0),
-    ):
-        offsets = offsets[..., None]
-        quotient = sign * (f_side - f_0) / offsets
-        rounding = eps * (np.abs(f_side) + np.abs(f_0) + 2.0 * spread_f) / offsets
-        estimate, error, index = richardson(quotient, rounding, (1, 2), eps)
-        step = chosen_step(steps, index).T
-        results.append(Estimate(estimate.T, error.T, step, method, vectorised, note=note))
-    forward, backward = results
+    forward, backward, kink = _sides(differences(fn, x, 3, batched), x)
+    if kink.any():
+        # A kink stays at every step; a function that turns over many times within the steps
+        # (sin(x**2) at 1.3e5) can fool one window of them, rarely a sequence 4096 times smaller.
+        _, _, again = _sides(differences(fn, x, 3, batched, 0.5**NUM_STEPS), x)
+        kink &= again
+    return forward, backward, kink
+
+
+def _sides(found: Differences, x: np.ndarray) -> tuple[Estimate, Estimate, np.ndarray]:
+    """The forward and backward `Estimate`, and where they disagree beyond their errors."""
+    eps = rounding_eps(x, found.forward.estimate)
+    forward, backward = (
+        Estimate(
+            side.estimate.T, side.error.T, side.step.T, method, found.vectorised, note=found.note
+        )
+        for side, method in ((found.forward, "forward"), (found.backward, "backward"))
+    )
     gap = np.abs(forward.estimate - backward.estimate)
     allowed = 2.0 * (forward.error_estimate + backward.error_estimate) + np.sqrt(eps) * (
         np.abs(forward.estimate) + np.abs(backward.estimate)
