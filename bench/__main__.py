@@ -18,6 +18,7 @@ python -m bench scaling --n 10000000 --repeat 1
 python -m bench coverage              # 95% intervals of Sobol' and DGSM against closed forms
 python -m bench gpu                   # on a GPU machine: install JAX's CUDA build, gpu tests, benchmarks
 python -m bench gpu --cpu             # the same steps on two CPU devices, without a GPU
+python -m bench black_box             # Sobol' of a 20 ms black box: serial, --workers, --dask
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ BENCHMARKS = {
     "active-subspace": "bench.active_subspace",
     "scaling": "bench.scaling",
     "coverage": "bench.coverage",
+    "black_box": "bench.black_box",
 }
 # `python -m bench all`: the suite of the benchmark issue, in this order, each at its defaults.
 # The batch benchmark runs 3 rounds there (5 on its own): 10⁶ points take a while.

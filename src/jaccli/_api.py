@@ -222,6 +222,9 @@ def sensitivity(
     device: str = "auto",
     max_bytes: int = DEFAULT_MAX_BYTES,
     dimension: int | None = None,
+    workers: int | str | None = None,
+    dask: str | None = None,
+    dask_timeout: float | None = None,
 ) -> Any:
     """Local sensitivity at ``args``, or global sensitivity over ``bounds``.
 
@@ -232,21 +235,22 @@ def sensitivity(
     fixes its K); ``args``, if given, fix the shapes; ``replicates`` (dgsm, sobol; default 8)
     is how many independently scrambled sequences the confidence intervals come from (1: none,
     and the most accurate estimate).
+    A function JAX cannot trace, loaded from a file, is evaluated in ``workers`` processes
+    (``"auto"``: one per core) or on the Dask cluster at ``dask``; call it under
+    ``if __name__ == "__main__":`` in a script, as for any process pool.
     ``.to_dict()`` is the CLI's JSON.
 
     >>> from jaccli import parse_expr
     >>> sensitivity(parse_expr("x**2 * y**3"), 2.0, 1.0).fields["ranking"]
     ['y', 'x']
     """
+    from ._operations import workers_from
     from ._sensitivity import global_at, local_at, prepare_global
 
+    spread = workers_from(workers, dask, dask_timeout)
+    local = (dx, rel_dx, sigma, cov)
+    _refuse_mixed_options(bounds is None, method, samples, replicates, dimension, local)
     if bounds is None:
-        if method not in (None, "local"):
-            raise UsageError(f"method={method!r} needs bounds: the range of every input")
-        if samples is not None or replicates is not None:
-            raise UsageError("samples and replicates are for a global analysis (with bounds)")
-        if dimension is not None:
-            raise UsageError("dimension is for method='active-subspace', over bounds")
         problem = _problem(f, args, wrt, dtype, device)
         parts = len(problem.wrt)
         return local_at(
@@ -258,9 +262,8 @@ def sensitivity(
             top=top,
             max_bytes=max_bytes,
             mode=mode,
+            workers=spread,
         )
-    if any(option is not None for option in (dx, rel_dx, sigma, cov)):
-        raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")
     # Without args there is no point: the shapes come from the expression or the bounds.
     function, point, wrt = bind_arguments(f, args or None, wrt)
     problem, distributions = prepare_global(
@@ -276,7 +279,28 @@ def sensitivity(
         top=top,
         max_bytes=max_bytes,
         dimension=dimension,
+        workers=spread,
     )
+
+
+def _refuse_mixed_options(
+    local: bool,
+    method: str | None,
+    samples: int | None,
+    replicates: int | None,
+    dimension: int | None,
+    local_options: tuple[Any, ...],
+) -> None:
+    if not local:
+        if any(option is not None for option in local_options):
+            raise UsageError("dx, rel_dx, sigma and cov are for a local analysis (without bounds)")
+        return
+    if method not in (None, "local"):
+        raise UsageError(f"method={method!r} needs bounds: the range of every input")
+    if samples is not None or replicates is not None:
+        raise UsageError("samples and replicates are for a global analysis (with bounds)")
+    if dimension is not None:
+        raise UsageError("dimension is for method='active-subspace', over bounds")
 
 
 def symbolic(f: Any, *args: Any, wrt: Any = None, order: int = 1, syntax: str = "text") -> Any:

@@ -392,3 +392,14 @@ def count_nonfinite(value: Any) -> int:
     if array.dtype.kind not in "fc":
         return 0
     return int(array.size - np.count_nonzero(np.isfinite(array)))
+
+
+@dataclass(frozen=True)
+class Design:
+    """The points of a global method for a model run outside jaccli (``jaccli design``): one row
+    per run, one column per input, and what made them (``metadata``: the method, the inputs'
+    distributions, the base sample size, the seed, jaccli's version and a checksum of it all)."""
+
+    inputs: tuple[str, ...]
+    points: np.ndarray
+    metadata: dict[str, Any]

@@ -182,6 +182,9 @@ def test_nonfinite_values_on_the_sample_exit_1(cli):
     run = cli("sensitivity", "-e", "log(x)", "--bounds=-1:1", "--samples", "64", "-f", "json")
     assert run.code == 1
     assert "non-finite" in run.stderr or "NaN" in run.stderr
+    named = [w for w in run.json()["warnings"] if w.startswith("the first sampled point")]
+    x = float(named[0].split("x=")[1].split(" ")[0])
+    assert x < 0 and "of 64 points" in named[0]
 
 
 def test_python_control_flow_is_evaluated_point_by_point(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from ..errors import UsageError
-from . import pipeline, steps
+from . import design_steps, pipeline, steps
 from .options import COMMON, OPTIONS, Common, parameters
 from .pipeline import Request
 
@@ -20,6 +20,7 @@ SOURCE = ("func", "expr", "variables")
 CHECK = ("check", "rtol", "atol", "against")
 LOCAL = ("dx", "rel_dx", "sigma", "cov", "top")
 GLOBAL = ("bounds", "method", "samples", "seed", "replicates", "dimension")
+BLACK_BOX = ("workers", "dask", "dask_timeout")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def derivative(request: Request, command: Command) -> None:
             max_bytes=request.common.max_bytes,
             vector=vector,
             value=output.shows_value,
+            workers=pipeline.workers(request),
         )
     if request.check:
         result = steps.checked(request, problem, result)
@@ -111,7 +113,7 @@ COMMANDS = (
     Command(
         "jacobian",
         "The Jacobian J[i, j] = ∂f_i/∂x_j, in forward or reverse mode (picked and explained).",
-        (*_DERIVATIVE, "mode", *CHECK, "plot", "sparse"),
+        (*_DERIVATIVE, "mode", *CHECK, "plot", "sparse", *BLACK_BOX),
         derivative,
     ),
     Command(
@@ -132,14 +134,14 @@ COMMANDS = (
         "grad",
         "The gradient of a scalar-valued function (reverse mode; forward mode where reverse "
         "mode cannot be taken, e.g. lax.while_loop, or with --mode fwd).",
-        (*_DERIVATIVE, "mode", *CHECK),
+        (*_DERIVATIVE, "mode", *CHECK, *BLACK_BOX),
         derivative,
     ),
     Command(
         "hessian",
         "The Hessian, forward-over-reverse (forward-over-forward where reverse mode cannot be "
         "taken, or with --mode fwd; with --sparse: one HVP per colour of its pattern).",
-        (*_DERIVATIVE, "mode", *CHECK, "sparse"),
+        (*_DERIVATIVE, "mode", *CHECK, "sparse", *BLACK_BOX),
         derivative,
     ),
     Command(
@@ -159,8 +161,21 @@ COMMANDS = (
     Command(
         "sensitivity",
         "Which inputs matter: local sensitivity at --at, or global indices over --bounds.",
-        (*SOURCE, "at", "wrt", "mode", "plot", *LOCAL, *GLOBAL),
+        (*SOURCE, "at", "wrt", "mode", "plot", *LOCAL, *GLOBAL, *BLACK_BOX),
         steps.sensitivity,
+    ),
+    Command(
+        "design",
+        "The points to run a model outside jaccli at, for --method sobol or morris (then: "
+        "jaccli analyze).",
+        GLOBAL,
+        design_steps.design,
+    ),
+    Command(
+        "analyze",
+        "Sobol' or Morris indices from a model's outputs on a design written by jaccli design.",
+        ("design_file", "outputs_file", "top", "plot"),
+        design_steps.analyze,
     ),
     Command(
         "symbolic",

@@ -211,6 +211,42 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
         "--dimension",
         help="active-subspace: the subspace dimension K (default: at the largest eigenvalue gap)",
     ),
+    "workers": _option(
+        str | None,
+        "--workers",
+        metavar="N|auto",
+        help="a function JAX cannot trace: evaluate its points in N processes (auto: one per "
+        "core); the numbers are those of one process",
+    ),
+    "dask": _option(
+        str | None,
+        "--dask",
+        metavar="ADDRESS",
+        help="a function JAX cannot trace: evaluate its points on the Dask cluster at "
+        "ADDRESS, e.g. tcp://scheduler:8786 (needs jaccli[dask])",
+    ),
+    "dask_timeout": _option(
+        float | None,
+        "--dask-timeout",
+        help="with --dask: seconds to reach the scheduler, and to wait while the cluster "
+        "has no worker, before giving up with exit 4 (default 60)",
+    ),
+    "design_file": (
+        str,
+        ...,
+        typer.Argument(
+            metavar="DESIGN", help="the design jaccli design wrote (.csv, or .npy with its .json)"
+        ),
+    ),
+    "outputs_file": (
+        str,
+        ...,
+        typer.Argument(
+            metavar="OUTPUTS",
+            help="the model's outputs, one row per design row (.csv with or without a header "
+            "of output names, or .npy)",
+        ),
+    ),
 }
 
 

@@ -120,6 +120,21 @@ def scale_out(common: Common) -> Any:
     return scale
 
 
+def workers(request: Request) -> Any:
+    """``--workers``, ``--dask`` and ``--dask-timeout``, checked; None when none was given."""
+    from .._operations import workers_from
+    from .._problem import COMMAND_LINE
+
+    options = (request.get(k) for k in ("workers", "dask", "dask_timeout"))
+    found = workers_from(*options, labels=COMMAND_LINE)
+    if found is not None and request.common.distributed:
+        raise UsageError(
+            "--workers and --dask spread a function JAX cannot trace; --distributed spreads "
+            "JAX's own computation: choose one"
+        )
+    return found
+
+
 def progress(request: Request, output: Output, what: str, total: int | None = None) -> Any:
     """A progress bar for long work: on a terminal's stderr, never with JSON or --quiet."""
     from .. import _render as render

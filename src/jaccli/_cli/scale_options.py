@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .._operations.scaleout import DEFAULT_TIMEOUT, ScaleOut
+from .._operations.scaleout import DEFAULT_TIMEOUT, ScaleOut, count_from
 from .._problem import COMMAND_LINE
 from ..errors import UsageError
 
@@ -20,10 +20,7 @@ def parse_devices(text: str | None) -> int | None:
     """
     if text is None or text.strip().lower() == "all":
         return None
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
+    count = count_from(text)
     if count < 1:
         raise UsageError(
             f"--devices must be all or a positive number, got {text!r}", hint="e.g. --devices 4"

@@ -65,6 +65,7 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
         spread=lambda device: scaleout.spread(device, scale),
         on_fallback=lambda: output.warn(NOT_VECTORISED),
         on_done=bar.advance,
+        workers=pipeline.workers(request),
     )
     try:
         write_batch(run, output, writes=writes, finished=scaleout.finish)
@@ -157,6 +158,7 @@ def _local(request: Request) -> Any:
         top=request.top,
         max_bytes=request.common.max_bytes,
         mode=request.mode,
+        workers=pipeline.workers(request),
     )
 
 
@@ -183,6 +185,7 @@ def _global(request: Request, method: str, output: Any) -> Any:
             hint="e.g. --bounds 'x=-pi:pi,y=0:1', or --bounds=-1:1 for every input",
         )
     scale = pipeline.scale_out(request.common)
+    workers = pipeline.workers(request)
     function = pipeline.load_function(request)
     point = pipeline.point(function, request.at) if request.at is not None else None
     c = request.common
@@ -195,7 +198,7 @@ def _global(request: Request, method: str, output: Any) -> Any:
         device=c.device,
         labels=COMMAND_LINE,
     )
-    bar = pipeline.progress(request, output, f"{method} sample") if scaleout.writes() else None
+    bar = _sample_bar(request, output, method, problem) if scaleout.writes() else None
     try:
         result = global_at(
             problem,
@@ -209,12 +212,22 @@ def _global(request: Request, method: str, output: Any) -> Any:
             on_progress=bar.advance if bar else lambda count: None,
             scale=scale,
             dimension=request.dimension,
+            workers=workers,
         )
     finally:
         if bar:
             bar.close()
     scaleout.finish()
     return result if scaleout.writes() else None
+
+
+def _sample_bar(request: Request, output: Any, method: str, problem: Any) -> Any:
+    """The progress bar of a global method's sample, its total the points it evaluates."""
+    from .._operations import traceable
+    from .._sensitivity import sample_points
+
+    total = sample_points(method, request.samples, problem.n, not traceable(problem))
+    return pipeline.progress(request, output, f"{method} sample", total)
 
 
 def symbolic(request: Request, command: Any) -> None:

@@ -40,6 +40,11 @@ EXPORTS = {
     "assign": "bounds",
     "entry_shapes": "bounds",
     "parse_bounds": "bounds",
+    "checksum": "design_files",
+    "design_bytes": "design_files",
+    "design_suffix": "design_files",
+    "read_design": "design_files",
+    "read_outputs": "design_files",
 }
 __all__ = sorted(EXPORTS)
 __getattr__, __dir__ = lazy_names(__name__, EXPORTS)

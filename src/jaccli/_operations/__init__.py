@@ -1,6 +1,7 @@
 """The operations: one plan per command (preconditions, mode and why, result layout) used by
 one point and by a batch alike; the point runner, the batched evaluator, sparse Jacobians and
-Hessians, finite differences for functions JAX cannot trace, and the spread over devices."""
+Hessians, finite differences for functions JAX cannot trace, the spread over devices, and black
+boxes evaluated by a pool of worker processes or a Dask cluster."""
 
 from .evaluator import Evaluator as Evaluator
 from .evaluator import chunk_size as chunk_size
@@ -14,8 +15,14 @@ from .plans import Plan as Plan
 from .plans import plan as plan
 from .point import finish as finish
 from .point import run as run
+from .pool import evaluate_points as evaluate_points
 from .records import nonfinite_entries as nonfinite_entries
 from .records import nonfinite_warning as nonfinite_warning
 from .records import result_record as result_record
 from .sparse import sparse_hessian_at as sparse_hessian_at
 from .sparse import sparse_jacobian_at as sparse_jacobian_at
+from .workers import Workers as Workers
+from .workers import parse_workers as parse_workers
+from .workers import traceable as traceable
+from .workers import traced_note as traced_note
+from .workers import workers_from as workers_from

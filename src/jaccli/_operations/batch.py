@@ -19,7 +19,9 @@ from ..errors import ShapeError
 from ..results import DerivativeResult, count_nonfinite
 from .evaluator import Evaluator, chunk_size, padded
 from .plans import Plan, plan
+from .point_tasks import derivatives_at, stacked
 from .records import nonfinite_warning
+from .workers import Workers, traceable
 
 NOT_VECTORISED = (
     "the function uses Python control flow on values and could not be compiled or vectorised; "
@@ -36,6 +38,8 @@ class Chunk:
     points: dict[str, Any]
     value: Any
     result: Any
+    results: list[DerivativeResult] | None = None
+    """Each point's own result, where each point was computed alone (finite differences)."""
 
 
 @dataclass
@@ -58,6 +62,9 @@ class BatchRun:
     """The spread over devices for a problem's device (None: one device)."""
     on_fallback: Callable[[], None] = lambda: None
     on_done: Callable[[int], None] = lambda count: None
+    workers: Workers | None = None
+    """Where a function JAX cannot trace is differentiated, point by point."""
+    black_box: bool = False
     problem: Problem | None = None
     plan: Plan | None = None
     evaluator: Evaluator | None = None
@@ -99,6 +106,9 @@ class BatchRun:
         vector = self.vector(problem) if self.vector else None
         self.problem = problem
         self.plan = plan(problem, self.command, self.mode, self.max_bytes, vector, batch=True)
+        self.black_box = self.plan.finite_differences and not traceable(problem)
+        if self.black_box:
+            self.on_fallback()
         spread = self.spread(problem.device)
         self.evaluator = Evaluator(
             problem, self.plan, self.on_fallback, self.on_done, values=self.values, spread=spread
@@ -116,6 +126,8 @@ class BatchRun:
         chunking.size *= chunking.slots
 
     def _evaluate(self, block: dict[str, Any], count: int) -> Chunk:
+        if self.black_box:
+            return self._point_by_point(block, count)
         chunking = self.batch.chunking
         if self.batch.total is not None:
             rows = chunking.size
@@ -128,6 +140,21 @@ class BatchRun:
         self.count += count
         return chunk
 
+    def _point_by_point(self, block: dict[str, Any], count: int) -> Chunk:
+        """A chunk of a function JAX cannot trace: each point as one point gives it (finite
+        differences), spread over the workers when there are any."""
+        assert self.problem is not None
+        options = {"mode": self.mode, "max_bytes": self.max_bytes, "value": self.values}
+        points = [row(block, i) for i in range(count)]
+        results = derivatives_at(
+            self.problem, points, self.command, options, self.workers, self.on_done
+        )
+        value, result = stacked(results)
+        self.nonfinite += sum(r.nonfinite for r in results)
+        chunk = Chunk(self.count, count, block, value, result, results)
+        self.count += count
+        return chunk
+
     def _vector_count(self, vectors: int, points: int) -> str:
         label = self.labels("v")
         return f"{label} holds {vectors} vectors (one per point) but the batch has {points} points"
@@ -135,6 +162,8 @@ class BatchRun:
     def point_result(self, chunk: Chunk, i: int) -> DerivativeResult:
         """The result at point ``i`` of ``chunk``, as a single point would give it."""
         assert self.problem is not None and self.plan is not None and self.evaluator is not None
+        if chunk.results is not None:
+            return chunk.results[i]
         value = chunk.value[i]
         result = tree_map(lambda a: a[i], chunk.result)
         bad = count_nonfinite(value) + count_nonfinite(result)
@@ -166,13 +195,14 @@ class BatchRun:
     def stacked_result(self, chunks: list[Chunk]) -> DerivativeResult:
         """Every point's result stacked on a leading batch axis (for array files and CSV)."""
         assert self.problem is not None and self.plan is not None
+        first = chunks[0].results[0] if chunks and chunks[0].results else None
         return DerivativeResult(
             command=self.command,
             function=self.problem.info(),
             at={},
             value=np.concatenate([c.value for c in chunks]),
-            mode=self.plan.mode,
-            mode_reason=self.plan.reason,
+            mode=first.mode if first else self.plan.mode,
+            mode_reason=first.mode_reason if first else self.plan.reason,
             result=tree_map(lambda *xs: np.concatenate(xs), *[c.result for c in chunks]),
             wrt=self.problem.wrt,
             dtype=self.problem.dtype,

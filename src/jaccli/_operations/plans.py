@@ -249,6 +249,8 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
         mode=f"forward-over-{inner}",
         reason=reason,
         entries=m * n * n,
+        # Second differences need a scalar function of arrays (a dict argument has no layout).
+        finite_differences=m == 1 and all(hasattr(primal, "shape") for primal in problem.primals),
     )
 
 

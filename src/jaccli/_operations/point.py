@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .._problem import Problem, tracing_failure
@@ -10,14 +11,23 @@ from ..results import DerivativeResult
 from .finite_differences import finite_differences_at
 from .plans import Plan, plan
 from .records import result_record
+from .workers import Workers, traced_note
 
 
-def run(problem: Problem, command: str, *, value: bool = True, **options: Any) -> DerivativeResult:
+def run(
+    problem: Problem,
+    command: str,
+    *,
+    value: bool = True,
+    workers: Workers | None = None,
+    **options: Any,
+) -> DerivativeResult:
     """``command`` at the problem's point; ``options`` are the plan's (mode, max_bytes, vector).
     ``value=False`` leaves the function's value out where the command can (grad, hvp), for
     outputs that do not show it.
 
-    A Jacobian or gradient of a function JAX cannot trace falls back to finite differences.
+    A Jacobian or gradient of a function JAX cannot trace falls back to finite differences,
+    their points spread over ``workers`` when given.
     """
     the_plan = plan(problem, command, **options)
     try:
@@ -27,8 +37,11 @@ def run(problem: Problem, command: str, *, value: bool = True, **options: Any) -
     except FunctionError as exc:
         if not (the_plan.finite_differences and tracing_failure(exc.__cause__)):
             raise
-        return finite_differences_at(problem, command, exc)
-    return finish(problem, the_plan, derivative)
+        return finite_differences_at(problem, command, exc, workers)
+    result = finish(problem, the_plan, derivative)
+    if workers is not None and workers.parallel:
+        result = dataclasses.replace(result, warnings=(traced_note(workers), *result.warnings))
+    return result
 
 
 def finish(problem: Problem, the_plan: Plan, derivative: Any, **fields: Any) -> DerivativeResult:

@@ -70,6 +70,18 @@ class _Joined:
 _JOINED = _Joined()
 
 
+def count_from(text: str | int | None) -> int:
+    """``text`` as a whole number of devices, processes or workers; 0 when it is none.
+
+    >>> count_from("4"), count_from("many"), count_from(None)
+    (4, 0, 0)
+    """
+    try:
+        return int(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+
+
 def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
     """Join the distributed run when ``scale.distributed``; do nothing otherwise.
 

@@ -17,8 +17,12 @@ named outputs. The JSON fields keep JAX's layout (``output_shape + input_shape``
 ``jacobian``. Other packages import these names from here.
 """
 
+from .design import DESIGN_METHODS as DESIGN_METHODS
+from .design import analyze as analyze
+from .design import design as design
 from .global_analysis import global_at as global_at
 from .local import local_at as local_at
 from .methods import METHODS as METHODS
+from .methods import sample_points as sample_points
 from .prepare import prepare_global as prepare_global
 from .sample import replicated_sobol_points as replicated_sobol_points

@@ -11,7 +11,7 @@ from .._load import Distribution
 from .._problem import Problem
 from .methods import Estimate, Evaluate
 from .replicates import interval_text, jackknife, sequences_text
-from .sample import gradient_sample, replicated_sobol_points
+from .sample import from_unit, gradient_sample, replicated_sobol_points
 
 
 def dgsm(
@@ -22,19 +22,61 @@ def dgsm(
     replicates: int,
     max_bytes: int,
     evaluate: Evaluate,
+    black_box: bool = False,
 ) -> Estimate:
     """DGSM on ``samples`` points of ``replicates`` independently scrambled Sobol' sequences,
-    gradients by AD."""
-    unit, sizes = replicated_sobol_points(samples, len(distributions), seed, replicates)
-    _, values, jacobians = gradient_sample(problem, unit, distributions, max_bytes, evaluate)
+    gradients by AD; for a ``black_box`` (a function JAX cannot trace), by central
+    differences."""
+    n, m = len(distributions), problem.m
+    unit, sizes = replicated_sobol_points(samples, n, seed, replicates)
+    if black_box:
+        problem.guard_size(samples * m * n, "sample of Jacobians", max_bytes, itemsize=8)
+        problem.guard_size(samples * (2 * n + 1) * (n + m), "sample", max_bytes, itemsize=8)
+        values, jacobians = central_jacobians(evaluate, from_unit(unit, distributions))
+        gradients = (
+            "JAX cannot trace the function, so gradients by central differences "
+            f"(2n+1 = {2 * n + 1} evaluations per point)"
+        )
+        evaluations = samples * (2 * n + 1)
+    else:
+        _, values, jacobians = gradient_sample(problem, unit, distributions, max_bytes, evaluate)
+        gradients, evaluations = "gradients by AD", samples
     return Estimate(
         values,
         dgsm_indices(values, jacobians, distributions, sizes),
-        samples,
-        f"{sequences_text(replicates)}; gradients by AD",
+        evaluations,
+        f"{sequences_text(replicates)}; {gradients}",
         interval_text(replicates),
         replicates,
     )
+
+
+def central_jacobians(evaluate: Evaluate, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values ``(N, m)`` and Jacobians ``(N, m, n)`` at the rows of ``points`` by central
+    differences, every point and its ``2n`` neighbours evaluated in one call of ``evaluate``.
+    Each step is ``eps^(1/3)·max(|x|, 1)``, the balance of truncation and rounding error for
+    central differences, rounded so that ``x ± h`` are exact.
+
+    >>> def square(command, points):
+    ...     return (points**2).sum(axis=1, keepdims=True), None
+    >>> values, jacobians = central_jacobians(square, np.array([[1.0, 2.0]]))
+    >>> np.round(jacobians, 6).tolist()
+    [[[2.0, 4.0]]]
+    """
+    count, n = points.shape
+    h = np.cbrt(np.finfo(np.float64).eps) * np.maximum(np.abs(points), 1.0)
+    eye = np.eye(n)[None, :, :]
+    plus = points[:, None, :] + eye * h[:, None, :]
+    minus = points[:, None, :] - eye * h[:, None, :]
+    span = np.einsum("kjj->kj", plus) - np.einsum("kjj->kj", minus)
+    stacked = np.concatenate([points, plus.reshape(-1, n), minus.reshape(-1, n)])
+    values, _ = evaluate("value", stacked)
+    m = values.shape[1]
+    f_plus = values[count : count * (n + 1)].reshape(count, n, m)
+    f_minus = values[count * (n + 1) :].reshape(count, n, m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jacobians = ((f_plus - f_minus) / span[:, :, None]).transpose(0, 2, 1)
+    return values[:count], jacobians
 
 
 def dgsm_indices(

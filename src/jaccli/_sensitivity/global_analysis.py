@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .. import _operations
 from .._load import Distribution
-from .._operations import scaleout
+from .._operations import Workers, scaleout, traced_note
 from .._problem import DEFAULT_MAX_BYTES, Labels, Problem
 from ..errors import ShapeError, UsageError
 from ..results import SensitivityResult, count_nonfinite
@@ -26,11 +27,13 @@ from .methods import (
     NOT_REPLICATED,
     RANKED_BY,
     Estimate,
+    Evaluate,
 )
 from .ranking import check_top, names, rank, ranking, summary
 from .replicates import REPLICATES
 from .salib_methods import salib_method
 from .sample import gradient_sample, sobol_points, sweep
+from .subject import Subject, subject_of
 
 
 def global_at(
@@ -45,6 +48,7 @@ def global_at(
     on_progress: Callable[[int], None] = lambda count: None,
     scale: scaleout.ScaleOut | None = None,
     dimension: int | None = None,
+    workers: Workers | None = None,
 ) -> SensitivityResult:
     """Global sensitivity indices of every output over the input distributions.
 
@@ -54,7 +58,9 @@ def global_at(
     K) takes ``samples`` gradients, like DGSM. The whole sample is drawn from ``seed``
     before ``scale`` splits its evaluation over devices and processes, so the indices do not
     depend on the split. DGSM and Sobol' draw it as ``replicates`` independently scrambled
-    Sobol' sequences (default 8), whose spread gives the confidence intervals.
+    Sobol' sequences (default 8), whose spread gives the confidence intervals. A function JAX
+    cannot trace is evaluated point by point, spread over ``workers`` (local processes or a
+    Dask cluster) when given; its DGSM takes its gradients by central differences.
 
     >>> from jaccli import parse_expr
     >>> from jaccli._sensitivity import prepare_global
@@ -72,18 +78,12 @@ def global_at(
             f"active-subspace, not {method}"
         )
     notes = list(problem.warnings)
-
-    def fallback() -> None:
-        notes.append(
-            "the function uses Python control flow on values and could not be vectorised; "
-            "the sample was evaluated point by point"
-        )
-
-    def evaluate(command: str, points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        return sweep(problem, command, points, max_bytes, on_progress, fallback, scale)
-
+    black_box = not _operations.traceable(problem)
+    evaluate = sample_evaluator(problem, black_box, workers, max_bytes, on_progress, scale, notes)
     if method == "dgsm":
-        estimate = dgsm(problem, distributions, samples, seed, replicates, max_bytes, evaluate)
+        estimate = dgsm(
+            problem, distributions, samples, seed, replicates, max_bytes, evaluate, black_box
+        )
     elif method == "active_subspace":
         check_subspace(problem, len(distributions), dimension, max_bytes)
         unit = sobol_points(samples, len(distributions), seed)
@@ -94,7 +94,43 @@ def global_at(
         estimate = salib_method(
             problem, distributions, method, samples, seed, replicates, max_bytes, evaluate, notes
         )
-    return global_result(problem, distributions, method, samples, seed, top, estimate, notes)
+    return global_result(
+        subject_of(problem), distributions, method, samples, seed, top, estimate, notes
+    )
+
+
+def sample_evaluator(
+    problem: Problem,
+    black_box: bool,
+    workers: Workers | None,
+    max_bytes: int,
+    on_progress: Callable[[int], None],
+    scale: scaleout.ScaleOut | None,
+    notes: list[str],
+) -> Evaluate:
+    """How a global method evaluates its sample: by the batch evaluator (spread by ``scale``),
+    or, for a black box, point by point on ``workers`` when given; notes on how, and on the
+    first point where the function is not finite."""
+    farmed = black_box and workers is not None and workers.parallel
+    if workers is not None and workers.parallel and not black_box:
+        notes.append(traced_note(workers))
+
+    def fallback() -> None:
+        notes.append(
+            "the function uses Python control flow on values and could not be vectorised; "
+            "the sample was evaluated point by point"
+        )
+
+    def evaluate(command: str, points: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        if farmed and command == "value":
+            notes.append(f"the sample was evaluated point by point on {workers.where}")
+            found = _operations.evaluate_points(problem, points, workers, on_progress), None
+        else:
+            found = sweep(problem, command, points, max_bytes, on_progress, fallback, scale)
+        notes.extend(nonfinite_point(points, found[0], names(problem)[0]))
+        return found
+
+    return evaluate
 
 
 def check_global_options(
@@ -150,7 +186,7 @@ def check_replicates(method: str, samples: int, replicates: int | None, labels: 
 
 
 def global_result(
-    problem: Problem,
+    subject: Subject,
     distributions: Sequence[Distribution],
     method: str,
     samples: int,
@@ -160,15 +196,15 @@ def global_result(
     notes: list[str],
 ) -> SensitivityResult:
     """The indices per output, the inputs ranked, and the header, charts and notes."""
-    inputs, outputs = names(problem)
+    inputs, outputs = subject.inputs, subject.outputs
     values, indices = estimate.values, estimate.indices
     variance = values.var(axis=0)
     bad = sample_notes(values, variance, outputs, notes)
     order = rank(indices[RANKED_BY[method]])
-    scalar = problem.out_shape == ()
+    scalar = subject.out_shape == ()
     per_output = [{key: indices[key][i] for key in INDEX_KEYS[method]} for i in range(len(outputs))]
     fields = {
-        "wrt": list(problem.wrt),
+        "wrt": list(subject.wrt),
         "bounds": [d.to_dict(name) for name, d in zip(inputs, distributions, strict=True)],
         "samples": samples,
         "evaluations": estimate.evaluations,
@@ -177,24 +213,24 @@ def global_result(
         "conf_level": CONF_LEVEL,
         "interval": estimate.interval,
         "replicates": estimate.replicates,
-        "mean": values.mean(axis=0).reshape(problem.out_shape),
-        "variance": variance.reshape(problem.out_shape),
+        "mean": values.mean(axis=0).reshape(subject.out_shape),
+        "variance": variance.reshape(subject.out_shape),
         "indices": per_output[0] if scalar else per_output,
         "ranking": ranking(order, inputs, scalar, top),
         "ranking_by": RANKED_BY[method],
     }
     return SensitivityResult(
-        function=problem.info(),
+        function=subject.info,
         method=method,
         inputs=inputs,
         outputs=outputs,
         fields=fields,
         charts=estimate.charts or global_charts(method, outputs, inputs, order, top, indices),
-        header=global_header(problem, method, samples, seed, estimate),
+        header=global_header(subject.out_shape, method, samples, seed, estimate),
         columns=estimate.columns or tuple((key, indices[key]) for key in INDEX_KEYS[method]),
         order=order[:, :top] if top else order,
-        dtype=problem.dtype,
-        device=problem.device_name,
+        dtype=subject.dtype,
+        device=subject.device,
         warnings=tuple(notes),
         nonfinite=bad,
     )
@@ -225,8 +261,28 @@ def sample_notes(
     return bad
 
 
+def nonfinite_point(points: np.ndarray, values: np.ndarray, inputs: Sequence[str]) -> list[str]:
+    """A note naming the first sampled point where the function is NaN or infinite (none when
+    it is finite everywhere): where to look in a model that fails quietly.
+
+    >>> nonfinite_point(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.0], [np.nan]]), "xy")
+    ['the first sampled point where the function is NaN or infinite: x=3, y=4 (1 of 2 points)']
+    """
+    bad = np.flatnonzero(~np.all(np.isfinite(values), axis=1))
+    if not bad.size:
+        return []
+    shown = ", ".join(
+        f"{name}={v:.17g}" for name, v in zip(inputs[:8], points[bad[0]][:8], strict=True)
+    )
+    more = ", …" if len(inputs) > 8 else ""
+    return [
+        f"the first sampled point where the function is NaN or infinite: {shown}{more} "
+        f"({bad.size:,} of {len(points):,} points)"
+    ]
+
+
 def global_header(
-    problem: Problem, method: str, samples: int, seed: int, estimate: Estimate
+    out_shape: tuple[int, ...], method: str, samples: int, seed: int, estimate: Estimate
 ) -> tuple[str, ...]:
     """The lines above the table: the sample, the output's mean and spread, the ranking."""
     values = estimate.values
@@ -242,8 +298,8 @@ def global_header(
         f"{method} over {samples:,} samples ({estimate.evaluations:,} evaluations, seed {seed}): "
         f"{estimate.sampling}",
         "mean f = "
-        + summary(values.mean(axis=0), problem.out_shape)
+        + summary(values.mean(axis=0), out_shape)
         + ", std f = "
-        + summary(np.sqrt(values.var(axis=0)), problem.out_shape),
+        + summary(np.sqrt(values.var(axis=0)), out_shape),
         f"inputs ranked by {RANKED_BY[method]}; {intervals}",
     )

@@ -36,6 +36,7 @@ def local_at(
     top: int | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     mode: str = "auto",
+    workers: _operations.Workers | None = None,
 ) -> SensitivityResult:
     """Local sensitivity at the problem's point.
 
@@ -45,6 +46,7 @@ def local_at(
         sigma: standard deviations of independent inputs, shaped like ``dx``.
         cov: an ``(n, n)`` covariance matrix of the flat inputs.
         top: keep the ``top`` most influential inputs per output in rankings and charts.
+        workers: where the finite differences of a function JAX cannot trace run.
 
     >>> from jaccli import parse_expr
     >>> from jaccli._problem import prepare
@@ -53,7 +55,7 @@ def local_at(
     {'x': array(2.), 'y': array(3.)}
     """
     check_local_options(problem, dx, rel_dx, sigma, cov, top)
-    jac = _operations.run(problem, "jacobian", mode=mode, max_bytes=max_bytes)
+    jac = _operations.run(problem, "jacobian", mode=mode, max_bytes=max_bytes, workers=workers)
     flat = flatten(problem)
     inputs, outputs = names(problem)
     J = flat_jacobian(problem, jac.result).astype(np.float64)

@@ -70,3 +70,17 @@ class Estimate:
     replicates: int | None = None
     charts: tuple[Any, ...] = ()
     columns: tuple[tuple[str, np.ndarray], ...] = ()
+
+
+def sample_points(method: str, samples: int | None, n: int, black_box: bool = False) -> int:
+    """How many points a global method evaluates for ``n`` inputs (the progress bar's total):
+    Sobol' N·(n+2), Morris N·(n+1), DGSM N gradients, or N·(2n+1) values for a function JAX
+    cannot trace (central differences).
+
+    >>> sample_points("sobol", 256, 3), sample_points("dgsm", 16, 2, black_box=True)
+    (1280, 80)
+    """
+    method = METHOD_KEYS.get(method, method)
+    count = DEFAULT_SAMPLES.get(method, 0) if samples is None else samples
+    extra = {"sobol": n + 2, "morris": n + 1}.get(method, 2 * n + 1 if black_box else 1)
+    return count * extra

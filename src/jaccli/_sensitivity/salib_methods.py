@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._load import Distribution
-from .._problem import Labels, Problem
+from .._problem import PYTHON, Labels, Problem
 from ..errors import MissingExtraError, UsageError
 from .methods import CONF_LEVEL, INDEX_KEYS, MORRIS_LEVELS, RESAMPLES, Estimate, Evaluate
 from .ranking import names
@@ -38,45 +38,82 @@ def salib_method(
 ) -> Estimate:
     """Sobol' (Saltelli's scheme, ``samples·(n+2)`` points) or Morris (``samples`` trajectories
     of ``n+1`` points) indices; SALib's warnings become notes."""
-    sampler = salib_sampler(method, problem.labels)
     inputs = names(problem)[0]
     n, m = len(inputs), problem.m
-    spec = {"num_vars": n, "names": list(inputs), "bounds": [[0.0, 1.0]] * n}
     if method == "morris":
-        require_bounded(problem, distributions)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        unit, sizes = salib_sample(sampler, method, spec, samples, seed, replicates)
-    notes += sorted({f"SALib: {w.message}" for w in caught})
+        require_bounded(inputs, distributions, problem.labels)
+    unit, spec, sizes = salib_sample(
+        method, inputs, samples, seed, replicates, notes, problem.labels
+    )
     problem.guard_size(len(unit) * (n + m), "sample", max_bytes, itemsize=8)
     values, _ = evaluate("value", from_unit(unit, distributions))
-    if method == "sobol":
-        indices = sobol_indices(values, n, sizes)
-        interval = interval_text(replicates)
-        sampling = SAMPLING[method].format(sequences_text(replicates))
-    else:
-        indices = morris_indices(spec, unit, values, seed, notes)
-        interval, sampling = MORRIS_INTERVAL, SAMPLING[method]
-    return Estimate(
-        values, indices, len(unit), sampling, interval, replicates if method == "sobol" else None
-    )
+    return salib_estimate(method, spec, unit, values, sizes, seed, replicates, notes)
 
 
 def salib_sample(
-    sampler: Any, method: str, spec: dict[str, Any], samples: int, seed: int, replicates: int
-) -> tuple[np.ndarray, list[int]]:
-    """SALib's sample in the unit cube from ``seed``, and the base points of each replicate:
-    Saltelli's scheme on ``replicates`` independently scrambled Sobol' sequences, or
-    ``samples`` Morris trajectories, independent already (one replicate)."""
-    if method == "morris":
-        return sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed), [samples]
-    sizes = replicate_sizes(samples, replicates)
-    generators = replicate_generators(seed, len(sizes))
-    parts = [
-        sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)
-        for size, rng in zip(sizes, generators, strict=True)
-    ]
-    return np.concatenate(parts), sizes
+    method: str,
+    inputs: Sequence[str],
+    samples: int,
+    seed: int,
+    replicates: int,
+    notes: list[str],
+    labels: Labels = PYTHON,
+) -> tuple[np.ndarray, dict[str, Any], list[int]]:
+    """SALib's sample for ``method`` in the unit cube from ``seed``, the problem spec SALib
+    analyses it with, and the base points of each replicate: Saltelli's scheme on
+    ``replicates`` independently scrambled Sobol' sequences, or ``samples`` Morris
+    trajectories, independent already (one replicate). SALib's warnings become notes. The same
+    arguments give the same points, which is what lets ``design`` write the sample that
+    ``sensitivity`` evaluates.
+
+    >>> unit, spec, sizes = salib_sample("sobol", ["x", "y"], 4, 0, 2, [])
+    >>> unit.shape, spec["names"], sizes
+    ((16, 2), ['x', 'y'], [2, 2])
+    """
+    sampler = salib_sampler(method, labels)
+    n = len(inputs)
+    spec = {"num_vars": n, "names": list(inputs), "bounds": [[0.0, 1.0]] * n}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if method == "morris":
+            unit = sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
+            sizes = [samples]
+        else:
+            sizes = replicate_sizes(samples, replicates)
+            generators = replicate_generators(seed, len(sizes))
+            unit = np.concatenate(
+                [
+                    sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)
+                    for size, rng in zip(sizes, generators, strict=True)
+                ]
+            )
+    notes += sorted({f"SALib: {w.message}" for w in caught})
+    return unit, spec, sizes
+
+
+def salib_estimate(
+    method: str,
+    spec: dict[str, Any],
+    unit: np.ndarray,
+    values: np.ndarray,
+    sizes: list[int],
+    seed: int,
+    replicates: int,
+    notes: list[str],
+) -> Estimate:
+    """The indices of ``method`` from the values (``(rows, m)``) on SALib's sample ``unit``,
+    with how the sample was drawn and how the intervals were found."""
+    if method == "sobol":
+        return Estimate(
+            values,
+            sobol_indices(values, spec["num_vars"], sizes),
+            len(unit),
+            SAMPLING[method].format(sequences_text(replicates)),
+            interval_text(replicates),
+            replicates,
+        )
+    indices = morris_indices(spec, unit, values, seed, notes)
+    return Estimate(values, indices, len(unit), SAMPLING[method], MORRIS_INTERVAL, None)
 
 
 def salib_sampler(method: str, labels: Labels) -> Any:
@@ -95,17 +132,17 @@ def salib_sampler(method: str, labels: Labels) -> Any:
     return sample
 
 
-def require_bounded(problem: Problem, distributions: Sequence[Distribution]) -> None:
+def require_bounded(
+    inputs: Sequence[str], distributions: Sequence[Distribution], labels: Labels
+) -> None:
     """Refuse normal inputs: Morris moves every input over a grid of levels within its range."""
-    inputs = names(problem)[0]
     unbounded = [inputs[j] for j, d in enumerate(distributions) if not d.bounded]
     if unbounded:
         raise UsageError(
             f"morris moves inputs over a grid of levels within their ranges; "
             f"{', '.join(unbounded[:5])} {'is' if len(unbounded) == 1 else 'are'} normal",
             hint=(
-                f"give ranges (x=-1:1), or use {problem.labels('method')} sobol or dgsm for "
-                "normal inputs"
+                f"give ranges (x=-1:1), or use {labels('method')} sobol or dgsm for normal inputs"
             ),
         )
 

@@ -33,3 +33,4 @@ from .estimate import Estimate as Estimate
 from .evaluation import Batched as Batched
 from .one_sided import one_sided as one_sided
 from .second_difference import hessian_second_difference as hessian_second_difference
+from .steps import NUM_STEPS as NUM_STEPS

@@ -80,7 +80,15 @@ def hessian_second_difference(
     quotient, rounding = _quotients(f, noise, a, b, (rows, cols))
     estimate, error, index = richardson(quotient, rounding, (2, 4), eps)
     step = np.take_along_axis(np.broadcast_to(steps[:, :, None], quotient.shape), index[None], 0)[0]
-    return Estimate(estimate, error, step, "second_difference_richardson", vectorised, note=note)
+    return Estimate(
+        estimate,
+        error,
+        step,
+        "second_difference_richardson",
+        vectorised,
+        note=note,
+        evaluations=len(points),
+    )
 
 
 def _split(a: np.ndarray, n: int) -> Parts:
