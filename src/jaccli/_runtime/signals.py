@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .channel import in_child
 from .files import remove_partial_files
 
 # How long a signal's exception has to end the run before the process is ended without it.
@@ -76,13 +77,19 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
         return
 
+    ending: list[int] = []
+
     def on_sigterm(signum: int, frame: Any) -> None:
-        _end_after_grace(143, "jaccli: terminated\n")
-        raise Terminated()
+        if not ending:  # once: Ctrl-C reaches a supervised child twice, from the terminal
+            _begin_ending(ending, signum)  # and from its parent; cleanup must not be cut short
+            _end_after_grace(143, "jaccli: terminated\n")
+            raise Terminated()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        _end_after_grace(130, "jaccli: interrupted\n")
-        raise Interrupted()
+        if not ending:
+            _begin_ending(ending, signum)
+            _end_after_grace(130, "jaccli: interrupted\n")
+            raise Interrupted()
 
     def quiet_lost_signal(unraisable: Any) -> None:
         # A signal's exception lost in a callback: the watchdog above ends the run; Python's
@@ -94,17 +101,29 @@ def terminate_on_sigterm() -> Iterator[None]:
     previous_hook = sys.unraisablehook
     sys.unraisablehook = quiet_lost_signal
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
-    # Leave SIGINT alone where Python did not install its own handler (ignored by the shell).
+    # Leave SIGINT alone where the shell ignores it (a background job) or it was reset.
     previous_int = signal.getsignal(signal.SIGINT)
-    if previous_int is signal.default_int_handler:
+    if callable(previous_int):
         signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
         sys.unraisablehook = previous_hook
         signal.signal(signal.SIGTERM, previous_term)
-        if previous_int is signal.default_int_handler:
+        if callable(previous_int):
             signal.signal(signal.SIGINT, previous_int)
+
+
+def _begin_ending(ending: list[int], signum: int) -> None:
+    """Note that the run is ending on ``signum``. A supervised child then says nothing more: its
+    parent reports the signal, and what the interrupted code might print on its way out (a
+    library's traceback of the signal's exception) is noise."""
+    ending.append(signum)
+    if in_child():
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
 
 
 def _end_after_grace(code: int, message: str) -> None:
