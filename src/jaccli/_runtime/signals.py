@@ -3,11 +3,13 @@
 SIGTERM becomes `Terminated` (exit 143) and Ctrl-C `Interrupted` (exit 130), so that `cli.main`
 removes half-written files and says why before it ends.
 
-The --timeout deadline is a watchdog thread rather than SIGALRM because Python signal handlers
-only run between bytecodes, and the work being bounded may sit for minutes inside XLA's compiler
-or a long-running C call. When the deadline passes, the watchdog writes the error, removes any
-half-written output file, and ends the process with exit code 4. (A C call that holds the GIL
-keeps that thread from running too: `supervision.supervise` covers that case from outside.)
+The console script runs the command in a supervised child (`parent.supervise`), whose parent
+reports the signal and keeps the --timeout deadline from outside. Where the command runs in one
+process (no fork, or a call from Python), the deadline is a watchdog thread rather than SIGALRM,
+because Python signal handlers only run between bytecodes, and the work being bounded may sit
+for minutes inside XLA's compiler or a long-running C call. When the deadline passes, the
+watchdog writes the error, removes any half-written output file, and ends the process with exit
+code 4 (a C call that holds the GIL keeps that thread from running too).
 """
 
 from __future__ import annotations
