@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     runtime.use_compilation_cache("--no-cache" not in argv)
     code = _outcome(argv, console and _worth_a_child(argv))
+    runtime.end_supervisor(code)
     runtime.report_exit(code)
     sys.exit(code)
 

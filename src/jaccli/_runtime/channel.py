@@ -34,7 +34,9 @@ class _Child:
 _CHILD = _Child()
 
 
-def attach(fd: int, stdout_tty: bool, stdout_closed: bool, stdout_columns: int | None) -> None:
+def attach(
+    fd: int | None, stdout_tty: bool, stdout_closed: bool, stdout_columns: int | None
+) -> None:
     """Make this process a supervised child that reports on ``fd``; what its stdout was, the
     parent has, and the child only knows about it."""
     _CHILD.fd = fd
@@ -42,7 +44,7 @@ def attach(fd: int, stdout_tty: bool, stdout_closed: bool, stdout_columns: int |
     _CHILD.stdout_columns = stdout_columns
 
 
-def set_parent(pid: int) -> None:
+def set_parent(pid: int | None) -> None:
     """Note the process this one was forked from (`parent_gone` compares with it)."""
     _CHILD.parent = pid
 
