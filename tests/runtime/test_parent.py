@@ -271,28 +271,43 @@ def test_what_the_function_writes_to_stdout_goes_to_stderr(tmp_path, args):
     assert "jax.debug.print" in done.stderr and "callback" in done.stderr
 
 
-# The child's side: one large result, then the child has finished.
-BIG_RESULT = """\
+# The child's side: a result of argv[2] numbers, its exit code reported, then argv[3] seconds of
+# shutting down (a slow interpreter shutdown, an atexit handler).
+RESULT_THEN_EXIT = """\
 import sys
+import time
 from jaccli._runtime import channel, parent, streams
 
 code = parent.supervise(float(sys.argv[1]), lambda: RuntimeError("timed out"))
 if code is None:
-    streams.write_stdout(b"[" + b"0," * 500_000 + b"0]\\n")
+    streams.write_stdout(b"[" + b"0," * int(sys.argv[2]) + b"0]\\n")
     channel.report_exit(0)
+    time.sleep(float(sys.argv[3]))
     raise SystemExit(0)
 raise SystemExit(code)
 """
 
 
-def test_a_result_goes_out_whole_however_slowly_the_reader_takes_it(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-c", BIG_RESULT, "0.5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+def supervised(deadline: float, numbers: int, shutdown: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", RESULT_THEN_EXIT, str(deadline), str(numbers), str(shutdown)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
+
+
+def test_a_result_goes_out_whole_however_slowly_the_reader_takes_it():
+    proc = supervised(deadline=0.5, numbers=500_000, shutdown=0)
     time.sleep(1.5)  # the reader takes nothing until well past the deadline
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert len(json.loads(stdout)) == 500_001
+
+
+def test_a_child_that_reported_before_the_deadline_is_not_timed_out_while_it_shuts_down():
+    proc = supervised(deadline=0.5, numbers=3, shutdown=30)
+    stdout, stderr = proc.communicate(timeout=20)
+    assert (proc.returncode, stdout, stderr) == (0, b"[0,0,0,0]\n", b"")
 
 
 # --- 5. functions that end, crash or unsettle the process -------------------------------------

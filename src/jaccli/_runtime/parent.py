@@ -72,7 +72,8 @@ def supervise(seconds: float | None, timed_out: Callable[[], JaccliError]) -> in
     if ended is None:
         return None
     _SUPERVISOR.append(os.getpid())
-    clean = not (ended.signalled or ended.expired or ended.output_error)
+    # Past the deadline, a child that had already reported was only shutting down.
+    clean = not (ended.signalled or ended.output_error)
     if clean and reported and reported[-1] not in (130, 143):
         return reported[-1]
     for path in writing:
