@@ -118,6 +118,28 @@ def f(x):
 """
 
 
+def catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (Linux's /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            caught = next(line for line in status if line.startswith("SigCgt:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
+
+
+@pytest.mark.skipif(not LINUX, reason="reads the signal handlers from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_as_soon_as_python_has_started(tmp_path, sig):
+    # Before the command line's modules have loaded, and before the command is forked: as soon
+    # as jaccli's entry has its handlers (Python's own start-up is no longer jaccli's to end).
+    (tmp_path / "f.py").write_text(ELEMENTWISE)
+    proc = start(tmp_path, "jacobian", "f.py", "--at", "2,1", "-o", "J.json")
+    wait_for(lambda: catches(proc.pid, signal.SIGTERM))
+    ended_by(proc, sig, within=5)
+    assert [p.name for p in tmp_path.iterdir()] == ["f.py"]
+
+
 @pytest.mark.skipif(not LINUX, reason="finds the child through /proc")
 @pytest.mark.parametrize(
     ("sig", "timeout"), [(signal.SIGTERM, []), (signal.SIGINT, ["--timeout", "60"])]
