@@ -365,6 +365,48 @@ def test_a_function_that_ends_or_crashes_the_process(tmp_path, source, says):
     one_error(done.stderr, says)
 
 
+# Point by point (Python control flow on a value), crashing once the --output file is begun.
+CRASHES_MID_BATCH = """\
+import ctypes
+
+CALLS = []
+
+
+def f(x):
+    if x[0] > 0:
+        CALLS.append(1)
+        if len(CALLS) > 3:
+            ctypes.string_at(0)
+    return x * 2.0
+"""
+
+
+def test_a_crash_mid_batch_leaves_no_half_written_file(tmp_path):
+    (tmp_path / "f.py").write_text(CRASHES_MID_BATCH)
+    (tmp_path / "points.json").write_text(json.dumps([[1.0, 2.0]] * 20))
+    (tmp_path / "out").mkdir()
+    done = run(
+        tmp_path,
+        *("jacobian", "f.py", "--batch", "points.json", "-o", "out/J.npy"),
+        *("--max-bytes", "64", "--quiet"),
+    )
+    assert done.returncode == 3 and done.stdout == ""
+    one_error(done.stderr, "crashed the process (SIGSEGV)")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_child_killed_outright_is_a_resource_failure(tmp_path):
+    # SIGKILL is what the system's out-of-memory killer sends.
+    (tmp_path / "f.py").write_text(
+        "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)\n\n\n"
+        "def f(x):\n    return x\n"
+    )
+    done = run(tmp_path, "jacobian", "f.py", "--at", "1", "-o", "J.json")
+    assert done.returncode == 4 and done.stdout == ""
+    one_error(done.stderr, "the computation was killed (SIGKILL)")
+    assert [p.name for p in tmp_path.iterdir()] == ["f.py"]
+
+
 def test_a_crash_is_reported_in_json_when_asked(tmp_path):
     (tmp_path / "f.py").write_text("import os\n\n\ndef f(x):\n    os._exit(0)\n")
     done = run(tmp_path, "jacobian", "f.py", "--at", "1", "--format", "json")
