@@ -170,8 +170,9 @@ def test_a_signal_while_a_c_call_holds_the_gil(tmp_path):
     ended_by(proc, signal.SIGINT, within=5)
 
 
-@pytest.mark.skipif(not LINUX, reason="finds the worker through /proc")
-def test_a_signal_while_waiting_for_the_peers_of_a_distributed_run(tmp_path):
+def waiting_for_peers(tmp_path: Path) -> tuple[subprocess.Popen, int]:
+    """A --distributed run's process 0 waiting for a second process that never comes, and the
+    pid of its worker (the child of the supervised command's child)."""
     (tmp_path / "f.py").write_text(ELEMENTWISE)
     (tmp_path / "points.json").write_text("[[1, 2], [3, 4]]")
     with socket.socket() as free:
@@ -179,13 +180,19 @@ def test_a_signal_while_waiting_for_the_peers_of_a_distributed_run(tmp_path):
         port = free.getsockname()[1]
     proc = start(
         tmp_path,
-        *("jacobian", "f.py", "--batch", "points.json", "--distributed"),
+        *("jacobian", "f.py", "--batch", "points.json", "--distributed", "-o", "J.json"),
         *("--coordinator", f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", "0"),
         *("--distributed-timeout", "60"),
     )
     worker = child_of(child_of(proc.pid))
     wait_for(lambda: "jaxlib" in maps_of(worker))
-    time.sleep(1)  # the coordinator waits for a second process that never comes
+    time.sleep(1)  # JAX's distributed client is waiting for the coordinator's barrier
+    return proc, worker
+
+
+@pytest.mark.skipif(not LINUX, reason="finds the worker through /proc")
+def test_a_signal_while_waiting_for_the_peers_of_a_distributed_run(tmp_path):
+    proc, _ = waiting_for_peers(tmp_path)
     ended_by(proc, signal.SIGTERM, within=5)
 
 
@@ -216,6 +223,15 @@ def test_a_parent_killed_with_sigkill_takes_its_worker_with_it(tmp_path, timeout
     wait_for(lambda: not os.path.exists(f"/proc/{child}"), within=10)
     time.sleep(2)  # past the moment the worker would have written the file
     assert [p.name for p in tmp_path.iterdir()] == ["f.py"]
+
+
+@pytest.mark.skipif(not LINUX, reason="the kernel's parent-death signal is Linux's")
+def test_a_parent_killed_with_sigkill_takes_a_distributed_worker_with_it(tmp_path):
+    proc, worker = waiting_for_peers(tmp_path)
+    proc.kill()
+    proc.communicate(timeout=60)
+    wait_for(lambda: not os.path.exists(f"/proc/{worker}"), within=10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.py", "points.json"]
 
 
 def test_a_process_whose_parent_is_gone_renames_nothing_into_place(tmp_path):
