@@ -37,14 +37,19 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def children_of(pid: int) -> list[int]:
+    """The processes ``pid`` forked (Linux's /proc)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
 def child_of(pid: int, within: float = 60) -> int:
-    """The process ``pid`` forked to run the command (Linux's /proc)."""
+    """The process ``pid`` forked to run the command."""
     ends = time.monotonic() + within
     while time.monotonic() < ends:
-        with open(f"/proc/{pid}/task/{pid}/children") as listing:
-            found = listing.read().split()
+        found = children_of(pid)
         if found:
-            return int(found[0])
+            return found[0]
         time.sleep(0.005)
     raise AssertionError("the command was never forked")
 
@@ -223,6 +228,40 @@ def test_a_parent_killed_with_sigkill_takes_its_worker_with_it(tmp_path, timeout
     wait_for(lambda: not os.path.exists(f"/proc/{child}"), within=10)
     time.sleep(2)  # past the moment the worker would have written the file
     assert [p.name for p in tmp_path.iterdir()] == ["f.py"]
+
+
+# Point by point (Python control flow on a value), slowly, so that the stacked --output file is
+# half written for a while.
+SLOW_BATCH = """\
+import time
+
+
+def f(x):
+    if x[0] > 0:
+        time.sleep(0.05)
+    return x * 2.0
+"""
+
+
+@pytest.mark.skipif(not LINUX, reason="the kernel's parent-death signal is Linux's")
+def test_a_parent_killed_with_sigkill_leaves_nothing_of_a_half_written_file(tmp_path):
+    (tmp_path / "f.py").write_text(SLOW_BATCH)
+    (tmp_path / "points.json").write_text(json.dumps([[1.0, 2.0]] * 400))
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = start(
+        tmp_path,
+        *("jacobian", "f.py", "--batch", "points.json", "-o", "out/J.npy"),
+        *("--max-bytes", "64", "--quiet"),
+    )
+    child = child_of(proc.pid)
+    # Once the file is begun, jaccli forks a keeper for its name: the second child.
+    wait_for(lambda: len(children_of(proc.pid)) == 2)
+    assert [p.name.startswith(".jaccli-") for p in out.iterdir()] == [True]
+    proc.kill()
+    proc.communicate(timeout=60)
+    wait_for(lambda: not os.path.exists(f"/proc/{child}"), within=10)
+    wait_for(lambda: not any(out.iterdir()), within=10)
 
 
 @pytest.mark.skipif(not LINUX, reason="the kernel's parent-death signal is Linux's")

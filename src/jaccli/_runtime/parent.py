@@ -11,7 +11,8 @@ and owns what leaves the run.
 - The end. A child ended by a signal crashed; one that exited without reporting its exit code
   was ended by its function (``os._exit``); each is one error line and exit 3.
 - The child dies with the parent (`supervision.fork_watched`), and never renames a file into
-  place once its parent is gone (`files`).
+  place once its parent is gone (`files`); what it was half-way through writing is removed by
+  the keeper of `leftovers`, even when the parent is killed outright.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable
 
 from ..errors import FunctionError, JaccliError, ResourceError
 from .channel import EXIT, STDOUT, WRITING, WRITTEN, Frames, attach
+from .leftovers import Leftovers
 from .signals import Interrupted, Terminated
 from .streams import flush_standard_streams, stdout_failure
 from .supervision import ChildEnd, fork_watched
@@ -48,7 +50,7 @@ def supervise(seconds: float | None, timed_out: Callable[[], JaccliError]) -> in
     stdout = _standard_streams()
     frames = Frames()
     outbox = bytearray()
-    writing: set[str] = set()
+    writing = Leftovers()
     reported: list[int] = []
 
     def on_data(chunk: bytes) -> None:
@@ -56,7 +58,7 @@ def supervise(seconds: float | None, timed_out: Callable[[], JaccliError]) -> in
             if kind == STDOUT:
                 outbox.extend(payload)
             elif kind in (WRITING, WRITTEN):
-                (writing.add if kind == WRITING else writing.discard)(os.fsdecode(payload))
+                (writing.begun if kind == WRITING else writing.finished)(os.fsdecode(payload))
             elif kind == EXIT:
                 reported.append(int(payload))
 
@@ -68,18 +70,26 @@ def supervise(seconds: float | None, timed_out: Callable[[], JaccliError]) -> in
             sys.stdout.reconfigure(line_buffering=True)
 
     deadline = None if seconds is None else time.monotonic() + seconds
-    ended = fork_watched(become_child, on_data, deadline, end_with_parent=True, outbox=outbox)
-    if ended is None:
-        return None
+    try:
+        ended = fork_watched(become_child, on_data, deadline, end_with_parent=True, outbox=outbox)
+        if ended is None:
+            return None
+        clean = _clean(ended, reported)
+        if not clean:
+            writing.remove()
+    finally:
+        writing.close()
     _SUPERVISOR.append(os.getpid())
-    # Past the deadline, a child that had already reported was only shutting down.
-    clean = not (ended.signalled or ended.output_error)
-    if clean and reported and reported[-1] not in (130, 143):
+    if clean:
         return reported[-1]
-    for path in writing:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
     raise _failure(ended, reported[-1] if reported else None, timed_out)
+
+
+def _clean(ended: ChildEnd, reported: list[int]) -> bool:
+    """Whether the child ended the run itself, with the exit code it reported. Past the
+    deadline, a child that had already reported was only shutting down."""
+    clean = not (ended.signalled or ended.output_error)
+    return clean and bool(reported) and reported[-1] not in (130, 143)
 
 
 def end_supervisor(code: int) -> None:
