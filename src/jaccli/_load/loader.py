@@ -1,7 +1,7 @@
 """Load the user's function: from a Python file, from an expression, or from a callable.
 
 Everything here returns plain data (`Function`: a callable, its parameter names, where it came
-from; `UserFrame`: where in the user's file a failure happened). Nothing here imports JAX or
+from; `frames` says where in the user's file a failure happened). Nothing here imports JAX or
 SymPy: a file that imports them does so itself. A file written with plain NumPy has its NumPy
 names mapped to jax.numpy on traced values (`jaccli.numpy_dispatch`), which imports nothing
 either until a JAX value turns up.
