@@ -10,7 +10,9 @@ Most cases run in-process (the ``cli`` fixture). Those that need a real process 
 versions of many cases live in load/ (test_expr.py, test_points.py, test_values.py and
 test_loader.py) and runtime/test_files.py; cli/test_cli.py and test_subprocess.py hold the CLI cases this file does not repeat (``--at 1,,2``,
 ``--at one``, ``x.__class__``, ``x\\x1b[31m``, a file returning None, a missing output
-directory, the basic SIGINT/SIGTERM/timeout/``/dev/full`` runs).
+directory, the basic SIGINT/SIGTERM/timeout/``/dev/full`` runs). The second wave's process cases
+(a signal at any moment, a parent killed outright, what the function writes to stdout, functions
+that end or crash the process) are in runtime/test_parent.py.
 """
 
 from __future__ import annotations

@@ -80,3 +80,19 @@ class DistributedError(ResourceError, kind="distributed"):
 
 class InternalError(JaccliError, kind="internal", exit_code=70):
     """A bug in jaccli's own code (exit 70): never reported as the user's function failing."""
+
+
+def exception_text(exc: BaseException) -> str:
+    """``str(exc)``, or a note where that fails: the text of a user's exception runs the user's
+    code, which may fail too.
+
+    >>> class Odd(Exception):
+    ...     def __str__(self):
+    ...         raise RuntimeError
+    >>> exception_text(Odd())
+    "(the Odd's message could not be shown: its __str__ failed)"
+    """
+    try:
+        return str(exc)
+    except Exception:
+        return f"(the {type(exc).__name__}'s message could not be shown: its __str__ failed)"

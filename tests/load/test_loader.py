@@ -267,3 +267,54 @@ def test_arrays_a_file_builds_on_import_are_float64(cli, tmp_path):
     assert run.code == 0, run.stderr
     # 0.1 and 0.3 as float32 would come back as 0.10000000149011612 and 0.30000001192092896.
     assert run.json()["result"] == [0.1, 0.3]
+
+
+# --- exceptions that are not Exceptions, and messages that cannot be shown -------------------
+
+ODD_EXCEPTIONS = {
+    "GeneratorExit": "raise GeneratorExit('bye')",
+    "BaseException": "raise BaseException('bye')",
+    "Odd": "class Odd(BaseException):\n    pass\n\n\nraise Odd('bye')",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_EXCEPTIONS))
+def test_an_exception_that_is_not_an_exception_from_the_function(tmp_path, name):
+    body = ODD_EXCEPTIONS[name].replace("\n", "\n    ")
+    path = _write(tmp_path, f"def f(x):\n    {body}\n")
+    with pytest.raises(FunctionError, match=rf"fn\.py:f raised {name} \(.*line \d+\): bye"):
+        load(path)(1.0)
+
+
+@pytest.mark.parametrize("name", sorted(ODD_EXCEPTIONS))
+def test_an_exception_that_is_not_an_exception_on_import(tmp_path, name):
+    path = _write(tmp_path, ODD_EXCEPTIONS[name] + "\n")
+    with pytest.raises(FunctionError, match=rf"raised {name} on import: bye"):
+        load(path)
+
+
+UNPRINTABLE = """\
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no words")
+"""
+
+
+def test_an_exception_whose_str_fails_on_import(tmp_path):
+    path = _write(tmp_path, UNPRINTABLE + "\nraise Unprintable()\n")
+    with pytest.raises(FunctionError, match="Unprintable's message could not be shown"):
+        load(path)
+
+
+def test_a_file_that_turns_float64_off_on_import_is_refused(tmp_path):
+    import jax
+
+    path = _write(
+        tmp_path,
+        "import jax\njax.config.update('jax_enable_x64', False)\n\n\ndef f(x):\n    return x\n",
+    )
+    try:
+        with pytest.raises(FunctionError, match=r"turns float64 off \(jax_enable_x64\)"):
+            load(path)
+    finally:
+        jax.config.update("jax_enable_x64", True)

@@ -91,3 +91,35 @@ def test_the_flat_view_round_trips_a_jacobian():
     keyed = unflatten_jacobian(problem, matrix)
     assert keyed["x"].shape == (2, 2) and keyed["y"].shape == (2,)
     np.testing.assert_array_equal(flat_jacobian(problem, keyed), matrix)
+
+
+# --- a function that unsettles the process ---------------------------------------------------
+
+
+def test_an_exception_whose_str_fails_is_the_functions_failure(cli, tmp_path):
+    (tmp_path / "f.py").write_text(
+        "class Unprintable(Exception):\n    def __str__(self):\n        raise RuntimeError\n\n\n"
+        "def f(x):\n    raise Unprintable()\n"
+    )
+    run = cli("jacobian", str(tmp_path / "f.py"), "--at", "1")
+    assert run.code == 3 and run.stdout == ""
+    assert "f.py:f raised Unprintable" in run.stderr
+    assert "message could not be shown" in run.stderr and "bug in jaccli" not in run.stderr
+
+
+@pytest.mark.filterwarnings("ignore:Explicitly requested dtype float64")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_function_that_turns_float64_off_is_refused(cli, tmp_path, dtype):
+    import jax
+
+    (tmp_path / "f.py").write_text(
+        "import jax\n\n\ndef f(x):\n    jax.config.update('jax_enable_x64', False)\n"
+        "    return x * 2.0\n"
+    )
+    try:
+        run = cli("jacobian", str(tmp_path / "f.py"), "--at", "1", "--dtype", dtype)
+    finally:
+        jax.config.update("jax_enable_x64", True)
+    assert run.code == 3 and run.stdout == ""
+    assert "turned float64 off (jax_enable_x64) while it ran" in run.stderr
+    assert "hint: remove that line" in run.stderr

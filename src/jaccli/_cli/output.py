@@ -5,7 +5,6 @@ notes on stderr, and the exit status of a finished result."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +71,7 @@ def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool
             hint=f"redirect stdout or use --output result.{fmt}",
         )
     color = path is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = runtime.stdout_columns()
     return Output(fmt, path, color, width, quiet, allow_nonfinite)
 
 

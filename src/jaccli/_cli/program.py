@@ -4,15 +4,13 @@ handling. The commands come from the table in `commands`."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
 
-from ..errors import InternalError, JaccliError, ResourceError, UsageError
+from ..errors import InternalError, JaccliError, ResourceError, UsageError, exception_text
 from .commands import COMMANDS, register
 
 app = typer.Typer(
@@ -82,18 +80,6 @@ def _on_timeout(argv: Sequence[str], seconds: float) -> Callable[[], None]:
     return expire
 
 
-def _on_child_timeout(argv: Sequence[str], seconds: float) -> Callable[[list[str]], None]:
-    """What the supervisor does after it had to end a child stuck past --timeout."""
-
-    def expire(half_written: list[str]) -> None:
-        for path in half_written:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-        _report(_timed_out(seconds), argv, False)
-
-    return expire
-
-
 def run(argv: Sequence[str]) -> int:
     """Run the command line without error handling; returns the exit code of a clean run."""
     from typer.main import get_command
@@ -120,51 +106,71 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
     return None
 
 
+def _worth_a_child(argv: Sequence[str]) -> bool:
+    """Whether the command line computes anything: help and the version do not, and they print
+    to stdout themselves."""
+    return bool(argv) and not {"-h", "--help", "--version"} & set(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """The console script: run, and turn every failure into its exit code and one stderr line."""
+    """The console script: run, and turn every failure into its exit code and one stderr line.
+
+    The console script runs the command in a child process (`runtime.supervise`): the parent
+    writes its results to stdout, passes signals on, keeps the --timeout deadline and reports a
+    child that crashed or was ended by the user's function.
+    """
     from .. import _runtime as runtime
 
     console = argv is None  # the program itself, not a call from Python (tests, embedding)
     argv = list(sys.argv[1:] if argv is None else argv)
-    show_traceback = "--traceback" in argv
     runtime.use_compilation_cache("--no-cache" not in argv)
+    code = _outcome(argv, console and _worth_a_child(argv))
+    runtime.end_supervisor(code)
+    runtime.report_exit(code)
+    sys.exit(code)
+
+
+def _outcome(argv: list[str], supervised: bool) -> int:
+    """The exit code of the command line, each failure reported on stderr."""
+    from .. import _runtime as runtime
+
+    show_traceback = "--traceback" in argv
     timeout = _timeout_from(argv)
-    if timeout and console:
-        # The parent waits; the command runs in the child, which is ended from outside if it
-        # is stuck past the deadline where no thread of its own can run.
-        code = runtime.supervise(timeout, _on_child_timeout(argv, timeout))
-        if code is not None:
-            sys.exit(code)
-    code = 0
     try:
-        with (
-            runtime.terminate_on_sigterm(),
-            runtime.deadline(timeout, _on_timeout(argv, timeout or 0)),
-        ):
-            code = run(argv)
+        with runtime.terminate_on_sigterm():
+            code = (
+                runtime.supervise(timeout, lambda: _timed_out(timeout or 0)) if supervised else None
+            )
+            if code is not None:
+                return code
+            # A supervised child leaves the deadline to its parent.
+            own = None if runtime.in_child() else timeout
+            with runtime.deadline(own, _on_timeout(argv, timeout or 0)):
+                return run(argv)
     except JaccliError as exc:
         _report(exc, argv, show_traceback)
-        code = exc.exit_code
+        return exc.exit_code
     except (KeyboardInterrupt, runtime.Interrupted, runtime.Terminated) as exc:
         runtime.remove_partial_files()
         interrupted = not isinstance(exc, runtime.Terminated)
-        sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
-        code = 130 if interrupted else 143
+        if not runtime.in_child():  # a supervising parent says it
+            sys.stderr.write("jaccli: interrupted\n" if interrupted else "jaccli: terminated\n")
+        return 130 if interrupted else 143
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as Unix tools do.
         runtime.silence_stdout()
-        code = 141
-    except Exception as exc:
+        return 141
+    except SystemExit as exc:  # the exit status chosen by whatever raised it
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except BaseException as exc:  # an Exception, or one that pretends not to be
         if hasattr(exc, "exit_code") and hasattr(exc, "format_message"):
             # A usage error from the option parser (unknown option, missing value, ...).
             _report(UsageError(exc.format_message()), argv, False)
-            code = int(getattr(exc, "exit_code", 2)) or 2
-        else:
-            internal = InternalError(
-                f"internal error: unexpected {type(exc).__name__}: {exc}",
-                hint="this is a bug in jaccli, not in your function; rerun with --traceback and "
-                "report it",
-            )
-            _report(internal, argv, show_traceback)
-            code = internal.exit_code
-    sys.exit(code)
+            return int(getattr(exc, "exit_code", 2)) or 2
+        internal = InternalError(
+            f"internal error: unexpected {type(exc).__name__}: {exception_text(exc)}",
+            hint="this is a bug in jaccli, not in your function; rerun with --traceback and "
+            "report it",
+        )
+        _report(internal, argv, show_traceback)
+        return internal.exit_code

@@ -11,12 +11,12 @@ from .._runtime.lazy import lazy_names
 # name: the module (relative to this package) that defines it.
 EXPORTS = {
     "Function": "loader",
-    "UserFrame": "loader",
+    "UserFrame": "frames",
     "from_callable": "loader",
     "from_expression": "loader",
     "load": "loader",
-    "user_frame": "loader",
-    "user_location": "loader",
+    "user_frame": "frames",
+    "user_location": "frames",
     "user_output_to_stderr": "loader",
     "ExprInput": "expr",
     "Expression": "expr",

@@ -1,7 +1,7 @@
 """Load the user's function: from a Python file, from an expression, or from a callable.
 
 Everything here returns plain data (`Function`: a callable, its parameter names, where it came
-from; `UserFrame`: where in the user's file a failure happened). Nothing here imports JAX or
+from; `frames` says where in the user's file a failure happened). Nothing here imports JAX or
 SymPy: a file that imports them does so itself. A file written with plain NumPy has its NumPy
 names mapped to jax.numpy on traced values (`jaccli.numpy_dispatch`), which imports nothing
 either until a JAX value turns up.
@@ -9,18 +9,14 @@ either until a JAX value turns up.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import contextlib
 import difflib
 import functools
 import inspect
-import linecache
 import os
 import re
 import stat
 import sys
-import traceback
 import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +24,8 @@ from typing import Any
 
 from .. import _runtime as runtime
 from .._load.numpy_dispatch import map_numpy
-from ..errors import FunctionError, UsageError
+from ..errors import FunctionError, UsageError, exception_text
+from .frames import user_location
 
 _MAX_SOURCE_BYTES = 64 * 1024 * 1024
 
@@ -120,20 +117,26 @@ def load(spec: str, *, expression: str = "parse_expr") -> Function:
 
 
 def _exit_is_failure(fn: Callable[..., Any], source: str, path: str) -> Callable[..., Any]:
-    """``fn``, with ``sys.exit()`` inside it turned into a `FunctionError` (exit 3).
-
-    SystemExit is not an Exception, so it would pass every handler on its way out and end the
-    process with the user's own exit status (``sys.exit(0)``: success, with no output).
-    """
+    """``fn``, with ``sys.exit()`` and other exceptions that are not an `Exception` (such as
+    ``GeneratorExit``) turned into a `FunctionError` (exit 3): they would pass every handler and
+    end the process with a traceback, or with the user's exit status (0: success, no output)."""
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (Exception, KeyboardInterrupt, runtime.Interrupted, runtime.Terminated):
+            raise
         except SystemExit as exc:
             raise FunctionError(
                 f"{source} called sys.exit({exc.code!r}){user_location(exc, path)}",
                 hint="raise an exception to report a failure; jaccli sets the exit status",
+            ) from None
+        except BaseException as exc:
+            raise FunctionError(
+                f"{source} raised {type(exc).__name__}{user_location(exc, path)}: "
+                f"{exception_text(exc)}",
+                hint="raise an Exception (not a BaseException) to report a failure",
             ) from None
 
     return call
@@ -199,6 +202,22 @@ def _import_file(path: str, expression: str) -> types.ModuleType:
         # JAX decides an array's dtype when it is made.
         runtime.enable_float64()
     try:
+        _run_module(code, module, path)
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.path.remove(directory)
+    if "jax" in source and not runtime.float64_enabled():
+        raise FunctionError(
+            f"{path} turns float64 off (jax_enable_x64) when imported, and jaccli computes and "
+            "reports in float64",
+            hint="remove that line; jaccli chooses the precision (float64, or float32 when asked)",
+        )
+    return module
+
+
+def _run_module(code: types.CodeType, module: types.ModuleType, path: str) -> None:
+    """Run the function file's code, its failures (``sys.exit()`` included) a `FunctionError`."""
+    try:
         with user_output_to_stderr():
             exec(code, module.__dict__)
     except SystemExit as exc:
@@ -207,12 +226,9 @@ def _import_file(path: str, expression: str) -> types.ModuleType:
         raise
     except BaseException as exc:
         raise FunctionError(
-            f"{path} raised {type(exc).__name__} on import: {exc}{user_location(exc, path)}"
+            f"{path} raised {type(exc).__name__} on import: {exception_text(exc)}"
+            f"{user_location(exc, path)}"
         ) from exc
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(directory)
-    return module
 
 
 def _pick_function(
@@ -277,155 +293,3 @@ def _positional_params(fn: Callable[..., Any], source: str) -> tuple[str, ...]:
     if not names:
         raise UsageError(f"{source} takes no arguments; there is nothing to differentiate")
     return tuple(names)
-
-
-def user_location(exc: BaseException, path: str | None) -> str:
-    """Return ' (file.py, line N)' for the deepest traceback frame in the user's file, or ''."""
-    if not path:
-        return ""
-    target = os.path.abspath(path)
-    found = ""
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.abspath(frame.filename) == target:
-            found = f" ({runtime.shown_path(target)}, line {frame.lineno})"
-    return found
-
-
-@dataclass(frozen=True)
-class UserFrame:
-    """Where in the user's file a failure happened, as source text, for error messages.
-
-    Attributes:
-        file: the file, relative to the working directory when it is inside it.
-        lineno: the line number.
-        line: the source line, stripped.
-        segment: the expression that was running when it failed (``np.random.normal(x)``, or
-            ``x[0]`` for ``x[0] = 1.0``); the line when Python does not record it.
-        statement: the whole statement at that line, on one line; for ``if``, ``for`` and other
-            compound statements, the line.
-        callee: what ``segment`` calls, when it is a call of a name: its import path through the
-            file's imports (``numpy.random.normal``, ``scipy.special.gamma``), a builtin's name
-            (``float``), or the name as written (``x.tolist``).
-    """
-
-    file: str
-    lineno: int
-    line: str
-    segment: str
-    statement: str
-    callee: str | None = None
-
-    @property
-    def location(self) -> str:
-        """``file.py, line N``."""
-        return f"{self.file}, line {self.lineno}"
-
-
-def user_frame(exc: BaseException, path: str | None) -> UserFrame | None:
-    """The deepest traceback frame of ``exc`` in the user's file ``path``, as a `UserFrame`."""
-    if not path:
-        return None
-    target = os.path.abspath(path)
-    found = None
-    tb = exc.__traceback__
-    for (frame, _), summary in zip(traceback.walk_tb(tb), traceback.extract_tb(tb), strict=False):
-        if os.path.abspath(summary.filename) == target:
-            found = frame, summary
-    if found is None or found[1].lineno is None:
-        return None
-    frame, summary = found
-    lines = linecache.getlines(target)
-    lineno = summary.lineno
-    line = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
-    segment = _position_text(lines, summary) or line
-    tree = None
-    with contextlib.suppress(SyntaxError, ValueError):
-        tree = ast.parse("".join(lines))
-    statement = _statement_text(tree, "".join(lines), lineno, summary.colno) or line
-    return UserFrame(
-        file=runtime.shown_path(target),
-        lineno=lineno,
-        line=line,
-        segment=segment,
-        statement=statement,
-        callee=_callee(segment, tree, frame),
-    )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _position_text(lines: list[str], summary: traceback.FrameSummary) -> str | None:
-    """The source of the expression a frame was running, from its recorded positions."""
-    first, last = summary.lineno, summary.end_lineno
-    start, end = summary.colno, summary.end_colno
-    if first is None or last is None or start is None or end is None or last > len(lines):
-        return None
-    # Positions count UTF-8 bytes, not characters.
-    chunk = [line.encode() for line in lines[first - 1 : last]]
-    chunk[-1] = chunk[-1][:end]
-    chunk[0] = chunk[0][start:]
-    return _one_line(b" ".join(chunk).decode("utf-8", "replace")) or None
-
-
-def _statement_text(
-    tree: ast.Module | None, source: str, lineno: int, colno: int | None
-) -> str | None:
-    """The innermost simple statement at ``lineno`` (and column ``colno``), on one line."""
-    if tree is None:
-        return None
-    found = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt) or not node.lineno <= lineno <= (node.end_lineno or 0):
-            continue
-        start, end = (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset or 0)
-        if colno is None or start <= (lineno, colno) <= end:
-            # Statements nest, and ast.walk visits outer ones first: the last found is innermost.
-            found = node
-    if found is None or hasattr(found, "body"):
-        return None
-    text = ast.get_source_segment(source, found)
-    return _one_line(text) if text else None
-
-
-def _callee(segment: str, tree: ast.Module | None, frame: types.FrameType) -> str | None:
-    """The import path of the function a call expression calls, as far as it can be told."""
-    try:
-        node = ast.parse(segment, mode="eval").body
-    except SyntaxError:
-        return None
-    if not isinstance(node, ast.Call):
-        return None
-    parts = []
-    func = node.func
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not isinstance(func, ast.Name):
-        return None
-    root, rest = func.id, parts[::-1]
-    imported = _imports(tree).get(root)
-    if imported is not None:
-        return ".".join([imported, *rest])
-    shadowed = root in frame.f_locals or root in frame.f_globals
-    if not rest and not shadowed and hasattr(builtins, root):
-        return root
-    return ".".join([root, *rest])
-
-
-def _imports(tree: ast.Module | None) -> dict[str, str]:
-    """Names bound by the file's imports, to what they import: ``{"np": "numpy"}``."""
-    names: dict[str, str] = {}
-    for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    top = alias.name.split(".")[0]
-                    names[top] = top
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return names

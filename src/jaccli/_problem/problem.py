@@ -87,6 +87,13 @@ class Problem:
             args[i] = value
         with user_output_to_stderr():
             out = self.function.fn(*args)
+        if not runtime.float64_enabled():
+            raise FunctionError(
+                f"{self.function.source} turned float64 off (jax_enable_x64) while it ran; "
+                "jaccli needs it on to compute in the precision it reports",
+                hint="remove that line; jaccli chooses the precision (float64, or float32 with "
+                f"{self.labels('dtype')} float32)",
+            )
         return _as_output_array(out, self.function.source, jnp)
 
     @contextlib.contextmanager

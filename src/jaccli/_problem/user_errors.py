@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .._load.loader import Function, user_frame, user_location
-from ..errors import FunctionError, JaccliError, ResourceError
+from .._load.frames import user_frame, user_location
+from .._load.loader import Function
+from ..errors import FunctionError, JaccliError, ResourceError, exception_text
 
 
 @contextlib.contextmanager
@@ -71,7 +72,8 @@ def _quote(text: str) -> str:
 
 
 def _raised_error(function: Function, exc: BaseException) -> FunctionError:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = exception_text(exc).strip()
+    message = text.splitlines()[0] if text else ""
     return FunctionError(
         f"{function.source} raised {type(exc).__name__}"
         f"{user_location(exc, function.path)}: {message}"
@@ -86,7 +88,7 @@ def _in_place_error(function: Function, exc: BaseException) -> FunctionError | N
     """
     import jax
 
-    into_jax = isinstance(exc, TypeError) and "JAX arrays are immutable" in str(exc)
+    into_jax = isinstance(exc, TypeError) and "JAX arrays are immutable" in exception_text(exc)
     into_numpy = isinstance(exc, jax.errors.TracerArrayConversionError) or (
         isinstance(exc, ValueError)
         and isinstance(exc.__cause__, jax.errors.ConcretizationTypeError)

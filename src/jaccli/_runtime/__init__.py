@@ -5,6 +5,8 @@ Other packages import these names from here. Nothing here imports JAX.
 """
 
 from .cache import use_compilation_cache as use_compilation_cache
+from .channel import in_child as in_child
+from .channel import report_exit as report_exit
 from .distributed import announce_joined as announce_joined
 from .distributed import supervise_distributed as supervise_distributed
 from .distributed import worker_failed as worker_failed
@@ -13,6 +15,9 @@ from .files import atomic_writer as atomic_writer
 from .files import remove_partial_files as remove_partial_files
 from .files import shown_path as shown_path
 from .jaxsetup import enable_float64 as enable_float64
+from .jaxsetup import float64_enabled as float64_enabled
+from .parent import end_supervisor as end_supervisor
+from .parent import supervise as supervise
 from .signals import Interrupted as Interrupted
 from .signals import Terminated as Terminated
 from .signals import deadline as deadline
@@ -21,6 +26,6 @@ from .streams import ReaderGone as ReaderGone
 from .streams import silence_stdout as silence_stdout
 from .streams import stderr_is_terminal as stderr_is_terminal
 from .streams import stdin_problem as stdin_problem
+from .streams import stdout_columns as stdout_columns
 from .streams import stdout_is_terminal as stdout_is_terminal
 from .streams import write_stdout as write_stdout
-from .supervision import supervise as supervise

@@ -13,8 +13,8 @@ import stat
 from collections.abc import Callable, Iterator
 
 from ..errors import UsageError
-from .streams import flush_standard_streams
-from .supervision import announce_temp_file
+from .channel import announce_temp_file, in_child, parent_gone
+from .streams import flush_standard_streams, write_stdout
 
 TEMP_PREFIX = ".jaccli-"
 _STREAM_PATH = re.compile(r"/dev/(?P<name>stdout|stderr)|(?:/dev/fd|/proc/self/fd)/(?P<fd>\d+)")
@@ -106,6 +106,11 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
             os.fsync(fd)
         finally:
             os.close(fd)
+        if parent_gone():
+            # The run this process belonged to is over (its parent was killed): writing now
+            # would surprise whoever has moved on.
+            _remove(temp)
+            os._exit(4)
         os.replace(temp, real)
     except OSError as exc:
         _remove(temp)
@@ -121,6 +126,9 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[Callable[[bytes], None]]:
 def _write_stream(path: str, stream: re.Match, data: bytes) -> None:
     # Opening /proc/self/fd/1 anew would start at offset 0 (clobbering `>>`); use our own fd.
     fd = {"stdout": 1, "stderr": 2}.get(stream["name"]) or int(stream["fd"])
+    if fd == 1 and in_child():
+        write_stdout(data)  # a supervised child's descriptor 1 is its stderr
+        return
     flush_standard_streams()
     try:
         _write_all(fd, data)

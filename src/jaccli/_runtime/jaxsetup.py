@@ -10,3 +10,10 @@ def enable_float64() -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+
+
+def float64_enabled() -> bool:
+    """Whether JAX computes in float64 (a user's function may have turned it off)."""
+    import jax
+
+    return bool(jax.config.jax_enable_x64)

@@ -3,11 +3,13 @@
 SIGTERM becomes `Terminated` (exit 143) and Ctrl-C `Interrupted` (exit 130), so that `cli.main`
 removes half-written files and says why before it ends.
 
-The --timeout deadline is a watchdog thread rather than SIGALRM because Python signal handlers
-only run between bytecodes, and the work being bounded may sit for minutes inside XLA's compiler
-or a long-running C call. When the deadline passes, the watchdog writes the error, removes any
-half-written output file, and ends the process with exit code 4. (A C call that holds the GIL
-keeps that thread from running too: `supervision.supervise` covers that case from outside.)
+The console script runs the command in a supervised child (`parent.supervise`), whose parent
+reports the signal and keeps the --timeout deadline from outside. Where the command runs in one
+process (no fork, or a call from Python), the deadline is a watchdog thread rather than SIGALRM,
+because Python signal handlers only run between bytecodes, and the work being bounded may sit
+for minutes inside XLA's compiler or a long-running C call. When the deadline passes, the
+watchdog writes the error, removes any half-written output file, and ends the process with exit
+code 4 (a C call that holds the GIL keeps that thread from running too).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .channel import in_child
 from .files import remove_partial_files
 
 # How long a signal's exception has to end the run before the process is ended without it.
@@ -76,13 +79,19 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
         return
 
+    ending: list[int] = []
+
     def on_sigterm(signum: int, frame: Any) -> None:
-        _end_after_grace(143, "jaccli: terminated\n")
-        raise Terminated()
+        if not ending:  # once: Ctrl-C reaches a supervised child twice, from the terminal
+            _begin_ending(ending, signum)  # and from its parent; cleanup must not be cut short
+            _end_after_grace(143, "jaccli: terminated\n")
+            raise Terminated()
 
     def on_sigint(signum: int, frame: Any) -> None:
-        _end_after_grace(130, "jaccli: interrupted\n")
-        raise Interrupted()
+        if not ending:
+            _begin_ending(ending, signum)
+            _end_after_grace(130, "jaccli: interrupted\n")
+            raise Interrupted()
 
     def quiet_lost_signal(unraisable: Any) -> None:
         # A signal's exception lost in a callback: the watchdog above ends the run; Python's
@@ -94,17 +103,29 @@ def terminate_on_sigterm() -> Iterator[None]:
     previous_hook = sys.unraisablehook
     sys.unraisablehook = quiet_lost_signal
     previous_term = signal.signal(signal.SIGTERM, on_sigterm)
-    # Leave SIGINT alone where Python did not install its own handler (ignored by the shell).
+    # Leave SIGINT alone where the shell ignores it (a background job) or it was reset.
     previous_int = signal.getsignal(signal.SIGINT)
-    if previous_int is signal.default_int_handler:
+    if callable(previous_int):
         signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
         sys.unraisablehook = previous_hook
         signal.signal(signal.SIGTERM, previous_term)
-        if previous_int is signal.default_int_handler:
+        if callable(previous_int):
             signal.signal(signal.SIGINT, previous_int)
+
+
+def _begin_ending(ending: list[int], signum: int) -> None:
+    """Note that the run is ending on ``signum``. A supervised child then says nothing more: its
+    parent reports the signal, and what the interrupted code might print on its way out (a
+    library's traceback of the signal's exception) is noise."""
+    ending.append(signum)
+    if in_child():
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
 
 
 def _end_after_grace(code: int, message: str) -> None:

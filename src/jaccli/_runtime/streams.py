@@ -1,7 +1,9 @@
 """The standard streams: whether they are terminals, and writing finished output to stdout.
 
 Results go to stdout in one write, so that a reader that leaves early (``| head -1``), a full
-disk or a closed stdout each end the run the way SPEC §6 asks, not with a traceback.
+disk or a closed stdout each end the run the way SPEC §6 asks, not with a traceback. In a
+supervised child (`parent.supervise`) they go to the parent, which writes them; the child's
+file descriptor 1 is its stderr.
 """
 
 from __future__ import annotations
@@ -9,14 +11,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import sys
 
 from ..errors import UsageError
+from . import channel
 
 
 def stdout_is_terminal() -> bool:
     """Whether stdout is a terminal; False when the process started with stdout closed."""
+    if channel.in_child():
+        return channel.stdout_state()[0]
     return sys.stdout is not None and sys.stdout.isatty()
+
+
+def stdout_columns() -> int:
+    """The width of the terminal stdout goes to (100 where it is none)."""
+    columns = channel.stdout_state()[2] if channel.in_child() else None
+    return columns or shutil.get_terminal_size((100, 24)).columns
 
 
 def stderr_is_terminal() -> bool:
@@ -61,12 +73,18 @@ def write_stdout(data: str | bytes, output: str | None = None) -> None:
     exit. Either way stdout is pointed at /dev/null afterwards so the interpreter's final flush
     stays silent.
     """
-    if sys.stdout is None:  # started with stdout closed (`>&-`)
+    closed = channel.stdout_state()[1] if channel.in_child() else sys.stdout is None
+    if closed:  # started with stdout closed (`>&-`)
         raise UsageError(
             "cannot write the result to stdout: stdout is closed",
             hint="give stdout somewhere to go"
             + (f", or write a file with {output} FILE" if output else ""),
         )
+    if channel.in_child():
+        if isinstance(data, str):
+            data = data.encode(*_encoding())
+        channel.send(channel.STDOUT, data)
+        return
     try:
         sys.stdout.flush()
         buffer = getattr(sys.stdout, "buffer", None)
@@ -75,7 +93,7 @@ def write_stdout(data: str | bytes, output: str | None = None) -> None:
             sys.stdout.flush()
             return
         if isinstance(data, str):
-            data = data.encode(sys.stdout.encoding or "utf-8", sys.stdout.errors or "strict")
+            data = data.encode(*_encoding())
         # Under PYTHONUNBUFFERED=1 (python -u) `buffer` is the raw file, whose write may take
         # only part of the bytes, as when a pipe's reader leaves mid-write; a text write would
         # drop the rest silently and end with exit 0. Write until every byte is taken.
@@ -87,13 +105,27 @@ def write_stdout(data: str | bytes, output: str | None = None) -> None:
             view = view[written:]
         buffer.flush()
     except OSError as exc:
-        silence_stdout()
-        if isinstance(exc, BrokenPipeError):
-            raise ReaderGone("the reader of stdout went away") from None
-        raise UsageError(
-            f"cannot write the result to stdout: {exc.strerror or exc}",
-            hint="check the disk or the pipe stdout goes to",
-        ) from None
+        raise stdout_failure(exc) from None
+
+
+def _encoding() -> tuple[str, str]:
+    stream = sys.stdout
+    return (
+        getattr(stream, "encoding", None) or "utf-8",
+        getattr(stream, "errors", None) or "strict",
+    )
+
+
+def stdout_failure(exc: OSError) -> Exception:
+    """The error for a failed write to stdout, which is pointed at /dev/null: `ReaderGone` when
+    the reader went away, else a `UsageError` with the reason."""
+    silence_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return ReaderGone("the reader of stdout went away")
+    return UsageError(
+        f"cannot write the result to stdout: {exc.strerror or exc}",
+        hint="check the disk or the pipe stdout goes to",
+    )
 
 
 def silence_stdout() -> None:
