@@ -1,9 +1,12 @@
 """The function at many points in one call, and the rounding model of its values.
 
-The perturbed points are built as one ``(k, n)`` matrix and evaluated in a single call of
-``jax.jit(jax.vmap(fn))``, which runs on any device JAX runs on. A function that cannot be traced
-(Python control flow on values, conversion to NumPy, a traced value written into a NumPy array)
-is evaluated point by point instead, and the result says so.
+The perturbed points are evaluated in a single call of ``jax.jit(jax.vmap(fn))``, which runs on
+any device JAX runs on. Points that each move one entry of ``x`` (`evaluate_moves`: the
+differences along the axes) are never built on the host: the compiled program sets the entry
+itself, a chunk of points at a time, so ``k`` points of ``n`` inputs cost O(k) host memory and
+no ``(k, n)`` copy to the device. A function that cannot be traced (Python control flow on
+values, conversion to NumPy, a traced value written into a NumPy array) is evaluated point by
+point instead, and the result says so.
 
 Rounding. Each value ``f_i`` is taken to be computed to ``eps (|f_i| + sum_j |J_ij x_j|)``: the
 second term (`spread`, from a first pass) is what rounding the inputs alone does, and dominates
@@ -13,7 +16,7 @@ for values that are small sums of large terms (``A @ x``, residuals).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import jax
@@ -25,6 +28,7 @@ import numpy.typing as npt
 jax.config.update("jax_enable_x64", True)
 
 Batched = Callable[[np.ndarray], Any]
+CHUNK_ENTRIES = 2**22  # numbers in one chunk of moved points (32 MiB at float64)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -72,27 +76,74 @@ def evaluate(
     >>> values.tolist(), vectorised
     ([[2.0, 0.0], [0.0, 2.0]], True)
     """
-    k = points.shape[0]
-    vectorised, note = True, ""
     if batched is not None:
-        values = batched(points)
-    else:
-        try:
-            values = jax.jit(jax.vmap(fn))(points)
-        except Exception as error:
-            # Tracing fails on Python control flow on values (`if x[0] > 0`), conversion to
-            # NumPy, or a traced value written into a NumPy array; each point still runs
-            # eagerly. A function that fails for another reason fails again at its first
-            # eager call, and that error propagates.
-            values = np.stack([np.ravel(fn(jnp.asarray(p))) for p in points])
-            vectorised = False
-            cause = (str(error).strip().splitlines() or [""])[0][:120]
-            note = (
-                f"the function could not be traced ({type(error).__name__}: {cause}), "
-                f"so its {k} evaluations ran one by one"
-            )
+        return _as_values(batched(points), points.shape[0]), True, ""
+    return _traced_or_eager(
+        lambda: jax.jit(jax.vmap(fn))(points),
+        lambda: (fn(jnp.asarray(p)) for p in points),
+        points.shape[0],
+    )
+
+
+def evaluate_moves(
+    fn: Callable[[Any], Any],
+    x: np.ndarray,
+    columns: np.ndarray,
+    entries: np.ndarray,
+    batched: Batched | None,
+) -> tuple[np.ndarray, bool, str]:
+    """`evaluate` at the points ``x`` with entry ``columns[i]`` set to ``entries[i]``, for each
+    ``i`` (``entries`` in x's dtype): the points are built by the compiled program, in chunks
+    of about `CHUNK_ENTRIES` numbers, not on the host.
+
+    >>> values, _, _ = evaluate_moves(lambda x: x * 2, np.zeros(2), np.array([1, 0]), np.ones(2), None)
+    >>> values.tolist()
+    [[0.0, 2.0], [2.0, 0.0]]
+    """
+    k = columns.size
+    if batched is not None:
+        points = np.tile(x, (k, 1))
+        points[np.arange(k), columns] = entries
+        return evaluate(fn, points, batched)
+
+    def at(moved: tuple[Any, Any]) -> Any:
+        column, entry = moved
+        return fn(jnp.asarray(x).at[column].set(entry))
+
+    def eager() -> Iterator[Any]:
+        for column, entry in zip(columns, entries, strict=True):
+            point = x.copy()
+            point[column] = entry
+            yield fn(jnp.asarray(point))
+
+    chunk = max(1, min(k, CHUNK_ENTRIES // max(x.size, 1)))
+    traced = jax.jit(lambda c, e: jax.lax.map(at, (c, e), batch_size=chunk))
+    return _traced_or_eager(lambda: traced(columns, entries), eager, k)
+
+
+def _traced_or_eager(
+    traced: Callable[[], Any], eager: Callable[[], Iterable[Any]], k: int
+) -> tuple[np.ndarray, bool, str]:
+    try:
+        values = traced()
+    except Exception as error:
+        # Tracing fails on Python control flow on values (`if x[0] > 0`), conversion to
+        # NumPy, or a traced value written into a NumPy array; each point still runs
+        # eagerly. A function that fails for another reason fails again at its first
+        # eager call, and that error propagates.
+        values = np.stack([np.ravel(value) for value in eager()])
+        cause = (str(error).strip().splitlines() or [""])[0][:120]
+        note = (
+            f"the function could not be traced ({type(error).__name__}: {cause}), "
+            f"so its {k} evaluations ran one by one"
+        )
+        return _as_values(values, k), False, note
+    return _as_values(values, k), True, ""
+
+
+def _as_values(values: Any, k: int) -> np.ndarray:
     values = np.asarray(values).reshape(k, -1)
-    return values.astype(np.result_type(values.dtype, np.float64)), vectorised, note
+    return values.astype(np.result_type(values.dtype, np.float64))
 
 
 def rounding_eps(x: np.ndarray, values: np.ndarray) -> float:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .evaluation import Batched, evaluate, rounding_eps, spread
+from .evaluation import Batched, evaluate_moves, rounding_eps, spread
 from .richardson import richardson
-from .steps import NUM_STEPS, axis_offsets, axis_points, own_scale, relative_steps
+from .steps import NUM_STEPS, own_scale, relative_steps
 
 FAMILY_RATIO = 4.0  # an input's own scale this far from 1 also gets steps at scale 1
 SHRINK_ROUNDS = 3  # how many more sequences of steps, each below the last, an edge may take
@@ -30,11 +30,13 @@ SIDE_ORDERS = (1, 2)
 
 @dataclass(frozen=True)
 class Probe:
-    """Steps ``(S, k)`` for the inputs ``columns`` ``(k,)`` and the points they perturb."""
+    """Steps ``(S, k)`` for the inputs ``columns`` ``(k,)``, and the entries ``x_j ± step``
+    of the points they perturb, rounded to x's dtype ``(S, k)``: a point differs from ``x`` in
+    one entry only, so it is never built whole on the host (see `evaluate_moves`)."""
 
     columns: np.ndarray
     steps: np.ndarray
-    plus: np.ndarray  # (S, k, n)
+    plus: np.ndarray  # (S, k)
     minus: np.ndarray
 
 
@@ -62,7 +64,8 @@ class Differences:
 
 def probe(x: np.ndarray, columns: np.ndarray, steps: np.ndarray) -> Probe:
     """The points ``x ± steps[s, c] e_columns[c]``, rounded to x's dtype."""
-    return Probe(columns, steps, axis_points(x, steps, columns), axis_points(x, -steps, columns))
+    at = x.astype(np.float64)[columns]
+    return Probe(columns, steps, (at + steps).astype(x.dtype), (at - steps).astype(x.dtype))
 
 
 def first_probes(x: np.ndarray, q: int, factor: float = 1.0) -> list[Probe]:
@@ -87,9 +90,8 @@ def differences(
     the sequence. ``evaluations`` counts every point evaluated, ``x`` included.
     """
     probes = first_probes(x, q, factor)
-    points = _points(x, probes, with_x=True)
-    evaluations = points.shape[0]
-    values, vectorised, note = evaluate(fn, points, batched)
+    values, vectorised, note = _evaluate(fn, x, probes, batched, with_x=True)
+    evaluations = values.shape[0]
     eps = rounding_eps(x, values)
     f_0, rest = values[0], values[1:]
     found = _Best(x.size, f_0.shape[0], rest.dtype)
@@ -106,20 +108,29 @@ def differences(
             break
         rows = np.searchsorted(last.columns, lost)
         last = probe(x, lost, last.steps[:, rows] * 0.5**NUM_STEPS)
-        points = _points(x, [last], with_x=False)
-        evaluations += points.shape[0]
-        more, _, _ = evaluate(fn, points, batched)
+        more, _, _ = _evaluate(fn, x, [last], batched, with_x=False)
+        evaluations += more.shape[0]
         f_plus, f_minus = _split(more, [last])[0]
         found.add(last, x, f_0, f_plus, f_minus, eps, magnitude)
     return dataclasses.replace(found.result(vectorised, note), evaluations=evaluations)
 
 
-def _points(x: np.ndarray, probes: list[Probe], with_x: bool) -> np.ndarray:
-    n = x.size
-    parts = [x[None]] if with_x else []
+def _evaluate(
+    fn: Callable[[Any], Any],
+    x: np.ndarray,
+    probes: list[Probe],
+    batched: Batched | None,
+    with_x: bool,
+) -> tuple[np.ndarray, bool, str]:
+    """``fn`` at ``x`` (first, ``with_x``: x is x with its entry 0 set to itself) and at every
+    probe's plus points, then its minus points, in one call."""
+    columns = [np.zeros(1, np.intp)] if with_x else []
+    entries = [x[:1]] if with_x else []
     for p in probes:
-        parts += [p.plus.reshape(-1, n), p.minus.reshape(-1, n)]
-    return np.concatenate(parts)
+        moved = np.broadcast_to(p.columns, p.steps.shape).ravel()
+        columns += [moved, moved]
+        entries += [p.plus.ravel(), p.minus.ravel()]
+    return evaluate_moves(fn, x, np.concatenate(columns), np.concatenate(entries), batched)
 
 
 def _split(values: np.ndarray, probes: list[Probe]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -136,8 +147,9 @@ def _split(values: np.ndarray, probes: list[Probe]) -> list[tuple[np.ndarray, np
 
 def _offsets(p: Probe, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The steps actually taken up and down, after rounding: exact, in float64, ``(S, k, 1)``."""
-    up = axis_offsets(p.plus, x, p.columns)
-    down = -axis_offsets(p.minus, x, p.columns)
+    at = x.astype(np.float64)[p.columns]
+    up = p.plus.astype(np.float64) - at
+    down = at - p.minus.astype(np.float64)
     return up[..., None], down[..., None]
 
 

@@ -51,28 +51,24 @@ def relative_steps(dtype: np.dtype, q: int) -> np.ndarray:
     return largest * 0.5 ** np.arange(NUM_STEPS)
 
 
-def axis_points(x: np.ndarray, steps: np.ndarray, columns: np.ndarray | None = None) -> np.ndarray:
-    """``(S, k, n)``: row ``[s, c]`` is x with ``x_j + steps[s, c]`` for ``j = columns[c]``
-    (every input by default, ``k = n``), rounded to x's dtype."""
-    columns = np.arange(x.size) if columns is None else columns
-    points = np.tile(x, (steps.shape[0], columns.size, 1))
-    at = np.arange(columns.size)
-    points[:, at, columns] = (x.astype(np.float64)[columns] + steps).astype(x.dtype)
+def axis_points(x: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``(S, n, n)``: row ``[s, j]`` is x with ``x_j + steps[s, j]``, rounded to x's dtype."""
+    n = x.size
+    points = np.tile(x, (steps.shape[0], n, 1))
+    diag = np.arange(n)
+    points[:, diag, diag] = (x.astype(np.float64) + steps).astype(x.dtype)
     return points
 
 
-def axis_offsets(
-    points: np.ndarray, x: np.ndarray, columns: np.ndarray | None = None
-) -> np.ndarray:
+def axis_offsets(points: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The step actually taken in each `axis_points` row, after rounding: exact, in float64.
 
     >>> x = np.array([1.0], dtype=np.float32)
     >>> axis_offsets(axis_points(x, np.array([[0.1]])), x).tolist() == [[float(np.float32(1.1)) - 1]]
     True
     """
-    columns = np.arange(x.size) if columns is None else columns
-    at = np.arange(columns.size)
-    return points[:, at, columns].astype(np.float64) - x.astype(np.float64)[columns]
+    diag = np.arange(x.size)
+    return points[:, diag, diag].astype(np.float64) - x.astype(np.float64)
 
 
 def pair_points(
