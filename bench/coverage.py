@@ -120,11 +120,9 @@ CASES: dict[str, tuple[Function, str, int]] = {
 def sobol_run(case: str, tool: str, samples: int, seed: int) -> dict[str, np.ndarray]:
     """S1 and ST with their half-widths on jaccli's sample, by ``tool``'s intervals."""
     from SALib.analyze import sobol as analyze
-    from SALib.sample import sobol
 
     from jaccli._load import parse_bounds
-    from jaccli._sensitivity.salib_methods import salib_sample
-    from jaccli._sensitivity.saltelli import sobol_indices
+    from jaccli._sensitivity.saltelli import saltelli_points, sobol_indices
     from jaccli._sensitivity.sample import from_unit
 
     f, bounds, n = CASES[case]
@@ -132,7 +130,7 @@ def sobol_run(case: str, tool: str, samples: int, seed: int) -> dict[str, np.nda
     replicates = 8 if tool == "replicated" else 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        unit, sizes = salib_sample(sobol, "sobol", spec, samples, seed, replicates)
+        unit, sizes = saltelli_points(samples, n, seed, replicates)
         y = f(from_unit(unit, [parse_bounds(bounds)[None]] * n))[0]
         if tool == "replicated":
             return {key: value[0] for key, value in sobol_indices(y[:, None], n, sizes).items()}

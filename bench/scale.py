@@ -13,9 +13,9 @@ compilation cache warm (the default). SciPy and numdifftools have rows that say 
 run: their gradients need n + 1 evaluations of a function of n inputs, and neither has a
 Hessian-vector product (their Hessians are dense n × n).
 
-Goals (from the benchmark issue): the gradient within 1.2× the raw JAX script's wall time, with
-a peak memory (max RSS) at most 1.3× the script's; the HVP measured against its script, shown
-here against the same bounds.
+Goals (from the second performance wave; the first asked for 1.2× and 1.3×): the gradient
+within 1.1× the raw JAX script's wall time, with a peak memory (max RSS) at most 1.2× the
+script's; the HVP measured against its script, shown here against the same bounds.
 """
 
 from __future__ import annotations
@@ -129,26 +129,26 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
 
 
 GOALS = (
-    Goal("gradient: jaccli ÷ raw JAX ≤ 1.2, wall", "grad", "wall", "jaccli", ("jax",), 1.2),
-    Goal("gradient: jaccli ÷ raw JAX ≤ 1.3, peak memory", "grad", "peak", "jaccli", ("jax",), 1.3),
+    Goal("gradient: jaccli ÷ raw JAX ≤ 1.1, wall", "grad", "wall", "jaccli", ("jax",), 1.1),
+    Goal("gradient: jaccli ÷ raw JAX ≤ 1.2, peak memory", "grad", "peak", "jaccli", ("jax",), 1.2),
     Goal(
-        "gradient: jaccli with its cache warm ÷ raw JAX ≤ 1.2, wall",
+        "gradient: jaccli with its cache warm ÷ raw JAX ≤ 1.1, wall",
         "grad",
         "wall",
         "jaccli-cache",
         ("jax",),
-        1.2,
+        1.1,
     ),
-    Goal("gradient: the same in CPU time", "grad", "cpu", "jaccli", ("jax",), 1.2),
+    Goal("gradient: the same in CPU time", "grad", "cpu", "jaccli", ("jax",), 1.1),
     Goal(
         "HVP: jaccli ÷ raw JAX, wall (bound as for the gradient)",
         "hvp",
         "wall",
         "jaccli",
         ("jax",),
-        1.2,
+        1.1,
     ),
-    Goal("HVP: jaccli ÷ raw JAX, peak memory", "hvp", "peak", "jaccli", ("jax",), 1.3),
+    Goal("HVP: jaccli ÷ raw JAX, peak memory", "hvp", "peak", "jaccli", ("jax",), 1.2),
 )
 
 

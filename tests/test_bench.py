@@ -25,6 +25,7 @@ SMOKE = {
     "sparse": ["--tools", "jaccli,jax,scipy"],
     "sparse-hessian": ["--tools", "jaccli"],
     "check": ["--tools", "jaccli,scipy"],
+    "global": ["--tools", "jaccli,salib"],
 }
 
 

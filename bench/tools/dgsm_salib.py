@@ -16,6 +16,7 @@ generator only when ``seed`` is truthy, so the bootstrap gets ``seed + 1`` (0 wo
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from bench.tools import timing
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--inputs", type=int, required=True, help="D, the number of inputs")
+    parser.add_argument("--problem", default="dgsm100", help="a module of bench.problems")
+    parser.add_argument("--inputs", type=int, help="D, the number of inputs (the problem's)")
     parser.add_argument("--samples", type=int, required=True, help="N, base points")
     parser.add_argument("--delta", type=float, default=0.01, help="relative step (0.01)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
@@ -40,18 +42,17 @@ def main() -> None:
     from SALib.analyze import dgsm
     from SALib.sample import finite_diff
 
-    from bench.problems import dgsm100
-
-    n = args.inputs
+    function = importlib.import_module(f"bench.problems.{args.problem}")
+    n = args.inputs or function.N_IN
     problem = {
         "num_vars": n,
         "names": [f"x{j}" for j in range(n)],
-        "bounds": [[dgsm100.LOW, dgsm100.HIGH]] * n,
+        "bounds": [[function.LOW, function.HIGH]] * n,
     }
     phases.end("setup")
     x = finite_diff.sample(problem, args.samples, delta=args.delta, seed=args.seed)
     phases.end("sample")
-    y = dgsm100.f_numpy(x)
+    y = function.f_numpy(x)
     phases.end("evaluate")
     indices = dgsm.analyze(
         problem, x, y, num_resamples=args.resamples, conf_level=0.95, seed=args.seed + 1

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import jaccli._load.expr.parser as expr_module
-from jaccli._load.expr import ExprInput, parse_expr
+from jaccli._load.expr import ExprInput, parse_expr, parse_number
 from jaccli.errors import JaccliError, ParseError, ShapeError, UnsafeExpressionError
 
 
@@ -515,3 +515,10 @@ def test_arbitrary_text_fails_only_with_jaccli_errors(text):
 @given(EXPRESSIONS, _MUTATIONS)
 def test_mutated_expressions_fail_only_with_jaccli_errors(text, mutations):
     _parse_or_clean_error(_mutate(text, mutations))
+
+
+@pytest.mark.parametrize("text", ["-pi", "2*pi/3", "1e-3", "e**2", "sqrt(2)", "-log(10)/4"])
+def test_a_constant_is_folded_to_the_value_jax_gives(text):
+    # A bound is folded while parsing, without JAX; it must be the number JAX computes.
+    expected = float(parse_expr(text, vars=["_"])(np.zeros(())))
+    assert parse_number(text, vars=["_"]) == pytest.approx(expected, rel=1e-15, abs=0)

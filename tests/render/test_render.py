@@ -22,6 +22,7 @@ from jaccli._render import (
     to_npz_bytes,
     to_table_text,
 )
+from jaccli._render.formats import NPY_PIECE, npy_pieces
 from jaccli.errors import UsageError
 
 
@@ -180,6 +181,17 @@ def test_npy_round_trip(jac):
     assert loaded.dtype == np.float64
     np.testing.assert_array_equal(loaded, jac.result)
     assert render(jac, "npy") == data
+
+
+def test_npy_pieces_are_the_bytes_numpy_saves_and_views_of_the_array():
+    big = jaccli.grad(lambda x: jnp.sum(x**2), np.arange(3 * NPY_PIECE // 8 + 5.0))
+    for result in (big, jaccli.grad(lambda x: x**2, 3.0)):
+        expected = io.BytesIO()
+        np.save(expected, np.asarray(result.result), allow_pickle=False)
+        pieces = list(npy_pieces(result))
+        assert b"".join(pieces) == expected.getvalue()
+    # The header, then four pieces of the array, none of them a copy.
+    assert len(pieces) == 2 and [type(p) for p in list(npy_pieces(big))[1:]] == [memoryview] * 4
 
 
 def test_npy_of_several_parts_is_usage_error():

@@ -12,7 +12,7 @@ import pytest
 
 import jaccli
 from jaccli import parse_expr
-from jaccli._sensitivity.sample import sobol_points
+from jaccli._sensitivity.sobol_sequence import sobol_points
 
 A = np.array([0.3, -1.2, 0.5, 2.0])
 LOW = np.array([0.0, -1.0, -2.0, 1.0])

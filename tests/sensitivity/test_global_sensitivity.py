@@ -160,14 +160,15 @@ def test_bad_global_options_are_usage_errors(cli, args, message):
     assert message in run.stderr and "Traceback" not in run.stderr
 
 
-def test_without_salib_sobol_says_which_extra_to_install(monkeypatch):
-    for name in ("SALib", "SALib.sample", "SALib.sample.sobol"):
+def test_without_salib_morris_says_which_extra_to_install(monkeypatch):
+    for name in ("SALib", "SALib.sample", "SALib.sample.morris"):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingExtraError) as info:
-        jaccli.sensitivity(parse_expr("x*y"), bounds="0:1", method="sobol")
+        jaccli.sensitivity(parse_expr("x*y"), bounds="0:1", method="morris")
     assert "jaccli[global]" in info.value.hint
-    # DGSM needs no extra.
+    # DGSM and Sobol' need no extra.
     jaccli.sensitivity(parse_expr("x*y"), bounds="0:1", method="dgsm", samples=16)
+    jaccli.sensitivity(parse_expr("x*y"), bounds="0:1", method="sobol", samples=16)
 
 
 def test_an_output_that_does_not_vary_has_null_indices(cli):

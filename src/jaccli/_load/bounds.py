@@ -85,13 +85,10 @@ def number(text: str, where: str) -> float:
     >>> number("-pi/2", "bounds")
     -1.5707963267948966
     """
-    from .. import _runtime as runtime
-    from .expr import parse_expr
-
-    runtime.enable_float64()
+    from .expr import parse_number
 
     try:
-        expression = parse_expr(text.strip(), vars=["_"])
+        value = parse_number(text.strip(), vars=["_"])
     except ParseError as exc:
         named = "names that are not in" in exc.message
         reason = "only pi and e may be named" if named else exc.message
@@ -99,9 +96,8 @@ def number(text: str, where: str) -> float:
             f"{where}: {text.strip()!r} is not a number: {reason}",
             hint="numbers may use pi, e, + - * / ** and math functions, e.g. -pi:pi",
         ) from None
-    if expression.output_shape != ():
+    if value is None:
         raise ParseError(f"{where}: {text.strip()!r} is not one number")
-    value = complex(expression(np.zeros(())))
     if value.imag != 0 or not np.isfinite(value.real):
         raise ParseError(f"{where}: {text.strip()!r} is not a finite real number")
     return float(value.real)

@@ -12,6 +12,7 @@ from .batch import to_batch_table_text as to_batch_table_text
 from .formats import BINARY_FORMATS as BINARY_FORMATS
 from .formats import FORMATS as FORMATS
 from .formats import format_for_path as format_for_path
+from .formats import npy_pieces as npy_pieces
 from .formats import to_csv_text as to_csv_text
 from .formats import to_json_text as to_json_text
 from .formats import to_latex_text as to_latex_text

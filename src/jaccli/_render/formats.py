@@ -2,7 +2,8 @@
 name's suffix implies.
 
 Every writer returns the whole output as text or bytes, so nothing reaches stdout or a file
-until it is complete.
+until it is complete; a .npy may also come as pieces (`npy_pieces`), the array's own memory
+after its header, so that a large derivative is written without a copy of it in memory.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -81,15 +83,32 @@ def _latex_number(x: Any) -> str:
 
 def to_npy_bytes(result: DerivativeResult) -> bytes:
     """The result as one .npy array; UsageError when it has several parts."""
+    return b"".join(npy_pieces(result))
+
+
+NPY_PIECE = 16 * 2**20  # bytes per piece, as NumPy's own writer uses
+
+
+def npy_pieces(result: DerivativeResult) -> Iterator[bytes | memoryview]:
+    """The bytes of `to_npy_bytes` (those of ``np.save``) in pieces: the header, then views of
+    the array's memory, copied nowhere. UsageError, before any piece, when it has several
+    parts."""
     if isinstance(result.result, dict):
         raise UsageError(
             "the result has several parts (" + ", ".join(result_arrays(result)) + "); "
             ".npy holds one array",
             hint="write .npz (--output result.npz) or choose one argument with --wrt",
         )
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(result.result), allow_pickle=False)
-    return buffer.getvalue()
+    array = np.asarray(result.result, order="C")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, np.lib.format.header_data_from_array_1_0(array))
+    return _pieces(header.getvalue(), memoryview(array.reshape(-1).view(np.uint8)))
+
+
+def _pieces(header: bytes, data: memoryview) -> Iterator[bytes | memoryview]:
+    yield header
+    for start in range(0, len(data), NPY_PIECE):
+        yield data[start : start + NPY_PIECE]
 
 
 def to_npz_bytes(result: DerivativeResult) -> bytes:

@@ -5,12 +5,12 @@ prediction of a perturbation beside the actual change (`perturbation`), and the 
 input uncertainty ``J Σ Jᵀ`` (`uncertainty`). Global, over input distributions (`prepare` binds
 them, `global_analysis` runs a method): DGSM from AD gradients (`dgsm`), active subspaces, the
 eigen-decomposition of C = E[∇f ∇fᵀ] from AD gradients with a bootstrap (`active_subspace`, its
-linear algebra in `subspaces`), and Sobol' and Morris indices from SALib's samples, an optional
-extra (`salib_methods`; Sobol' indices by `saltelli`), with jaccli evaluating the function on
+linear algebra in `subspaces`), Sobol' indices on Saltelli's scheme (`saltelli`), and Morris
+indices from SALib, an optional extra (`salib_methods`), with jaccli evaluating the function on
 the whole sample in vectorised chunks (`sample`). DGSM and Sobol' sample independently
-scrambled Sobol' sequences and take their intervals from the spread over them (`replicates`);
-Morris bootstraps its independent trajectories. `ranking` and
-`charts` are shared by both.
+scrambled Sobol' sequences (`sobol_sequence`) and take their intervals from the spread over
+them (`replicates`); Morris bootstraps its independent trajectories. `ranking` and `charts` are
+shared by all.
 
 Everything works on the flat view of the problem (`jaccli._problem.flatten`): n named inputs, m
 named outputs. The JSON fields keep JAX's layout (``output_shape + input_shape``) like

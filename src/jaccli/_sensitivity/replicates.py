@@ -11,7 +11,10 @@ itself uses the whole sample.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
+import statistics
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -19,6 +22,9 @@ import numpy as np
 from .methods import CONF_LEVEL
 
 REPLICATES = 8
+# Up to here Student's t quantile comes from its closed form (a sum of ν/2 terms); beyond, the
+# Cornish–Fisher series is already good to 10⁻¹².
+FEW_DEGREES = 1000
 
 
 def replicate_sizes(samples: int, replicates: int) -> list[int]:
@@ -42,16 +48,52 @@ def replicate_generators(seed: int, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(count)]
 
 
+@functools.cache
 def t_quantile(replicates: int) -> float:
     """The quantile of Student's t on ``replicates − 1`` degrees of freedom whose ± interval
     holds ``CONF_LEVEL``.
 
-    >>> round(t_quantile(8), 3)
-    2.365
-    """
-    from scipy.special import stdtrit
+    Found here rather than by ``scipy.special.stdtrit``, whose import costs a small analysis
+    a tenth of its time: for up to `FEW_DEGREES` degrees of freedom, bisection on the
+    closed-form probability of |T| ≤ t (Abramowitz and Stegun 26.7.3–4), and beyond, the
+    Cornish–Fisher series about the normal quantile (26.7.5), good to 10⁻¹² there.
 
-    return float(stdtrit(replicates - 1, 0.5 + CONF_LEVEL / 2))
+    >>> round(t_quantile(2), 3), round(t_quantile(8), 3), round(t_quantile(10**6), 3)
+    (12.706, 2.365, 1.96)
+    """
+    nu = replicates - 1
+    if nu > FEW_DEGREES:
+        z = statistics.NormalDist().inv_cdf(0.5 + CONF_LEVEL / 2)
+        terms = (
+            (z**3 + z) / 4,
+            (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+            (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+            (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
+        )
+        return z + sum(term / nu ** (k + 1) for k, term in enumerate(terms))
+    low, high = 0.0, math.pi / 2  # θ = atan(t / √ν)
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if within(middle, nu) < CONF_LEVEL else (low, middle)
+    return math.sqrt(nu) * math.tan((low + high) / 2)
+
+
+def within(theta: float, nu: int) -> float:
+    """P(|T| ≤ √ν tan θ) for Student's t on ν degrees of freedom (a finite sum in cos² θ)."""
+    c, sin = math.cos(theta) ** 2, math.sin(theta)
+    if nu % 2 == 0:
+        term = total = 1.0
+        for k in range(1, nu // 2):
+            term *= c * (2 * k - 1) / (2 * k)
+            total += term
+        return sin * total
+    if nu == 1:
+        return 2 * theta / math.pi
+    term = total = 1.0
+    for k in range(1, (nu - 1) // 2):
+        term *= c * (2 * k) / (2 * k + 1)
+        total += term
+    return 2 / math.pi * (theta + sin * math.cos(theta) * total)
 
 
 def sequences_text(replicates: int) -> str:

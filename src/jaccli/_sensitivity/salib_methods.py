@@ -1,6 +1,7 @@
-"""Sobol' and Morris indices through SALib (the optional ``global`` extra): SALib draws the
-sample in the unit cube, jaccli evaluates the function on it; SALib analyses Morris's
-trajectories, and `saltelli` the Sobol' replicates."""
+"""Sobol' and Morris indices on SALib's samples in the unit cube, which jaccli evaluates the
+function on: Saltelli's sample for Sobol' is drawn by `saltelli` (SALib's points, without
+SALib, and analysed there too); Morris's trajectories are drawn and analysed by SALib itself,
+the optional ``global`` extra."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from .._problem import PYTHON, Labels, Problem
 from ..errors import MissingExtraError, UsageError
 from .methods import CONF_LEVEL, INDEX_KEYS, MORRIS_LEVELS, RESAMPLES, Estimate, Evaluate
 from .ranking import names
-from .replicates import interval_text, replicate_generators, replicate_sizes, sequences_text
-from .saltelli import sobol_indices
+from .replicates import interval_text, sequences_text
+from .saltelli import saltelli_points, sobol_indices
 from .sample import from_unit
 
 SAMPLING = {
-    "sobol": "Saltelli's scheme on {} (SALib)",
+    "sobol": "Saltelli's scheme on {}",
     "morris": f"Morris trajectories on a {MORRIS_LEVELS}-level grid (SALib)",
 }
 
@@ -61,8 +62,9 @@ def salib_sample(
 ) -> tuple[np.ndarray, dict[str, Any], list[int]]:
     """SALib's sample for ``method`` in the unit cube from ``seed``, the problem spec SALib
     analyses it with, and the base points of each replicate: Saltelli's scheme on
-    ``replicates`` independently scrambled Sobol' sequences, or ``samples`` Morris
-    trajectories, independent already (one replicate). SALib's warnings become notes. The same
+    ``replicates`` independently scrambled Sobol' sequences (drawn by `saltelli`, SALib's
+    points without SALib), or ``samples`` Morris trajectories, independent already (one
+    replicate; SALib's warnings become notes). The same
     arguments give the same points, which is what lets ``design`` write the sample that
     ``sensitivity`` evaluates.
 
@@ -70,25 +72,17 @@ def salib_sample(
     >>> unit.shape, spec["names"], sizes
     ((16, 2), ['x', 'y'], [2, 2])
     """
-    sampler = salib_sampler(method, labels)
     n = len(inputs)
     spec = {"num_vars": n, "names": list(inputs), "bounds": [[0.0, 1.0]] * n}
+    if method != "morris":
+        unit, sizes = saltelli_points(samples, n, seed, replicates)
+        return unit, spec, sizes
+    sampler = salib_sampler(method, labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if method == "morris":
-            unit = sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
-            sizes = [samples]
-        else:
-            sizes = replicate_sizes(samples, replicates)
-            generators = replicate_generators(seed, len(sizes))
-            unit = np.concatenate(
-                [
-                    sampler.sample(spec, size, calc_second_order=False, scramble=True, seed=rng)
-                    for size, rng in zip(sizes, generators, strict=True)
-                ]
-            )
+        unit = sampler.sample(spec, samples, num_levels=MORRIS_LEVELS, seed=seed)
     notes += sorted({f"SALib: {w.message}" for w in caught})
-    return unit, spec, sizes
+    return unit, spec, [samples]
 
 
 def salib_estimate(
@@ -117,17 +111,14 @@ def salib_estimate(
 
 
 def salib_sampler(method: str, labels: Labels) -> Any:
-    """SALib's sampler for ``method``, or a `MissingExtraError` that says how to install it."""
+    """SALib's Morris sampler, or a `MissingExtraError` that says how to install it."""
     try:
-        if method == "sobol":
-            from SALib.sample import sobol as sample
-        else:
-            from SALib.sample import morris as sample
+        from SALib.sample import morris as sample
     except ImportError:
         option = labels("method")
         raise MissingExtraError(
             f"{option} {method} needs SALib, which is not installed",
-            hint=f"pip install 'jaccli[global]', or use {option} dgsm (no extra needed)",
+            hint=f"pip install 'jaccli[global]', or use {option} sobol or dgsm (no extra needed)",
         ) from None
     return sample
 

@@ -1,6 +1,10 @@
 """First-order and total Sobol' indices from Saltelli's scheme, with intervals from the spread
 over independently scrambled replicates (`replicates`) instead of a bootstrap that would take
-the points of one scrambled sequence for independent draws."""
+the points of one scrambled sequence for independent draws.
+
+The sample is SALib's (``SALib.sample.sobol.sample`` without second order, point for point,
+which the tests check) drawn here so that Sobol' needs neither SALib nor the ``scipy.stats``
+and pandas it imports: on a small problem those imports cost more than the analysis."""
 
 from __future__ import annotations
 
@@ -8,7 +12,33 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .replicates import jackknife
+from .replicates import jackknife, replicate_generators, replicate_sizes
+from .sobol_sequence import sobol_points
+
+
+def saltelli_points(
+    samples: int, n: int, seed: int, replicates: int
+) -> tuple[np.ndarray, list[int]]:
+    """Saltelli's sample in the unit cube, ``(samples·(n+2), n)``, on ``replicates``
+    independently scrambled Sobol' sequences of dimension 2n (A in the first n columns, B in
+    the last n), and the base points of each replicate. Per base point the rows are A, A with
+    input j taken from B (j = 1…n), and B.
+
+    >>> unit, sizes = saltelli_points(4, 2, seed=0, replicates=2)
+    >>> unit.shape, sizes, bool(np.all(unit[1, 1:] == unit[0, 1:]))
+    ((16, 2), [2, 2], True)
+    """
+    sizes = replicate_sizes(samples, replicates)
+    generators = replicate_generators(seed, len(sizes))
+    base = np.concatenate(
+        [sobol_points(size, 2 * n, rng) for size, rng in zip(sizes, generators, strict=True)]
+    )
+    a, b = base[:, :n], base[:, n:]
+    rows = np.repeat(a[:, None, :], n + 2, axis=1)
+    inputs = np.arange(n)
+    rows[:, inputs + 1, inputs] = b
+    rows[:, -1] = b
+    return rows.reshape(-1, n), sizes
 
 
 def sobol_indices(values: np.ndarray, n: int, sizes: Sequence[int]) -> dict[str, np.ndarray]:

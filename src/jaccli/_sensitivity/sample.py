@@ -1,6 +1,6 @@
-"""The sample of a global analysis and its evaluation: a scrambled Sobol' sequence in the unit
-cube, mapped onto the input distributions, and the function (or its Jacobian) at every point by
-the batch evaluator of `jaccli._operations`."""
+"""The sample of a global analysis and its evaluation: scrambled Sobol' sequences in the unit
+cube (`sobol_sequence`), mapped onto the input distributions, and the function (or its
+Jacobian) at every point by the batch evaluator of `jaccli._operations`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from .._load import Distribution
 from .._operations import scaleout
 from .._problem import Flat, Problem, flatten
 from .replicates import REPLICATES, replicate_generators, replicate_sizes
+from .sobol_sequence import sobol_points
 
 
 def sweep(
@@ -79,31 +80,19 @@ def flat_problem(problem: Problem, flat: Flat) -> Problem:
     """The problem as a function of one flat vector ``x`` of its differentiated inputs, with a
     flat output: the shape the batch evaluator stacks points of."""
     import jax
-    import jax.numpy as jnp
 
     function = dataclasses.replace(problem.function, fn=flat.fn, params=("x",))
+    # Through NumPy: jnp.asarray of a JAX array would compile a copy for nothing.
+    x = jax.device_put(np.asarray(flat.x), problem.device)
     return dataclasses.replace(
         problem,
         function=function,
         names=("x",),
-        values=(jax.device_put(jnp.asarray(flat.x), problem.device),),
+        values=(x,),
         wrt=("x",),
         out_shape=(flat.m,),
         warnings=[],
     )
-
-
-def sobol_points(count: int, dimension: int, seed: int | np.random.Generator) -> np.ndarray:
-    """``count`` points of a scrambled Sobol' sequence in the unit cube (seeded: same seed, same
-    points). The sequence is drawn to the next power of two, where its balance holds, and cut.
-
-    >>> sobol_points(3, 2, seed=0).shape
-    (3, 2)
-    """
-    from scipy.stats import qmc
-
-    engine = qmc.Sobol(dimension, scramble=True, rng=np.random.default_rng(seed))
-    return engine.random_base2(max(count - 1, 0).bit_length())[:count]
 
 
 def replicated_sobol_points(

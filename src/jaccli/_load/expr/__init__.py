@@ -10,5 +10,6 @@ folded constants), `expression` (the parsed result) and `inputs` (its inputs).
 from .expression import Expression as Expression
 from .expression import ExprInput as ExprInput
 from .parser import parse_expr as parse_expr
+from .parser import parse_number as parse_number
 
 __all__ = ["ExprInput", "Expression", "parse_expr"]

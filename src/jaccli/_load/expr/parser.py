@@ -375,6 +375,31 @@ def parse_expr(
     >>> [(i.name, i.shape) for i in f.inputs], f.output_shape
     ([('x', (1,)), ('y', ())], ())
     """
+    parser, tree = start(text, vars, label)
+    body, shape = parser.outputs(tree)
+    return Expression(text=text, inputs=parser.names.inputs(), output_shape=shape, body=tuple(body))
+
+
+def parse_number(
+    text: str, vars: Sequence[str] | str | None = None, label: str = "vars"
+) -> complex | None:
+    """The value of an expression without inputs, folded in double precision while parsing,
+    so that a constant such as a bound (``-pi``) needs no JAX; None where it uses an input of
+    ``vars`` or is a list. Raises as `parse_expr` does (``vars`` name the allowed inputs).
+
+    >>> parse_number("-2*pi/4", vars=["_"]), parse_number("[1, 2]", vars=["_"])
+    ((-1.5707963267948966+0j), None)
+    """
+    parser, tree = start(text, vars, label)
+    if isinstance(tree, ast.List | ast.Tuple):
+        return None
+    value = parser.expr(tree, 1)[1].value
+    parser.names.inputs()  # refuses names that are not among ``vars``, as parse_expr does
+    return value
+
+
+def start(text: str, vars: Sequence[str] | str | None, label: str) -> tuple[Parser, ast.expr]:
+    """The parser of ``text`` and its syntax tree, after the checks every parse makes."""
     if not isinstance(text, str):
         raise ParseError(f"an expression must be text, got {type(text).__name__}")
     variables = check_variables(vars, label)
@@ -382,7 +407,4 @@ def parse_expr(
     source = Source(text)
     if not source.prepared.strip():
         raise ParseError("empty expression", source=text, column=1)
-    tree = source.tree()
-    parser = Parser(source, variables, label)
-    body, shape = parser.outputs(tree)
-    return Expression(text=text, inputs=parser.names.inputs(), output_shape=shape, body=tuple(body))
+    return Parser(source, variables, label), source.tree()
