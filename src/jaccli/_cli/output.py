@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,15 +42,20 @@ class Output:
 
         self.note(f"warning: {render.escape(message)}")
 
-    def write(self, data: str | bytes, what: str) -> None:
-        """The whole output: to the file (atomically) or to stdout."""
+    def write(self, data: str | bytes | Iterable[bytes | memoryview], what: str) -> None:
+        """The whole output, whole or in pieces: to the file (atomically) or to stdout."""
         from .. import _render as render
 
+        whole = isinstance(data, str | bytes)
         if self.path:
-            runtime.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
+            if whole:
+                data = [data.encode("utf-8") if isinstance(data, str) else data]
+            with runtime.atomic_writer(self.path) as write:
+                for piece in data:
+                    write(piece)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
-            runtime.write_stdout(data, "--output")
+            runtime.write_stdout(data if whole else b"".join(data), "--output")
 
 
 def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:
@@ -77,9 +83,7 @@ def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool
 
 def emit(output: Output, result: Any, plot: str | None = None) -> None:
     """Render a finished result, write it (and its ``--plot``), and set the exit status."""
-    from .. import _render as render
-
-    data = render.render(result, output.format, color=output.color, width=output.width)
+    data = rendered(result, output)
     for warning in result.warnings:
         output.warn(warning)
     if plot:
@@ -98,6 +102,18 @@ def emit(output: Output, result: Any, plot: str | None = None) -> None:
             hint="the references and diagnoses above say where and why",
         )
     refuse_nonfinite(output, getattr(result, "nonfinite", 0), "the result has")
+
+
+def rendered(result: Any, output: Output) -> str | bytes | Iterable[bytes | memoryview]:
+    """The output of a finished result; a derivative's .npy in pieces, to be written without
+    a copy of the array in memory."""
+    from .. import _render as render
+    from ..results import DerivativeResult, SparseJacobian
+
+    plain = isinstance(result, DerivativeResult) and not isinstance(result.result, SparseJacobian)
+    if output.format == "npy" and plain:
+        return render.npy_pieces(result)
+    return render.render(result, output.format, color=output.color, width=output.width)
 
 
 def refuse_nonfinite(output: Output, count: int, what: str) -> None:
