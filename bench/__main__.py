@@ -19,6 +19,7 @@ python -m bench coverage              # 95% intervals of Sobol' and DGSM against
 python -m bench gpu                   # on a GPU machine: install JAX's CUDA build, gpu tests, benchmarks
 python -m bench gpu --cpu             # the same steps on two CPU devices, without a GPU
 python -m bench black_box             # Sobol' of a 20 ms black box: serial, --workers, --dask
+python -m bench global                # Sobol' and DGSM of Ishigami against the SALib scripts
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ BENCHMARKS = {
     "scaling": "bench.scaling",
     "coverage": "bench.coverage",
     "black_box": "bench.black_box",
+    "global": "bench.small_global",
 }
 # `python -m bench all`: the suite of the benchmark issue, in this order, each at its defaults.
 # The batch benchmark runs 3 rounds there (5 on its own): 10⁶ points take a while.
