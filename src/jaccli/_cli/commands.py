@@ -73,7 +73,7 @@ def derivative(request: Request, command: Command) -> None:
         )
     if request.check:
         result = steps.checked(request, problem, result)
-    emit(output, result, plot=request.get("plot"))
+    emit(output, result)
 
 
 def _refuse_sparse_combinations(request: Request, command: str) -> None:

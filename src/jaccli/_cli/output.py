@@ -23,6 +23,10 @@ class Output:
     width: int
     quiet: bool
     allow_nonfinite: bool
+    file: runtime.OutputFile | None = None
+    """``path`` resolved before the user's code runs (it may change the working directory)."""
+    plot: runtime.OutputFile | None = None
+    """The ``--plot`` file, resolved the same way."""
 
     @property
     def shows_value(self) -> bool:
@@ -45,16 +49,23 @@ class Output:
         """The whole output: to the file (atomically) or to stdout."""
         from .. import _render as render
 
-        if self.path:
-            runtime.atomic_write(self.path, data.encode("utf-8") if isinstance(data, str) else data)
+        if self.file:
+            runtime.atomic_write(self.file, data.encode("utf-8") if isinstance(data, str) else data)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
             runtime.write_stdout(data, "--output")
 
 
-def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:
+def decide(
+    fmt: str | None,
+    path: str | None,
+    quiet: bool,
+    allow_nonfinite: bool,
+    plot: str | None = None,
+) -> Output:
     """The output of a command: ``--format``, else the ``--output`` file's suffix, else a table
-    on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work."""
+    on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work.
+    The files (``--output``, ``--plot``) are resolved here, before the user's code runs."""
     from .. import _render as render
 
     fmt = "table" if fmt == "text" else fmt
@@ -72,18 +83,22 @@ def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool
         )
     color = path is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
     width = runtime.stdout_columns()
-    return Output(fmt, path, color, width, quiet, allow_nonfinite)
+    files = [runtime.output_file(name) if name else None for name in (path, plot)]
+    for file in files:
+        if file is not None:
+            runtime.refuse_unwritable(file)
+    return Output(fmt, path, color, width, quiet, allow_nonfinite, file=files[0], plot=files[1])
 
 
-def emit(output: Output, result: Any, plot: str | None = None) -> None:
+def emit(output: Output, result: Any) -> None:
     """Render a finished result, write it (and its ``--plot``), and set the exit status."""
     from .. import _render as render
 
     data = render.render(result, output.format, color=output.color, width=output.width)
     for warning in result.warnings:
         output.warn(warning)
-    if plot:
-        draw(result, plot, output)
+    if output.plot:
+        draw(result, output.plot, output)
     output.write(data, result.command)
     report = getattr(result, "check_report", None)
     if report is not None and not report["passed"]:
@@ -111,10 +126,10 @@ def refuse_nonfinite(output: Output, count: int, what: str) -> None:
         )
 
 
-def draw(result: Any, path: str, output: Output) -> None:
+def draw(result: Any, plot: runtime.OutputFile, output: Output) -> None:
     """The ``--plot`` picture of a result, written atomically."""
     from .. import _render as render
 
     plots = render.plots
-    runtime.atomic_write(path, plots.figure(result, plots.plot_format(path)))
-    output.note(f"wrote the chart to {render.escape(path)}")
+    runtime.atomic_write(plot, plots.figure(result, plots.plot_format(plot.name)))
+    output.note(f"wrote the chart to {render.escape(plot.name)}")

@@ -29,7 +29,7 @@ class Request:
 
     def output(self) -> Output:
         c = self.common
-        return decide(c.format, c.output, c.quiet, c.allow_nonfinite)
+        return decide(c.format, c.output, c.quiet, c.allow_nonfinite, self.get("plot"))
 
 
 def load_function(request: Request) -> Any:

@@ -129,7 +129,7 @@ def sensitivity(request: Request, command: Any) -> None:
         result = _global(request, method, output)
         if result is None:
             return  # process 0 writes a distributed run's result
-    emit(output, result, plot=request.plot)
+    emit(output, result)
 
 
 def _local(request: Request) -> Any:
