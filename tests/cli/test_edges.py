@@ -144,3 +144,153 @@ def test_control_characters_in_a_sensitivity_csv_are_escaped(cli, tmp_path):
     assert run.code == 0, run.stderr
     _no_controls(run.stdout)
     assert "a\\x1b[31mb\\x07" in run.stdout
+
+
+# --- numbers at the edges of options ---------------------------------------------------------
+
+
+def _case(case_id: str, code: int, says: str, *args: str):
+    return pytest.param(args, code, says, id=case_id)
+
+
+_BATCH = ("--batch", "{tmp}/points.jsonl", "--distributed")
+_RANK0 = ("--num-processes", "1", "--process-id", "0")
+
+# fmt: off
+EDGES = [
+    _case("timeout-nan", 2, "from 0 up to 1e+07, got nan", "grad", "-e", "x", "--at", "1", "--timeout", "nan"),
+    _case("timeout-inf", 2, "from 0 up to 1e+07, got inf", "grad", "-e", "x", "--at", "1", "--timeout", "inf"),
+    _case("timeout-1e10", 2, "from 0 up to 1e+07, got 1e+10", "grad", "-e", "x", "--at", "1", "--timeout=1e10"),
+    _case("timeout-negative", 2, "got -1", "grad", "-e", "x", "--at", "1", "--timeout", "-1"),
+    _case("timeout-minus-inf", 2, "got -inf", "grad", "-e", "x", "--at", "1", "--timeout", "-inf"),
+    _case("distributed-timeout-nan", 2, "above 0 up to 1e+07, got nan", "jacobian", "-e", "x", *_BATCH, "--distributed-timeout", "nan"),
+    _case("distributed-timeout-inf", 2, "got inf", "jacobian", "-e", "x", *_BATCH, "--distributed-timeout", "inf"),
+    _case("distributed-timeout-1e30", 2, "got 1e+30", "jacobian", "-e", "x", *_BATCH, "--distributed-timeout", "1e30"),
+    _case("distributed-timeout-zero", 2, "above 0", "jacobian", "-e", "x", *_BATCH, "--distributed-timeout", "0"),
+    _case("distributed-timeout-with-at", 2, "got nan", "grad", "-e", "x", "--at", "1", "--distributed-timeout", "nan"),
+    _case("seed-negative", 2, "--seed must be a non-negative integer, got -1", "sensitivity", "-e", "x*y", "--bounds", "0:1", "--seed", "-1"),
+    _case("coordinator-port-99999", 2, "port must be between 1 and 65535, got 99999", "jacobian", "-e", "x", *_BATCH, "--coordinator", "localhost:99999", *_RANK0),
+    _case("coordinator-port-0", 2, "got 0", "jacobian", "-e", "x", *_BATCH, "--coordinator", "127.0.0.1:0", *_RANK0),
+    _case("normal-std-1e308", 2, "must lie within ±1e+150, got 0 and 1e+308", "sensitivity", "-e", "x*y", "--bounds", "x=normal(0,1e308),y=0:1"),
+    _case("uniform-1e200", 2, "within ±1e+150", "sensitivity", "-e", "x*y", "--bounds", "-1e200:1"),
+    _case("normal-mean-1e300", 2, "within ±1e+150", "sensitivity", "-e", "x", "--bounds", "normal(1e300, 1)"),
+    _case("empty-point", 2, "nothing to differentiate: the point has no entries (x: shape (0,))", "jacobian", "{tmp}/vec.py:g", "--at", "[]"),
+    _case("empty-nested-point", 2, "(x: shape (1, 0))", "grad", "{tmp}/vec.py:f", "--at", "[[]]"),
+    _case("empty-point-by-name", 2, "no entries", "hessian", "{tmp}/vec.py:f", "--at", "x=[]"),
+    _case("empty-point-in-a-batch", 2, "no entries", "jacobian", "{tmp}/vec.py:g", "--batch", "{tmp}/empty.jsonl"),
+    _case("npz-inflating-past-max-bytes", 4, "would take 800,000 bytes once read; the limit (--max-bytes) is 100,000", "grad", "{tmp}/vec.py:f", "--at", "@{tmp}/bomb.npz", "--max-bytes", "100000"),
+    _case("npz-by-name-past-max-bytes", 4, "the limit (--max-bytes)", "grad", "{tmp}/vec.py:f", "--at", "x=@{tmp}/bomb.npz", "--max-bytes", "100000"),
+    _case("npz-member-climbing-out", 2, "member named '../../evil.npy', which is a path", "grad", "{tmp}/vec.py:f", "--at", "@{tmp}/evil.npz"),
+    _case("npz-member-climbing-out-in-a-batch", 2, "which is a path", "jacobian", "{tmp}/vec.py:g", "--batch", "{tmp}/evil.npz"),
+    _case("empty-output", 3, "returned an empty array (shape (0,))", "jacobian", "{tmp}/vec.py:h", "--at", "[1,2]"),
+]
+# fmt: on
+
+
+@pytest.fixture
+def edges(tmp_path):
+    (tmp_path / "vec.py").write_text(
+        "import jax.numpy as jnp\n\n\ndef f(x):\n    return jnp.sum(x**2)\n\n\n"
+        "def g(x):\n    return x * 2.0\n\n\ndef h(x):\n    return x[:0]\n"
+    )
+    (tmp_path / "points.jsonl").write_text('{"x": 1}\n')
+    (tmp_path / "empty.jsonl").write_text('{"x": []}\n')
+    np.savez_compressed(tmp_path / "bomb.npz", x=np.zeros(100_000))
+    import io
+    import zipfile
+
+    member = io.BytesIO()
+    np.save(member, np.ones(3))
+    with zipfile.ZipFile(tmp_path / "evil.npz", "w") as archive:
+        archive.writestr("../../evil.npy", member.getvalue())
+    return tmp_path
+
+
+@pytest.mark.parametrize(("args", "code", "says"), EDGES)
+def test_numbers_at_the_edges(cli, edges, args, code, says):
+    run = cli(*(arg.replace("{tmp}", str(edges)) for arg in args))
+    assert_clean_failure(run, code, says)
+
+
+def test_the_widest_accepted_numbers_still_run(cli):
+    run = cli("grad", "-e", "x**2", "--at", "3", "--timeout", "1e7")
+    assert run.code == 0, run.stderr
+    run = cli("sensitivity", "-e", "x + y", "--bounds", "x=-1e150:1e150,y=normal(0,1e150)")
+    assert run.code == 0, run.stderr
+    assert run.json()["ranking"][0][0] in ("x", "y")
+
+
+def test_a_busy_coordinator_port_is_named(cli, edges):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        args = ("jacobian", "-e", "x", "--batch", str(edges / "points.jsonl"), "--distributed")
+        run = cli(*args, "--coordinator", f"localhost:{port}", *_RANK0)
+    assert_clean_failure(run, 2, f"the coordinator's port {port} is busy")
+
+
+# --- --quiet means quiet ---------------------------------------------------------------------
+
+NOISY = """\
+import warnings
+
+import numpy as np
+
+warnings.warn("at import \\x1b[31m")
+
+
+def f(x):
+    for _ in range(3):
+        warnings.warn("inside f")
+        np.float64(1e308) * 10
+    np.log(np.float64(-1.0))
+    warnings.warn("old", DeprecationWarning)
+    return x**2
+"""
+
+# The suite turns warnings into errors; a run shows them as a user's shell would.
+_AS_A_USER = pytest.mark.filterwarnings("default")
+
+
+@_AS_A_USER
+def test_warnings_are_one_line_each(cli, tmp_path):
+    (tmp_path / "noisy.py").write_text(NOISY)
+    run = cli("grad", str(tmp_path / "noisy.py"), "--at", "2")
+    assert run.code == 0, run.stderr
+    assert run.json()["result"] == 4.0
+    assert run.stderr.splitlines() == [
+        "jaccli: warning: at import \\x1b[31m (UserWarning)",
+        "jaccli: warning: inside f (UserWarning)",
+        "jaccli: warning: overflow encountered in scalar multiply (RuntimeWarning)",
+        "jaccli: warning: invalid value encountered in log (RuntimeWarning)",
+    ]
+
+
+@_AS_A_USER
+@pytest.mark.parametrize("flag", ["--quiet", "-q"])
+def test_quiet_silences_every_warning(cli, tmp_path, flag):
+    (tmp_path / "noisy.py").write_text(NOISY)
+    run = cli("grad", str(tmp_path / "noisy.py"), "--at", "2", flag)
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+
+
+@_AS_A_USER
+def test_quiet_silences_numpy_in_jaccli_own_work(cli):
+    # The sample's outputs overflow float64; the analysis says so in its result, not in
+    # NumPy's words on stderr.
+    args = ("sensitivity", "-e", "x**3", "--bounds", "x=-1e150:1e150", "--samples", "64")
+    run = cli(*args, "--quiet", "--allow-nonfinite")
+    assert run.stderr == ""
+    loud = cli(*args, "--allow-nonfinite")
+    assert all(line.startswith("jaccli: ") for line in loud.stderr.splitlines()), loud.stderr
+
+
+@_AS_A_USER
+def test_quiet_keeps_errors(cli, tmp_path):
+    (tmp_path / "noisy.py").write_text(NOISY)
+    run = cli("grad", str(tmp_path / "noisy.py"), "--at", "[]", "--quiet")
+    assert_clean_failure(run, 2, "nothing to differentiate")

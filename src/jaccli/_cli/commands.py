@@ -14,6 +14,7 @@ import typer
 from ..errors import UsageError
 from . import design_steps, pipeline, steps
 from .options import COMMON, OPTIONS, Common, parameters
+from .output import routed_warnings
 from .pipeline import Request
 
 SOURCE = ("func", "expr", "variables")
@@ -204,7 +205,8 @@ def register(app: typer.Typer, command: Command) -> None:
         request = Request(options, kwargs)
         _refuse_scale_out(request)
         try:
-            command.step(request, command)
+            with routed_warnings(options.quiet):
+                command.step(request, command)
         except BaseException as exc:
             if options.distributed:
                 from .. import _runtime as runtime

@@ -4,8 +4,10 @@ notes on stderr, and the exit status of a finished result."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +56,43 @@ class Output:
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
             runtime.write_stdout(data, "--output")
+
+
+@contextlib.contextmanager
+def routed_warnings(quiet: bool) -> Iterator[None]:
+    """Python warnings while a command runs (NumPy's RuntimeWarnings, a library's or the
+    user's function's UserWarnings): one ``jaccli: warning:`` line per distinct message, user
+    text escaped, instead of two lines with a source quote each; none with ``--quiet``.
+    Deprecations speak to developers, not users, and are dropped. JAX's log is quieted too."""
+    import logging
+    import warnings
+
+    from .. import _render as render
+
+    seen: set[str] = set()
+
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        text = f"{message} ({category.__name__})"
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(f"jaccli: warning: {render.escape(text)}\n")
+            sys.stderr.flush()
+
+    jax_log = logging.getLogger("jax")
+    level = jax_log.level
+    with warnings.catch_warnings():
+        # The filters in place (jaccli's own, Python's) still apply; these go in front of them.
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", category)
+        if quiet:
+            warnings.simplefilter("ignore")
+        warnings.showwarning = show
+        if quiet:
+            jax_log.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            jax_log.setLevel(level)
 
 
 def decide(

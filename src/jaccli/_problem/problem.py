@@ -219,6 +219,12 @@ def prepare(
     dev = select_device(device, labels)
     values = tuple(_cast(point[name], dtype, dev) for name in point)
     problem = Problem(function, tuple(point), values, wrt_names, dtype, dev, labels=labels)
+    if problem.n == 0:
+        shapes = ", ".join(f"{name}: shape {_tree_shape(point[name])}" for name in wrt_names)
+        raise ShapeError(
+            f"there is nothing to differentiate: the point has no entries ({shapes})",
+            hint="give each differentiated input at least one entry",
+        )
     with guard_user_code(function), jax.default_device(dev):
         try:
             struct = jax.eval_shape(problem.call, *problem.primals)
@@ -229,6 +235,12 @@ def prepare(
                 raise
             struct = problem.call(*problem.primals)
     problem.out_shape, problem.out_dtype = _output_struct(function, struct)
+    if problem.m == 0:
+        raise FunctionError(
+            f"{function.source} returned an empty array (shape {problem.out_shape}); there is "
+            "nothing to differentiate",
+            hint="return at least one entry",
+        )
     return problem
 
 
