@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from test_adversarial import assert_clean_failure
+from conftest import ROOT
+from test_adversarial import assert_clean_failure, assert_one_error
 
 # --- output files ----------------------------------------------------------------------------
 
@@ -294,3 +298,134 @@ def test_quiet_keeps_errors(cli, tmp_path):
     (tmp_path / "noisy.py").write_text(NOISY)
     run = cli("grad", str(tmp_path / "noisy.py"), "--at", "[]", "--quiet")
     assert_clean_failure(run, 2, "nothing to differentiate")
+
+
+# --- hostile or unusual environments ---------------------------------------------------------
+
+JACCLI = Path(sys.executable).with_name("jaccli")
+
+
+def _jaccli(*args: str, env: dict[str, str] | None = None, **kwargs):
+    return subprocess.run(
+        [str(JACCLI), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("JAX_PLATFORMS", "junk", "JAX_PLATFORMS='junk' names 'junk', which is not a JAX platform"),
+        ("JAX_PLATFORMS", "cpu,nope", "names 'nope'"),
+        ("XLA_FLAGS", "--junk", "XLA_FLAGS='--junk' holds '--junk', which is not an XLA flag"),
+        ("XLA_FLAGS", "--xla_cpu_enable_fast_math=false junk", "holds 'junk'"),
+        ("XLA_FLAGS", "-xla_dump_to=/tmp", "holds '-xla_dump_to=/tmp'"),
+    ],
+)
+def test_an_environment_jax_would_fail_on_is_a_usage_error(cli, monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    run = cli("grad", "-e", "x**2", "--at", "3")
+    assert_clean_failure(run, 2, says)
+
+
+@pytest.mark.parametrize(
+    "flags", ["", "--xla_force_host_platform_device_count=2", '--xla_dump_to="a b" --xla_x=1']
+)
+def test_xla_flags_that_look_like_flags_pass(cli, monkeypatch, flags):
+    monkeypatch.setenv("XLA_FLAGS", flags)
+    monkeypatch.setenv("JAX_PLATFORMS", "cpu")
+    run = cli("grad", "-e", "x**2", "--at", "3")
+    assert run.code == 0, run.stderr
+
+
+def test_a_platform_jax_cannot_start_is_a_usage_error(monkeypatch):
+    from jaccli._runtime import platform_failure
+
+    monkeypatch.setenv("JAX_PLATFORMS", "gpu")
+    failure = platform_failure(
+        RuntimeError(
+            "Unable to initialize backend 'cuda': no CUDA devices. (set JAX_PLATFORMS='' to "
+            "automatically choose an available backend)"
+        )
+    )
+    assert failure is not None and failure.exit_code == 2
+    assert "JAX_PLATFORMS='gpu'" in failure.message
+    assert "no CUDA devices" in failure.message
+    assert platform_failure(RuntimeError("something else")) is None
+    assert platform_failure(ValueError("Unable to initialize backend")) is None
+
+
+@pytest.mark.subprocess
+def test_jax_platforms_gpu_on_a_machine_without_one():
+    import jax
+
+    if any(d.platform != "cpu" for d in jax.devices()):
+        pytest.skip("this machine has an accelerator")
+    run = _jaccli("grad", "-e", "x**2", "--at", "3", env={"JAX_PLATFORMS": "gpu"})
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert_one_error(run.stderr, "JAX cannot start the platform that JAX_PLATFORMS='gpu'")
+
+
+@pytest.mark.subprocess
+def test_an_ascii_stdout_gets_ascii_tables_and_escaped_json(tmp_path):
+    (tmp_path / "uni.py").write_text("def f(p):\n    return p['é'] ** 2 + p['c']\n")
+    point = 'p={"é": [1], "c": [2]}'
+    env = {"PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    table = _jaccli("jacobian", str(tmp_path / "uni.py"), "--at", point, "-f", "table", env=env)
+    assert table.returncode == 0, table.stderr
+    assert "mode: reverse - n=2" in table.stdout
+    assert "p.\\xe9[0]" in table.stdout
+    as_json = _jaccli("jacobian", str(tmp_path / "uni.py"), "--at", point, "-f", "json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    assert as_json.stdout.isascii()
+    assert json.loads(as_json.stdout)["result"] == {"c": [[1.0]], "é": [[2.0]]}
+    streamed = _jaccli(
+        "jacobian",
+        str(tmp_path / "uni.py"),
+        "--batch",
+        "-",
+        input=json.dumps({"p": {"é": [1], "c": [2]}}),
+        env=env,
+    )
+    assert streamed.returncode == 0, streamed.stderr
+    assert json.loads(streamed.stdout)["at"] == {"p": {"c": [2.0], "é": [1.0]}}
+
+
+@pytest.mark.subprocess
+def test_out_of_memory_under_an_address_space_limit_is_exit_4(tmp_path):
+    # 20,000 × 20,000 float64 is 3.2 GB; the process may map 1.5 GB. XLA's failed allocation
+    # must come back as an error, not abort the process.
+    (tmp_path / "double.py").write_text("def f(x):\n    return x * 2.0\n")
+    np.save(tmp_path / "x.npy", np.ones(20_000))
+    limit = "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))"
+    command = [
+        sys.executable,
+        "-c",
+        f"import os, resource, sys; {limit}; os.execv(sys.argv[1], sys.argv[1:])",
+        str(JACCLI),
+        "jacobian",
+        str(tmp_path / "double.py"),
+        "--at",
+        f"@{tmp_path / 'x.npy'}",
+        "--max-bytes",
+        "10000000000",
+    ]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 4, run.stderr[-2000:]
+    assert run.stdout == ""
+    assert_one_error(run.stderr, "out of memory")
+
+
+def test_out_of_memory_is_named_wherever_it_happens():
+    from jaccli._problem import out_of_memory
+
+    assert out_of_memory(MemoryError()).exit_code == 4
+    xla = RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 3200000000 bytes.")
+    assert "out of memory" in out_of_memory(xla).message
+    assert out_of_memory(RuntimeError("INVALID_ARGUMENT: shapes")) is None

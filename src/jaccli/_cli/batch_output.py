@@ -45,7 +45,7 @@ def write_batch(
             if fmt == "json":
                 text = "".join(_json_lines(run, chunk))
                 if streaming:
-                    runtime.write_stdout(text, "--output")
+                    output.to_stdout(text)
                 else:
                     lines.append(text)
             elif fmt in ("table", "latex"):

@@ -55,7 +55,17 @@ class Output:
             runtime.atomic_write(self.file, data.encode("utf-8") if isinstance(data, str) else data)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
-            runtime.write_stdout(data, "--output")
+            self.to_stdout(data)
+
+    def to_stdout(self, data: str | bytes) -> None:
+        """Write to stdout, in what its encoding can carry (ASCII, under LANG=C or
+        ``PYTHONIOENCODING=ascii``): JSON with ``\\u`` escapes, tables in ASCII."""
+        from .. import _render as render
+
+        if isinstance(data, str):
+            encoding = getattr(sys.stdout, "encoding", None)
+            data = render.for_encoding(data, encoding, is_json=self.format == "json")
+        runtime.write_stdout(data, "--output")
 
 
 @contextlib.contextmanager

@@ -23,4 +23,5 @@ from .tangents import bind_tangent as bind_tangent
 from .tangents import format_shape as format_shape
 from .tangents import tangent_parts as tangent_parts
 from .user_errors import guard_user_code as guard_user_code
+from .user_errors import out_of_memory as out_of_memory
 from .user_errors import tracing_failure as tracing_failure

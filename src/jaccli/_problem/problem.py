@@ -18,7 +18,7 @@ from .._load.loader import Function, user_output_to_stderr
 from ..errors import FunctionError, ResourceError, ShapeError, UsageError
 from ..results import FunctionInfo, InputInfo
 from .labels import PYTHON, Labels
-from .user_errors import guard_user_code, tracing_failure
+from .user_errors import guard_user_code, out_of_memory, tracing_failure
 
 DEFAULT_MAX_BYTES = 1 << 30
 DTYPES = {"float64": ("float64", "complex128"), "float32": ("float32", "complex64")}
@@ -155,9 +155,15 @@ class Problem:
 
 
 def to_numpy(tree: Any) -> Any:
-    """A pytree of arrays as NumPy arrays."""
+    """A pytree of arrays as NumPy arrays; exit 4 when the computation ran out of memory."""
     import jax
 
+    try:
+        # A failed allocation surfaces here as an error; NumPy's view of the same failed
+        # buffer would abort the process in XLA's native code instead.
+        jax.block_until_ready(tree)
+    except RuntimeError as exc:
+        raise out_of_memory(exc) or exc from None
     return jax.tree_util.tree_map(np.asarray, tree)
 
 

@@ -19,6 +19,7 @@ from .files import remove_partial_files as remove_partial_files
 from .files import shown_path as shown_path
 from .jaxsetup import enable_float64 as enable_float64
 from .jaxsetup import float64_enabled as float64_enabled
+from .jaxsetup import platform_failure as platform_failure
 from .parent import end_supervisor as end_supervisor
 from .parent import supervise as supervise
 from .signals import Interrupted as Interrupted
