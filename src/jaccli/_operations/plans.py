@@ -14,7 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
+from .._problem import (
+    Problem,
+    bind_cotangent,
+    bind_tangent,
+    on_one_vector,
+    one_vector,
+    tangent_parts,
+    to_numpy,
+    unravel_axis,
+    unravel_hessian,
+)
 from ..errors import ResourceError, ShapeError, UsageError
 from .modes import check_mode, gradient_mode, jacobian_mode, jvps, reverse_or_forward
 from .vectors import cast_per_point, per_point_count
@@ -82,6 +92,21 @@ def at_each_point(problem: Problem, transform: Callable[..., Any]) -> Callable[.
         return transform(p.call, p.primals, vector, with_value)
 
     return derivative
+
+
+def _by_argument(problem: Problem, transform: Callable[..., Any]) -> tuple[Any, bool]:
+    """A transform whose result has one block per differentiated argument, run on the
+    arguments as one flat vector where `one_vector` says so; and whether it was."""
+    flat = one_vector(problem.primals)
+    return (on_one_vector(transform) if flat else transform), flat
+
+
+def _keyed(problem: Problem, flat: bool) -> Callable[[Any], Any]:
+    """The layout of a result with one block per argument; from a flat derivative, its last
+    axis (over all inputs) split back into those blocks first."""
+    if not flat:
+        return problem.keyed
+    return lambda raw: problem.keyed(unravel_axis(raw[0], problem.primals, -1))
 
 
 def _plan(problem: Problem, command: str, transform: Callable[..., Any], **fields: Any) -> Plan:
@@ -159,10 +184,12 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
 
+    transform, flat = _by_argument(problem, jacobian)
     return _plan(
         problem,
         "jacobian",
-        jacobian,
+        transform,
+        shape=_keyed(problem, flat),
         mode=choice.mode,
         reason=choice.reason,
         entries=n * m,
@@ -191,10 +218,12 @@ def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
             return compute.jacobian(fn, primals, "forward", kind, with_value=with_value)
         return compute.grad(fn, primals, kind, with_value=with_value)
 
+    transform, flat = _by_argument(problem, grad)
     return _plan(
         problem,
         "grad",
-        grad,
+        transform,
+        shape=_keyed(problem, flat),
         mode=inner,
         reason=reason,
         entries=problem.n,
@@ -231,7 +260,11 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
     def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.hessian(fn, primals, inner)
 
+    transform, flat = _by_argument(problem, hessian)
+
     def rows(raw: Any) -> Any:
+        if flat:
+            raw = unravel_hessian(raw[0][0], problem.primals)
         shaped = [problem.keyed(row) for row in raw]
         return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
 
@@ -244,7 +277,7 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
     return _plan(
         problem,
         "hessian",
-        hessian,
+        transform,
         shape=rows,
         mode=f"forward-over-{inner}",
         reason=reason,

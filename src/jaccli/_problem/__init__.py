@@ -5,9 +5,14 @@ from .arguments import as_value as as_value
 from .arguments import bind_arguments as bind_arguments
 from .arguments import tree_value as tree_value
 from .flat import Flat as Flat
+from .flat import flat_hessian as flat_hessian
 from .flat import flat_jacobian as flat_jacobian
 from .flat import flatten as flatten
+from .flat import on_one_vector as on_one_vector
+from .flat import one_vector as one_vector
 from .flat import unflatten_jacobian as unflatten_jacobian
+from .flat import unravel_axis as unravel_axis
+from .flat import unravel_hessian as unravel_hessian
 from .labels import COMMAND_LINE as COMMAND_LINE
 from .labels import PYTHON as PYTHON
 from .labels import Labels as Labels
