@@ -325,6 +325,7 @@ def _jaccli(*args: str, env: dict[str, str] | None = None, **kwargs):
         ("XLA_FLAGS", "--junk", "XLA_FLAGS='--junk' holds '--junk', which is not an XLA flag"),
         ("XLA_FLAGS", "--xla_cpu_enable_fast_math=false junk", "holds 'junk'"),
         ("XLA_FLAGS", "-xla_dump_to=/tmp", "holds '-xla_dump_to=/tmp'"),
+        ("XLA_FLAGS", "--xla_no_such_flag=1", "holds '--xla_no_such_flag=1', which this XLA"),
     ],
 )
 def test_an_environment_jax_would_fail_on_is_a_usage_error(cli, monkeypatch, name, value, says):
@@ -334,9 +335,14 @@ def test_an_environment_jax_would_fail_on_is_a_usage_error(cli, monkeypatch, nam
 
 
 @pytest.mark.parametrize(
-    "flags", ["", "--xla_force_host_platform_device_count=2", '--xla_dump_to="a b" --xla_x=1']
+    "flags",
+    [
+        "",
+        "--xla_force_host_platform_device_count=2",
+        '--xla_cpu_use_thunk_runtime=true --xla_dump_to="a b"',
+    ],
 )
-def test_xla_flags_that_look_like_flags_pass(cli, monkeypatch, flags):
+def test_xla_flags_that_xla_knows_pass(cli, monkeypatch, flags):
     monkeypatch.setenv("XLA_FLAGS", flags)
     monkeypatch.setenv("JAX_PLATFORMS", "cpu")
     run = cli("grad", "-e", "x**2", "--at", "3")
@@ -358,6 +364,21 @@ def test_a_platform_jax_cannot_start_is_a_usage_error(monkeypatch):
     assert "no CUDA devices" in failure.message
     assert platform_failure(RuntimeError("something else")) is None
     assert platform_failure(ValueError("Unable to initialize backend")) is None
+
+
+@pytest.mark.subprocess
+def test_an_xla_flag_xla_does_not_know_is_named_instead_of_an_abort(tmp_path):
+    env = {"XLA_FLAGS": "--xla_force_host_platform_device_count=1 --xla_made_up=3"}
+    run = _jaccli("grad", "-e", "x**2", "--at", "3", env={**env, "JACCLI_CACHE_DIR": str(tmp_path)})
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == ""
+    assert_one_error(run.stderr, "holds '--xla_made_up=3', which this XLA does not know")
+    known = {"XLA_FLAGS": "--xla_force_host_platform_device_count=1"}
+    run = _jaccli(
+        "grad", "-e", "x**2", "--at", "3", env={**known, "JACCLI_CACHE_DIR": str(tmp_path)}
+    )
+    assert run.returncode == 0, run.stderr
+    assert list((tmp_path / "xla-flags").iterdir())  # the verdict is kept
 
 
 @pytest.mark.subprocess
@@ -399,11 +420,12 @@ def test_an_ascii_stdout_gets_ascii_tables_and_escaped_json(tmp_path):
 
 @pytest.mark.subprocess
 def test_out_of_memory_under_an_address_space_limit_is_exit_4(tmp_path):
-    # 20,000 × 20,000 float64 is 3.2 GB; the process may map 1.5 GB. XLA's failed allocation
-    # must come back as an error, not abort the process.
+    # 30,000 × 30,000 float64 is 7.2 GB; the process may map 3 GB, room enough for JAX and
+    # XLA's compiler (--no-cache: it compiles every time). XLA's failed allocation must come
+    # back as an error, not abort the process.
     (tmp_path / "double.py").write_text("def f(x):\n    return x * 2.0\n")
-    np.save(tmp_path / "x.npy", np.ones(20_000))
-    limit = "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))"
+    np.save(tmp_path / "x.npy", np.ones(30_000))
+    limit = "resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))"
     command = [
         sys.executable,
         "-c",
@@ -415,6 +437,7 @@ def test_out_of_memory_under_an_address_space_limit_is_exit_4(tmp_path):
         f"@{tmp_path / 'x.npy'}",
         "--max-bytes",
         "10000000000",
+        "--no-cache",
     ]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert run.returncode == 4, run.stderr[-2000:]

@@ -3,6 +3,7 @@ usage error (exit 2) that names the variable, not a crash."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -39,3 +40,54 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
             hint="XLA's flags look like --xla_force_host_platform_device_count=8; or unset "
             "XLA_FLAGS",
         )
+    unknown_flag = unknown_xla_flag(flags) if flags.strip() else None
+    if unknown_flag:
+        raise UsageError(
+            f"the environment variable XLA_FLAGS={flags!r} holds {unknown_flag!r}, which this "
+            "XLA does not know (XLA would abort on it)",
+            hint="remove it from XLA_FLAGS, or unset XLA_FLAGS",
+        )
+
+
+# XLA reads XLA_FLAGS once, in native code, and ends the process on a flag it does not know.
+_PROBE = "from jaxlib import xla_client; xla_client.make_cpu_client()"
+_UNKNOWN = re.compile(r"Unknown flags? in XLA_FLAGS: (\S+)")
+
+
+def unknown_xla_flag(flags: str) -> str | None:
+    """The first flag of ``flags`` that this XLA does not know, found by letting XLA read them
+    in a process of its own; None when XLA takes them all.
+
+    The verdict on flags XLA took is remembered in jaccli's cache directory (per jaxlib version),
+    so that only the first run with new flags pays for the probe (about a third of a second).
+    """
+    import hashlib
+    import importlib.metadata
+    import subprocess
+    import sys
+
+    from .._runtime import cache_directory
+
+    try:
+        version = importlib.metadata.version("jaxlib")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    key = hashlib.sha256(f"{version}\0{flags}".encode()).hexdigest()[:32]
+    accepted = os.path.join(cache_directory(), "xla-flags", key)
+    if os.path.exists(accepted):
+        return None
+    env = {**os.environ, "XLA_FLAGS": flags, "JAX_PLATFORMS": "cpu"}
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=60, env=env
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # no verdict: let XLA read them as it will
+    found = _UNKNOWN.search(probe.stderr)
+    if probe.returncode != 0 and found:
+        return found.group(1)
+    if probe.returncode == 0:
+        with contextlib.suppress(OSError):  # a read-only home only costs the probe next time
+            os.makedirs(os.path.dirname(accepted), exist_ok=True)
+            open(accepted, "w").close()
+    return None

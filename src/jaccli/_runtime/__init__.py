@@ -4,6 +4,7 @@ supervised child processes, JAX's compilation cache, and atomic output files.
 Other packages import these names from here. Nothing here imports JAX.
 """
 
+from .cache import cache_directory as cache_directory
 from .cache import use_compilation_cache as use_compilation_cache
 from .channel import in_child as in_child
 from .channel import report_exit as report_exit
