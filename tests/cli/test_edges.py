@@ -452,3 +452,25 @@ def test_out_of_memory_is_named_wherever_it_happens():
     xla = RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 3200000000 bytes.")
     assert "out of memory" in out_of_memory(xla).message
     assert out_of_memory(RuntimeError("INVALID_ARGUMENT: shapes")) is None
+
+
+# --- long compiled work ----------------------------------------------------------------------
+
+
+def test_the_hessian_of_many_scalar_arguments_compiles_as_one_vector(cli):
+    # Differentiated argument by argument, XLA took minutes over this; as one vector, seconds.
+    # The timeout is far above the second and far below the minutes.
+    n = 60
+    expression = " + ".join(f"x{i}**2 * x{(i + 1) % n}" for i in range(n))
+    point = ",".join(f"x{i}={1 + i / 10}" for i in range(n))
+    run = cli("hessian", "-e", expression, "--at", point, "--timeout", "60", "-f", "json")
+    assert run.code == 0, run.stderr
+    hessian = run.json()["result"]
+    x = [1 + i / 10 for i in range(n)]
+    # f = Σ x_i² x_{i+1}: ∂²f/∂x_i² = 2 x_{i+1}, ∂²f/∂x_i∂x_{i+1} = 2 x_i, zero elsewhere.
+    for i in (0, 17, n - 1):
+        nxt = (i + 1) % n
+        assert hessian[f"x{i}"][f"x{i}"] == pytest.approx(2 * x[nxt], rel=1e-14)
+        assert hessian[f"x{i}"][f"x{nxt}"] == pytest.approx(2 * x[i], rel=1e-14)
+        assert hessian[f"x{nxt}"][f"x{i}"] == pytest.approx(2 * x[i], rel=1e-14)
+    assert hessian["x0"]["x5"] == 0.0

@@ -103,7 +103,7 @@ COMMON: dict[str, tuple[Any, Any, Any]] = {
         int,
         "--max-bytes",
         default=1 << 30,
-        help="refuse Jacobians/Hessians larger than this (bytes)",
+        help="refuse Jacobians/Hessians, and point files once read, larger than this (bytes)",
         min=1,
     ),
     "no_cache": _option(
