@@ -25,20 +25,24 @@ from test_adversarial import assert_clean_failure, assert_one_error
 # --- output files ----------------------------------------------------------------------------
 
 
+def _run_from(cli, directory, *args):
+    """``cli(*args)`` started in ``directory`` (the function under test moves elsewhere)."""
+    cwd = os.getcwd()
+    try:
+        os.chdir(directory)
+        return cli(*args)
+    finally:
+        os.chdir(cwd)
+
+
 def test_a_function_that_chdirs_at_import_does_not_move_the_output(cli, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     function = tmp_path / "moves.py"
     function.write_text(f"import os\nos.chdir({str(elsewhere)!r})\n\ndef f(x):\n    return x**2\n")
-    out = tmp_path / "J.json"
-    cwd = os.getcwd()
-    try:
-        os.chdir(tmp_path)
-        run = cli("grad", str(function), "--at", "3", "--output", "J.json")
-    finally:
-        os.chdir(cwd)
+    run = _run_from(cli, tmp_path, "grad", str(function), "--at", "3", "--output", "J.json")
     assert run.code == 0, run.stderr
-    assert json.loads(out.read_text())["result"] == 6.0
+    assert json.loads((tmp_path / "J.json").read_text())["result"] == 6.0
     assert list(elsewhere.iterdir()) == []
     assert "wrote grad to J.json" in run.stderr
 
@@ -50,16 +54,11 @@ def test_a_function_that_chdirs_when_called_does_not_move_the_output(cli, tmp_pa
     function.write_text(
         f"import os\n\ndef f(x):\n    os.chdir({str(elsewhere)!r})\n    return x * 2.0\n"
     )
-    out = tmp_path / "sub" / "J.csv"
-    out.parent.mkdir()
-    cwd = os.getcwd()
-    try:
-        os.chdir(tmp_path)
-        run = cli("jacobian", str(function), "--at", "1,2", "--output", "sub/J.csv")
-    finally:
-        os.chdir(cwd)
+    (tmp_path / "sub").mkdir()
+    args = ("jacobian", str(function), "--at", "1,2", "--output", "sub/J.csv")
+    run = _run_from(cli, tmp_path, *args)
     assert run.code == 0, run.stderr
-    assert out.read_text().startswith("output,x[0],x[1]")
+    assert (tmp_path / "sub" / "J.csv").read_text().startswith("output,x[0],x[1]")
     assert list(elsewhere.iterdir()) == []
 
 

@@ -101,12 +101,17 @@ def _by_argument(problem: Problem, transform: Callable[..., Any]) -> tuple[Any, 
     return (on_one_vector(transform) if flat else transform), flat
 
 
-def _keyed(problem: Problem, flat: bool) -> Callable[[Any], Any]:
-    """The layout of a result with one block per argument; from a flat derivative, its last
-    axis (over all inputs) split back into those blocks first."""
-    if not flat:
-        return problem.keyed
-    return lambda raw: problem.keyed(unravel_axis(raw[0], problem.primals, -1))
+def _per_argument_plan(
+    problem: Problem, command: str, transform: Callable[..., Any], **fields: Any
+) -> Plan:
+    """The plan of a Jacobian or gradient: one block per argument, from a flat derivative (see
+    `_by_argument`) by splitting its last axis, over all inputs, back into the blocks."""
+    transform, flat = _by_argument(problem, transform)
+
+    def shape(raw: Any) -> Any:
+        return problem.keyed(unravel_axis(raw[0], problem.primals, -1) if flat else raw)
+
+    return _plan(problem, command, transform, shape=shape, **fields)
 
 
 def _plan(problem: Problem, command: str, transform: Callable[..., Any], **fields: Any) -> Plan:
@@ -184,12 +189,10 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
 
-    transform, flat = _by_argument(problem, jacobian)
-    return _plan(
+    return _per_argument_plan(
         problem,
         "jacobian",
-        transform,
-        shape=_keyed(problem, flat),
+        jacobian,
         mode=choice.mode,
         reason=choice.reason,
         entries=n * m,
@@ -218,12 +221,10 @@ def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
             return compute.jacobian(fn, primals, "forward", kind, with_value=with_value)
         return compute.grad(fn, primals, kind, with_value=with_value)
 
-    transform, flat = _by_argument(problem, grad)
-    return _plan(
+    return _per_argument_plan(
         problem,
         "grad",
-        transform,
-        shape=_keyed(problem, flat),
+        grad,
         mode=inner,
         reason=reason,
         entries=problem.n,
