@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -232,6 +233,29 @@ def test_own_and_owner_symlinks_in_a_sticky_directory_are_followed(tmp_path, sti
     os.lchown(sticky / "own.json", 54321, 54321)
     atomic_write(sticky / "own.json", b"two")
     assert mine.read_bytes() == b"two"
+
+
+def test_a_symlink_in_tmp_that_this_user_does_not_own_is_refused_as_any_user(tmp_path, monkeypatch):
+    # Without root, no link can be given to another user; this user's own link in /tmp (which
+    # root owns) is then seen through the eyes of a third user instead.
+    shared = Path("/tmp")
+    mode = shared.stat().st_mode
+    if not (mode & stat.S_ISVTX and mode & stat.S_IWOTH):
+        pytest.skip("/tmp is not a sticky shared directory here")
+    victim = tmp_path / "victim.json"
+    victim.write_bytes(b"keep")
+    link = shared / f"jaccli-planted-{os.getpid()}-{tmp_path.name}.json"
+    link.symlink_to(victim)
+    try:
+        if os.geteuid() == 0:
+            os.lchown(link, 54321, 54321)
+        else:
+            monkeypatch.setattr(os, "geteuid", lambda: 54321)
+        with pytest.raises(UsageError, match="symlink that another user owns"):
+            atomic_write(link, b"new")
+    finally:
+        link.unlink()
+    assert victim.read_bytes() == b"keep"
 
 
 def test_a_foreign_symlink_outside_a_sticky_directory_is_followed(tmp_path):
