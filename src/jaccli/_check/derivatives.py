@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._problem import Flat, Problem, flat_jacobian, flatten
+from .._problem import Flat, Problem, flat_hessian, flat_jacobian, flatten
 from ..errors import FunctionError, UsageError
 
 
@@ -108,14 +108,13 @@ def _hessian(
     import jax
     import jax.numpy as jnp
 
-    m, n = problem.m, flat.n
     gradient = jax.jacfwd if forward else jax.jacrev
     jac = gradient(flat.fn)
     jac_holomorphic = gradient(flat.fn, holomorphic=True)
     return Derivatives(
         command,
         2,
-        np.asarray(jax.jit(jax.jacfwd(jac))(flat.x)).reshape(m, n, n),
+        flat_hessian(problem, ad),
         value,
         lambda y: jnp.ravel(jac(y)),
         flat.x,

@@ -38,14 +38,14 @@ def write_batch(
     records: list[tuple[int, Any]] = []
     chunks: list[Chunk] = []
     with contextlib.ExitStack() as stack:
-        npy = stack.enter_context(_NpyFile(output.path, run)) if npy_file and writes else None
+        npy = stack.enter_context(_NpyFile(output.file, run)) if npy_file and writes else None
         for chunk in run.chunks():
             if not writes:
                 continue
             if fmt == "json":
                 text = "".join(_json_lines(run, chunk))
                 if streaming:
-                    runtime.write_stdout(text, "--output")
+                    output.to_stdout(text)
                 else:
                     lines.append(text)
             elif fmt in ("table", "latex"):
@@ -111,7 +111,7 @@ def _whole(
 class _NpyFile:
     """A stacked ``.npy`` written chunk by chunk: the header for ``total`` points, then rows."""
 
-    def __init__(self, path: str | None, run: BatchRun) -> None:
+    def __init__(self, path: runtime.OutputFile | None, run: BatchRun) -> None:
         assert path is not None and run.batch.total is not None
         self._writer = runtime.atomic_writer(path)
         self._total = run.batch.total

@@ -14,6 +14,7 @@ import typer
 from ..errors import UsageError
 from . import design_steps, pipeline, steps
 from .options import COMMON, OPTIONS, Common, parameters
+from .output import routed_warnings
 from .pipeline import Request
 
 SOURCE = ("func", "expr", "variables")
@@ -73,7 +74,7 @@ def derivative(request: Request, command: Command) -> None:
         )
     if request.check:
         result = steps.checked(request, problem, result)
-    emit(output, result, plot=request.get("plot"))
+    emit(output, result)
 
 
 def _refuse_sparse_combinations(request: Request, command: str) -> None:
@@ -204,7 +205,7 @@ def register(app: typer.Typer, command: Command) -> None:
         request = Request(options, kwargs)
         _refuse_scale_out(request)
         try:
-            command.step(request, command)
+            _run_step(command, request)
         except BaseException as exc:
             if options.distributed:
                 from .. import _runtime as runtime
@@ -217,6 +218,25 @@ def register(app: typer.Typer, command: Command) -> None:
     run.__doc__ = command.help
     run.__name__ = command.name
     app.command(command.name, help=command.help)(run)
+
+
+def _run_step(command: Command, request: Request) -> None:
+    """The command's step, in an environment checked first, its failures that come from the
+    machine rather than from jaccli (no memory left, a platform JAX cannot start) named so."""
+    from .. import _runtime as runtime
+    from .environment import check_environment
+
+    check_environment()
+    try:
+        with routed_warnings(request.common.quiet):
+            command.step(request, command)
+    except (MemoryError, RuntimeError) as exc:
+        from .._problem import out_of_memory
+
+        failure = out_of_memory(exc) or runtime.platform_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
 
 
 def _refuse_scale_out(request: Request) -> None:

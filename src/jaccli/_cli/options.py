@@ -50,6 +50,29 @@ def _option(annotation: Any, *flags: str, default: Any = None, **kw: Any) -> tup
     return annotation, default, typer.Option(*flags, **kw)
 
 
+# The longest wait an option may ask for: about four months, far inside what the clocks and
+# waits of the OS take (a larger number overflows them).
+MAX_SECONDS = 1e7
+
+
+def _seconds(low: str) -> Any:
+    """A callback that checks a number of seconds: above 0 (``low`` is ``>``) or from 0
+    (``>=``), up to `MAX_SECONDS`, and never NaN."""
+
+    def check(value: float | None) -> float | None:
+        if value is None:
+            return None
+        above = value > 0 if low == ">" else value >= 0  # NaN fails both
+        if not (above and value <= MAX_SECONDS):
+            raise typer.BadParameter(
+                f"must be a number of seconds {'above' if low == '>' else 'from'} 0 up to "
+                f"{MAX_SECONDS:g}, got {value:g}"
+            )
+        return value
+
+    return check
+
+
 # name: (type, default, typer parameter) — the options every command takes.
 COMMON: dict[str, tuple[Any, Any, Any]] = {
     "format": _option(
@@ -71,13 +94,16 @@ COMMON: dict[str, tuple[Any, Any, Any]] = {
         bool, "--traceback", default=False, help="show the Python traceback of a failure"
     ),
     "timeout": _option(
-        float | None, "--timeout", help="give up after this many seconds (exit 4)", min=0.0
+        float | None,
+        "--timeout",
+        help="give up after this many seconds (exit 4)",
+        callback=_seconds(">="),
     ),
     "max_bytes": _option(
         int,
         "--max-bytes",
         default=1 << 30,
-        help="refuse Jacobians/Hessians larger than this (bytes)",
+        help="refuse Jacobians/Hessians, and point files once read, larger than this (bytes)",
         min=1,
     ),
     "no_cache": _option(
@@ -120,6 +146,7 @@ COMMON: dict[str, tuple[Any, Any, Any]] = {
         "--distributed-timeout",
         help="with --distributed: seconds to wait for every process to join, and for a "
         "silent one, before giving up with exit 4 (default 120)",
+        callback=_seconds(">"),
     ),
 }
 

@@ -4,9 +4,10 @@ notes on stderr, and the exit status of a finished result."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ class Output:
     width: int
     quiet: bool
     allow_nonfinite: bool
+    file: runtime.OutputFile | None = None
+    """``path`` resolved before the user's code runs (it may change the working directory)."""
+    plot: runtime.OutputFile | None = None
+    """The ``--plot`` file, resolved the same way."""
 
     @property
     def shows_value(self) -> bool:
@@ -47,20 +52,74 @@ class Output:
         from .. import _render as render
 
         whole = isinstance(data, str | bytes)
-        if self.path:
+        if self.file:
             if whole:
                 data = [data.encode("utf-8") if isinstance(data, str) else data]
-            with runtime.atomic_writer(self.path) as write:
+            with runtime.atomic_writer(self.file) as write:
                 for piece in data:
                     write(piece)
             self.note(f"wrote {what} to {render.escape(self.path)}")
         else:
-            runtime.write_stdout(data if whole else b"".join(data), "--output")
+            self.to_stdout(data if whole else b"".join(data))
+
+    def to_stdout(self, data: str | bytes) -> None:
+        """Write to stdout, in what its encoding can carry (ASCII, under LANG=C or
+        ``PYTHONIOENCODING=ascii``): JSON with ``\\u`` escapes, tables in ASCII."""
+        from .. import _render as render
+
+        if isinstance(data, str):
+            encoding = getattr(sys.stdout, "encoding", None)
+            data = render.for_encoding(data, encoding, is_json=self.format == "json")
+        runtime.write_stdout(data, "--output")
 
 
-def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool) -> Output:
+@contextlib.contextmanager
+def routed_warnings(quiet: bool) -> Iterator[None]:
+    """Python warnings while a command runs (NumPy's RuntimeWarnings, a library's or the
+    user's function's UserWarnings): one ``jaccli: warning:`` line per distinct message, user
+    text escaped, instead of two lines with a source quote each; none with ``--quiet``.
+    Deprecations speak to developers, not users, and are dropped. JAX's log is quieted too."""
+    import logging
+    import warnings
+
+    from .. import _render as render
+
+    seen: set[str] = set()
+
+    def show(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        text = f"{message} ({category.__name__})"
+        if text not in seen:
+            seen.add(text)
+            sys.stderr.write(f"jaccli: warning: {render.escape(text)}\n")
+            sys.stderr.flush()
+
+    jax_log = logging.getLogger("jax")
+    level = jax_log.level
+    with warnings.catch_warnings():
+        # The filters in place (jaccli's own, Python's) still apply; these go in front of them.
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", category)
+        if quiet:
+            warnings.simplefilter("ignore")
+        warnings.showwarning = show
+        if quiet:
+            jax_log.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            jax_log.setLevel(level)
+
+
+def decide(
+    fmt: str | None,
+    path: str | None,
+    quiet: bool,
+    allow_nonfinite: bool,
+    plot: str | None = None,
+) -> Output:
     """The output of a command: ``--format``, else the ``--output`` file's suffix, else a table
-    on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work."""
+    on a terminal and JSON otherwise. Binary formats are refused on a terminal, before any work.
+    The files (``--output``, ``--plot``) are resolved here, before the user's code runs."""
     from .. import _render as render
 
     fmt = "table" if fmt == "text" else fmt
@@ -78,16 +137,20 @@ def decide(fmt: str | None, path: str | None, quiet: bool, allow_nonfinite: bool
         )
     color = path is None and runtime.stdout_is_terminal() and "NO_COLOR" not in os.environ
     width = runtime.stdout_columns()
-    return Output(fmt, path, color, width, quiet, allow_nonfinite)
+    files = [runtime.output_file(name) if name else None for name in (path, plot)]
+    for file in files:
+        if file is not None:
+            runtime.refuse_unwritable(file)
+    return Output(fmt, path, color, width, quiet, allow_nonfinite, file=files[0], plot=files[1])
 
 
-def emit(output: Output, result: Any, plot: str | None = None) -> None:
+def emit(output: Output, result: Any) -> None:
     """Render a finished result, write it (and its ``--plot``), and set the exit status."""
     data = rendered(result, output)
     for warning in result.warnings:
         output.warn(warning)
-    if plot:
-        draw(result, plot, output)
+    if output.plot:
+        draw(result, output.plot, output)
     output.write(data, result.command)
     report = getattr(result, "check_report", None)
     if report is not None and not report["passed"]:
@@ -127,10 +190,10 @@ def refuse_nonfinite(output: Output, count: int, what: str) -> None:
         )
 
 
-def draw(result: Any, path: str, output: Output) -> None:
+def draw(result: Any, plot: runtime.OutputFile, output: Output) -> None:
     """The ``--plot`` picture of a result, written atomically."""
     from .. import _render as render
 
     plots = render.plots
-    runtime.atomic_write(path, plots.figure(result, plots.plot_format(path)))
-    output.note(f"wrote the chart to {render.escape(path)}")
+    runtime.atomic_write(plot, plots.figure(result, plots.plot_format(plot.name)))
+    output.note(f"wrote the chart to {render.escape(plot.name)}")

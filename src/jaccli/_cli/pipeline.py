@@ -29,7 +29,7 @@ class Request:
 
     def output(self) -> Output:
         c = self.common
-        return decide(c.format, c.output, c.quiet, c.allow_nonfinite)
+        return decide(c.format, c.output, c.quiet, c.allow_nonfinite, self.get("plot"))
 
 
 def load_function(request: Request) -> Any:
@@ -62,11 +62,19 @@ def wrt_names(text: str | None) -> list[str] | None:
     return names
 
 
-def point(function: Any, at: str) -> dict[str, Any]:
+def input_limit(common: Common) -> Any:
+    """What a point file may take once read: ``--max-bytes`` applies to inputs too."""
+    from .._load.values import SizeLimit
+
+    return SizeLimit(common.max_bytes, "--max-bytes")
+
+
+def point(function: Any, at: str, common: Common) -> dict[str, Any]:
     """``--at`` bound to the function's parameters."""
     from .._load.points import bind_point, parse_point
 
-    return bind_point(parse_point(at, "--at"), function.params, "--at", function.source)
+    parsed = parse_point(at, "--at", input_limit(common))
+    return bind_point(parsed, function.params, "--at", function.source)
 
 
 def prepared(request: Request, function: Any, point_: dict[str, Any]) -> Any:
@@ -84,7 +92,7 @@ def problem(request: Request) -> Any:
     if at is None:
         raise UsageError("give the point with --at", hint="e.g. --at 2,1")
     function = load_function(request)
-    return prepared(request, function, point(function, at))
+    return prepared(request, function, point(function, at, request.common))
 
 
 def vector(problem_: Any, text: str, like: str, option: str = "--v") -> Any:

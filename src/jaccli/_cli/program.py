@@ -12,6 +12,7 @@ import typer
 
 from ..errors import InternalError, JaccliError, ResourceError, UsageError, exception_text
 from .commands import COMMANDS, register
+from .options import MAX_SECONDS
 
 app = typer.Typer(
     name="jaccli",
@@ -100,7 +101,8 @@ def _timeout_from(argv: Sequence[str]) -> float | None:
         )
         if value is not None:
             try:
-                return float(value) if float(value) > 0 else None
+                # Out of range (NaN, inf, 1e10) is the option parser's to refuse, with the range.
+                return float(value) if 0 < float(value) <= MAX_SECONDS else None
             except ValueError:
                 return None
     return None

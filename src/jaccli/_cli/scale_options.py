@@ -10,6 +10,7 @@ from .._problem import COMMAND_LINE
 from ..errors import UsageError
 
 _ADDRESS = re.compile(r"\[?[^\s\[\]]+\]?:\d{1,5}")
+MAX_PORT = 65535
 
 
 def parse_devices(text: str | None) -> int | None:
@@ -56,6 +57,12 @@ def from_options(
     if coordinator is not None and not _ADDRESS.fullmatch(coordinator):
         raise UsageError(
             f"--coordinator must be HOST:PORT, got {coordinator!r}", hint="e.g. 10.0.0.1:1234"
+        )
+    port = int(coordinator.rsplit(":", 1)[1]) if coordinator is not None else 1
+    if not 1 <= port <= MAX_PORT:
+        raise UsageError(
+            f"--coordinator's port must be between 1 and {MAX_PORT}, got {port}",
+            hint="e.g. 10.0.0.1:1234",
         )
     if num_processes is not None and num_processes < 1:
         raise UsageError(f"--num-processes must be at least 1, got {num_processes}")

@@ -129,7 +129,7 @@ def sensitivity(request: Request, command: Any) -> None:
         result = _global(request, method, output)
         if result is None:
             return  # process 0 writes a distributed run's result
-    emit(output, result, plot=request.plot)
+    emit(output, result)
 
 
 def _local(request: Request) -> Any:
@@ -187,7 +187,7 @@ def _global(request: Request, method: str, output: Any) -> Any:
     scale = pipeline.scale_out(request.common)
     workers = pipeline.workers(request)
     function = pipeline.load_function(request)
-    point = pipeline.point(function, request.at) if request.at is not None else None
+    point = pipeline.point(function, request.at, request.common) if request.at is not None else None
     c = request.common
     problem, distributions = prepare_global(
         function,

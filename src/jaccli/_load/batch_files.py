@@ -9,6 +9,7 @@ arrives. A file is read whole before anything is written; only stdin streams.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -367,6 +368,9 @@ def open_batch(
                     f"{label} FILE",
                 )
             stream = sys.stdin
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                # JSON is UTF-8 whatever the locale says (LANG=C, PYTHONIOENCODING=ascii).
+                stream.reconfigure(encoding="utf-8-sig")
         else:
             handle, _ = values.open_regular(path, label)
             stream = io.TextIOWrapper(handle, encoding="utf-8-sig")

@@ -26,6 +26,8 @@ _PATH = re.compile(r"([^\W\d]\w*(?:\.[^\W\d]\w*)*)(?:\[\s*(\d+)\s*\])?")
 # Quantiles are kept inside (0, 1): a unit-cube point of exactly 0 or 1 must not become ±inf.
 _EDGE = 1e-12
 MAX_ITEMS = 10_000
+# Bounds, spreads and their squares must stay finite in float64 (about 1.8e308).
+LIMIT = 1e150
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,12 @@ def distribution(kind: str, a: float, b: float, where: str) -> Distribution:
     """A checked distribution: a non-empty finite range, or a positive standard deviation."""
     if not (np.isfinite(a) and np.isfinite(b)):
         raise UsageError(f"{where}: the numbers must be finite, got {a:g} and {b:g}")
+    if max(abs(a), abs(b)) > LIMIT:
+        raise UsageError(
+            f"{where}: the numbers must lie within ±{LIMIT:g}, got {a:g} and {b:g}",
+            hint="the analysis squares them (variances, Poincaré constants), which must stay "
+            "finite in float64; rescale the input",
+        )
     if kind == "uniform" and not a < b:
         raise UsageError(f"{where}: the range {a:g}:{b:g} is empty; LOW must be below HIGH")
     if kind == "normal" and not b > 0:

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ParseError, ShapeError, UsageError
 from .arrays import Value, describe_shape, quote
 from .literal import forms_hint, parse_literal, point_error, split_pieces
-from .values import read_value_file
+from .values import DEFAULT_LIMIT, SizeLimit, read_value_file
 
 MAX_TEXT_CHARS = 10_000_000
 
@@ -40,15 +40,15 @@ class ParsedPoint:
     from_mapping: bool = field(default=False)
 
 
-def _read_file(text: str, path: str, base: int, option: str) -> Value:
+def _read_file(text: str, path: str, base: int, option: str, limit: SizeLimit) -> Value:
     if not path.strip():
         raise point_error(
             f"{option} @ needs a file name, as in {option} @x.npy", text, base, option
         )
-    return read_value_file(path.strip(), option)
+    return read_value_file(path.strip(), option, limit)
 
 
-def _parse(text: str, option: str) -> ParsedPoint:
+def _parse(text: str, option: str, limit: SizeLimit) -> ParsedPoint:
     if not isinstance(text, str):
         raise UsageError(f"{option} expects text, got {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
@@ -80,7 +80,7 @@ def _parse(text: str, option: str) -> ParsedPoint:
         if not src:
             raise point_error(f"empty value for {name} in {option}", text, start + lead, option)
         if src.startswith("@"):
-            value = _read_file(text, src[1:], base, option)
+            value = _read_file(text, src[1:], base, option, limit)
         else:
             value = parse_literal(text, src, base, option)
         if name is None:
@@ -102,12 +102,13 @@ def _parse(text: str, option: str) -> ParsedPoint:
     return ParsedPoint(text, tuple(positional), named)
 
 
-def parse_point(text: str, option: str = "at") -> ParsedPoint:
+def parse_point(text: str, option: str = "at", limit: SizeLimit = DEFAULT_LIMIT) -> ParsedPoint:
     """Parse the text of one point (`--at`, `--v`) into positional and named values.
 
     Args:
         text: what the user typed, e.g. `"2,1"`, `"x=2,y=1"`, `"[[1,2],[3,4]]"`, `"@x.npy"`.
         option: the option's name, for messages (``--at`` on the command line, ``at`` in Python).
+        limit: the most bytes a point file (``@x.npz``) may take once read.
 
     Returns:
         A ParsedPoint. A JSON object or mapping file given as the whole text is named values.
@@ -119,7 +120,7 @@ def parse_point(text: str, option: str = "at") -> ParsedPoint:
     {'x': (), 'W': (2, 2)}
     """
     try:
-        return _parse(text, option)
+        return _parse(text, option, limit)
     except (RecursionError, MemoryError, ValueError, OverflowError, SyntaxError) as exc:
         raise ParseError(
             f"{option} is too deeply nested or too complex to parse ({type(exc).__name__})",

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,9 @@ _COMPLEX_CELL = re.compile(rf"(?P<re>{_REAL})?(?P<im>[+-]?{_UREAL})[jJ]", re.ASC
 NON_FINITE_CELL = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _BRACKET = re.compile(r"[\[\]{}]")
 _IDENTIFIER = re.compile(r"[^\W\d]\w*")
+# An .npz member names an argument or a dotted path into one (params.w): never a path with
+# directories (../../evil.npy), an empty or hidden name, or control characters.
+_MEMBER = re.compile(r"[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*")
 
 
 def _problem(path: str, reason: str, option: str, hint: str | None = None) -> UsageError:
@@ -79,8 +83,31 @@ def read_text(path: str, option: str) -> str:
         raise _problem(path, f"it is not UTF-8 text (byte {exc.start})", option) from None
 
 
-def _declared_bytes(stream: io.RawIOBase | io.BufferedIOBase) -> int | None:
-    """The data size an .npy header declares (shape × item size), read without the data.
+@dataclass(frozen=True)
+class SizeLimit:
+    """The most bytes a point file may hold once read (as float64 or complex128), and the
+    option that sets it (``--max-bytes`` on the command line)."""
+
+    bytes: int = MAX_FILE_BYTES
+    label: str | None = None
+
+    def check(self, size: int, path: str, option: str) -> None:
+        """Refuse a file whose arrays would take ``size`` bytes once read."""
+        if size > self.bytes:
+            raise ResourceError(
+                f"{option} file {path!r} would take {size:,} bytes once read; the limit"
+                + (f" ({self.label})" if self.label else "")
+                + f" is {self.bytes:,}",
+                hint="a smaller point" + (f", or raise {self.label}" if self.label else ""),
+            )
+
+
+DEFAULT_LIMIT = SizeLimit()
+
+
+def _read_size(stream: io.RawIOBase | io.BufferedIOBase) -> tuple[int, int] | None:
+    """The data size an .npy header declares (shape × item size), and the size of the array
+    once read (as float64 or complex128), both from the header alone.
 
     None when the dtype holds Python objects (``np.load`` refuses those anyway). Leaves the
     stream just after the header.
@@ -93,25 +120,32 @@ def _declared_bytes(stream: io.RawIOBase | io.BufferedIOBase) -> int | None:
     shape, _, dtype = read_header(stream)
     if dtype.hasobject:
         return None
-    return math.prod(shape) * dtype.itemsize
+    entries = math.prod(shape)
+    return entries * dtype.itemsize, entries * (16 if dtype.kind == "c" else 8)
 
 
-def _check_declared_size(stream: Any, available: int, path: str, option: str) -> None:
+def _check_declared_size(stream: Any, available: int, path: str, option: str) -> int:
     """Refuse an .npy header that promises more data than the file holds, before NumPy
-    allocates room for it: a 100-byte file can declare a shape of 10¹⁵ entries."""
+    allocates room for it: a 100-byte file can declare a shape of 10¹⁵ entries. Returns the
+    bytes the array will take once read."""
     start = stream.tell()
-    declared = _declared_bytes(stream)
-    if declared is not None and declared > available - (stream.tell() - start):
+    sizes = _read_size(stream)
+    if sizes is None:
+        return 0
+    declared, read = sizes
+    if declared > available - (stream.tell() - start):
         raise _problem(
             path,
             f"its header declares {declared:,} bytes of data but the file holds "
             f"{max(0, available - (stream.tell() - start)):,}",
             option,
         )
+    return read
 
 
-def load_numpy(path: str, option: str, expect_npz: bool) -> Value:
-    """An .npy array, or an .npz archive as named values; never unpickles, checks sizes first."""
+def load_numpy(path: str, option: str, expect_npz: bool, limit: SizeLimit = DEFAULT_LIMIT) -> Value:
+    """An .npy array, or an .npz archive as named values; never unpickles, and checks from the
+    headers, before reading the data, that the arrays fit the file and ``limit``."""
     handle, size = open_regular(path, option)
     where = f"{option} file {path!r}"
     with handle:
@@ -126,14 +160,14 @@ def load_numpy(path: str, option: str, expect_npz: bool) -> Value:
                 # would print two lines of source on stderr.
                 warnings.filterwarnings("ignore", "Reading `.npy`", UserWarning)
                 if magic == b"\x93NUMPY":
-                    _check_declared_size(handle, size, path, option)
+                    limit.check(_check_declared_size(handle, size, path, option), path, option)
                     handle.seek(0)
                 loaded = np.load(handle, allow_pickle=False)
                 if isinstance(loaded, np.lib.npyio.NpzFile):
                     with loaded:
                         if not expect_npz:
                             raise _problem(path, "it is an .npz archive; name it .npz", option)
-                        arrays = _npz_arrays(loaded, path, option)
+                        arrays = _npz_arrays(loaded, path, option, limit)
                     return {name: parse_value(a, f"{where} ({name})") for name, a in arrays.items()}
         except JaccliError:
             raise
@@ -152,18 +186,30 @@ def load_numpy(path: str, option: str, expect_npz: bool) -> Value:
         return parse_value(loaded, where)
 
 
-def _npz_arrays(loaded: Any, path: str, option: str) -> dict[str, np.ndarray]:
-    """The arrays of an open .npz archive, each checked against its member's real size."""
+def _npz_arrays(loaded: Any, path: str, option: str, limit: SizeLimit) -> dict[str, np.ndarray]:
+    """The arrays of an open .npz archive: member names checked to be plain names, and the
+    sizes from each member's header checked against its real size and, together, ``limit``."""
     members = loaded.zip.infolist()
+    for info in members:
+        name = info.filename.removesuffix(".npy")
+        if not _MEMBER.fullmatch(name) or ".." in name:
+            raise _problem(
+                path,
+                f"it holds a member named {info.filename!r}, which is a path, not a name; "
+                "members are named after arguments (x.npy, W.npy)",
+                option,
+            )
     total = sum(info.file_size for info in members)
     if total > MAX_FILE_BYTES:
         raise ResourceError(
             f"{option} file {path!r} unpacks to {total:,} bytes; the limit is {MAX_FILE_BYTES:,}"
         )
+    read = 0
     for info in members:
         if info.filename.endswith(".npy"):
             with loaded.zip.open(info) as member:
-                _check_declared_size(member, info.file_size, path, option)
+                read += _check_declared_size(member, info.file_size, path, option)
+    limit.check(read, path, option)
     return {name: loaded[name] for name in loaded.files}
 
 
@@ -275,12 +321,14 @@ def _load_table(path: str, option: str, delimiter: str | None) -> Value:
     return parse_value(table[0] if len(table) == 1 else table, where)
 
 
-def read_value_file(path: str, option: str = "at") -> Value:
+def read_value_file(path: str, option: str = "at", limit: SizeLimit = DEFAULT_LIMIT) -> Value:
     """Read one value from a file named by `@path`.
 
     Args:
         path: the file; its suffix picks the format (`.npy .npz .json .csv .txt`).
         option: the option's name, for messages (``--at`` on the command line, ``at`` in Python).
+        limit: the most bytes an `.npy`/`.npz` file may take once read, checked from its
+            headers before the data is read.
 
     Returns:
         An ndarray (float64 or complex128), or a dict of values for named data: an `.npz`
@@ -299,7 +347,7 @@ def read_value_file(path: str, option: str = "at") -> Value:
             hint=f"supported files: {', '.join(SUPPORTED_SUFFIXES)}",
         )
     if suffix in (".npy", ".npz"):
-        return load_numpy(path, option, expect_npz=suffix == ".npz")
+        return load_numpy(path, option, expect_npz=suffix == ".npz", limit=limit)
     if suffix == ".json":
         return _load_json(path, option)
     try:

@@ -14,7 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from .._problem import Problem, bind_cotangent, bind_tangent, tangent_parts, to_numpy
+from .._problem import (
+    Problem,
+    bind_cotangent,
+    bind_tangent,
+    on_one_vector,
+    one_vector,
+    tangent_parts,
+    to_numpy,
+    unravel_axis,
+    unravel_hessian,
+)
 from ..errors import ResourceError, ShapeError, UsageError
 from .modes import check_mode, gradient_mode, jacobian_mode, jvps, reverse_or_forward
 from .vectors import cast_per_point, per_point_count
@@ -82,6 +92,26 @@ def at_each_point(problem: Problem, transform: Callable[..., Any]) -> Callable[.
         return transform(p.call, p.primals, vector, with_value)
 
     return derivative
+
+
+def _by_argument(problem: Problem, transform: Callable[..., Any]) -> tuple[Any, bool]:
+    """A transform whose result has one block per differentiated argument, run on the
+    arguments as one flat vector where `one_vector` says so; and whether it was."""
+    flat = one_vector(problem.primals)
+    return (on_one_vector(transform) if flat else transform), flat
+
+
+def _per_argument_plan(
+    problem: Problem, command: str, transform: Callable[..., Any], **fields: Any
+) -> Plan:
+    """The plan of a Jacobian or gradient: one block per argument, from a flat derivative (see
+    `_by_argument`) by splitting its last axis, over all inputs, back into the blocks."""
+    transform, flat = _by_argument(problem, transform)
+
+    def shape(raw: Any) -> Any:
+        return problem.keyed(unravel_axis(raw[0], problem.primals, -1) if flat else raw)
+
+    return _plan(problem, command, transform, shape=shape, **fields)
 
 
 def _plan(problem: Problem, command: str, transform: Callable[..., Any], **fields: Any) -> Plan:
@@ -159,7 +189,7 @@ def _jacobian(problem: Problem, mode: str, max_bytes: int, **_: Any) -> Plan:
     def jacobian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.jacobian(fn, primals, choice.mode, kind, with_value=with_value)
 
-    return _plan(
+    return _per_argument_plan(
         problem,
         "jacobian",
         jacobian,
@@ -191,7 +221,7 @@ def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
             return compute.jacobian(fn, primals, "forward", kind, with_value=with_value)
         return compute.grad(fn, primals, kind, with_value=with_value)
 
-    return _plan(
+    return _per_argument_plan(
         problem,
         "grad",
         grad,
@@ -231,7 +261,11 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
     def hessian(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         return compute.hessian(fn, primals, inner)
 
+    transform, flat = _by_argument(problem, hessian)
+
     def rows(raw: Any) -> Any:
+        if flat:
+            raw = unravel_hessian(raw[0][0], problem.primals)
         shaped = [problem.keyed(row) for row in raw]
         return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
 
@@ -244,7 +278,7 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
     return _plan(
         problem,
         "hessian",
-        hessian,
+        transform,
         shape=rows,
         mode=f"forward-over-{inner}",
         reason=reason,

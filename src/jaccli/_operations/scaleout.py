@@ -93,11 +93,37 @@ def begin(scale: ScaleOut, show_log: bool = False) -> int | None:
         return None
     from .. import _runtime as runtime
 
+    _refuse_busy_port(scale)
+
     code = runtime.supervise_distributed(scale, show_log)
     if code is not None:
         return code
     _join(scale)
     return None
+
+
+def _refuse_busy_port(scale: ScaleOut) -> None:
+    """On process 0, refuse a coordinator port that another program holds, before JAX's
+    coordinator fails on it in native code (where the process dies without a word)."""
+    if scale.process_id != 0 or scale.coordinator is None:
+        return
+    import errno
+    import socket
+
+    port = int(scale.coordinator.rsplit(":", 1)[1])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As a server binds: a port left in TIME_WAIT by an earlier run is free to take.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("", port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return  # not ours to judge (no IPv4, say): the coordinator reports its own
+            name = scale.labels
+            raise UsageError(
+                f"the coordinator's port {port} is busy: another program listens on it",
+                hint=f"pick a free port for {name('coordinator')} HOST:PORT on every process",
+            ) from None
 
 
 def _join(scale: ScaleOut) -> None:

@@ -5,9 +5,14 @@ from .arguments import as_value as as_value
 from .arguments import bind_arguments as bind_arguments
 from .arguments import tree_value as tree_value
 from .flat import Flat as Flat
+from .flat import flat_hessian as flat_hessian
 from .flat import flat_jacobian as flat_jacobian
 from .flat import flatten as flatten
+from .flat import on_one_vector as on_one_vector
+from .flat import one_vector as one_vector
 from .flat import unflatten_jacobian as unflatten_jacobian
+from .flat import unravel_axis as unravel_axis
+from .flat import unravel_hessian as unravel_hessian
 from .labels import COMMAND_LINE as COMMAND_LINE
 from .labels import PYTHON as PYTHON
 from .labels import Labels as Labels
@@ -23,4 +28,5 @@ from .tangents import bind_tangent as bind_tangent
 from .tangents import format_shape as format_shape
 from .tangents import tangent_parts as tangent_parts
 from .user_errors import guard_user_code as guard_user_code
+from .user_errors import out_of_memory as out_of_memory
 from .user_errors import tracing_failure as tracing_failure

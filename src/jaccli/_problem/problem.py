@@ -18,7 +18,7 @@ from .._load.loader import Function, user_output_to_stderr
 from ..errors import FunctionError, ResourceError, ShapeError, UsageError
 from ..results import FunctionInfo, InputInfo
 from .labels import PYTHON, Labels
-from .user_errors import guard_user_code, tracing_failure
+from .user_errors import guard_user_code, out_of_memory, tracing_failure
 
 DEFAULT_MAX_BYTES = 1 << 30
 DTYPES = {"float64": ("float64", "complex128"), "float32": ("float32", "complex64")}
@@ -155,9 +155,15 @@ class Problem:
 
 
 def to_numpy(tree: Any) -> Any:
-    """A pytree of arrays as NumPy arrays."""
+    """A pytree of arrays as NumPy arrays; exit 4 when the computation ran out of memory."""
     import jax
 
+    try:
+        # A failed allocation surfaces here as an error; NumPy's view of the same failed
+        # buffer would abort the process in XLA's native code instead.
+        jax.block_until_ready(tree)
+    except RuntimeError as exc:
+        raise out_of_memory(exc) or exc from None
     return jax.tree_util.tree_map(np.asarray, tree)
 
 
@@ -219,6 +225,12 @@ def prepare(
     dev = select_device(device, labels)
     values = tuple(_cast(point[name], dtype, dev) for name in point)
     problem = Problem(function, tuple(point), values, wrt_names, dtype, dev, labels=labels)
+    if problem.n == 0:
+        shapes = ", ".join(f"{name}: shape {_tree_shape(point[name])}" for name in wrt_names)
+        raise ShapeError(
+            f"there is nothing to differentiate: the point has no entries ({shapes})",
+            hint="give each differentiated input at least one entry",
+        )
     with guard_user_code(function), jax.default_device(dev):
         try:
             struct = jax.eval_shape(problem.call, *problem.primals)
@@ -229,6 +241,12 @@ def prepare(
                 raise
             struct = problem.call(*problem.primals)
     problem.out_shape, problem.out_dtype = _output_struct(function, struct)
+    if problem.m == 0:
+        raise FunctionError(
+            f"{function.source} returned an empty array (shape {problem.out_shape}); there is "
+            "nothing to differentiate",
+            hint="return at least one entry",
+        )
     return problem
 
 

@@ -31,14 +31,30 @@ def guard_user_code(function: Function) -> Iterator[None]:
         raise
     except KeyboardInterrupt:
         raise
-    except MemoryError:
-        raise ResourceError("out of memory while computing", hint="use jvp/vjp/hvp") from None
+    except MemoryError as exc:
+        raise out_of_memory(exc) from None
     except jax.errors.TracerArrayConversionError as exc:
         raise _in_place_error(function, exc) or _conversion_error(function, exc) from exc
     except jax.errors.ConcretizationTypeError as exc:
         raise _concretization_error(function, exc) from exc
     except Exception as exc:
+        oom = out_of_memory(exc)
+        if oom is not None:
+            raise oom from None
         raise _in_place_error(function, exc) or _raised_error(function, exc) from exc
+
+
+def out_of_memory(exc: BaseException) -> ResourceError | None:
+    """The resource error (exit 4) for running out of memory — Python's MemoryError, or XLA's
+    RESOURCE_EXHAUSTED when an allocation fails (under ``ulimit -v``, say) — or None."""
+    if isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "RESOURCE_EXHAUSTED" in str(exc)
+    ):
+        return ResourceError(
+            "out of memory while computing",
+            hint="use jvp/vjp/hvp for products without forming the matrix, or a smaller point",
+        )
+    return None
 
 
 def tracing_failure(exc: BaseException | None) -> bool:

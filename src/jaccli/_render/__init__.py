@@ -9,6 +9,7 @@ functions, so importing it stays cheap for ``jaccli --help``.
 from . import plots as plots
 from .batch import render_batch as render_batch
 from .batch import to_batch_table_text as to_batch_table_text
+from .encoding import for_encoding as for_encoding
 from .formats import BINARY_FORMATS as BINARY_FORMATS
 from .formats import FORMATS as FORMATS
 from .formats import format_for_path as format_for_path

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -14,7 +13,7 @@ from ..results import DerivativeResult
 from .console import strip_padding, text_console
 from .formats import to_matrix_market_text, to_npy_bytes, to_npz_bytes
 from .matrix import TITLES, result_arrays
-from .messages import escape
+from .messages import csv_text, escape
 from .notation import exact_number, format_number, format_point, format_value
 
 
@@ -26,12 +25,8 @@ def to_batch_csv_text(result: DerivativeResult) -> str:
         header += [
             f"{name}[{','.join(map(str, i))}]" if i else name for i in np.ndindex(array.shape[1:])
         ]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for i, row in enumerate(_rows(arrays)):
-        writer.writerow([i, *(exact_number(x) for x in row)])
-    return buffer.getvalue()
+    rows = ([i, *(exact_number(x) for x in row)] for i, row in enumerate(_rows(arrays)))
+    return csv_text([header, *rows])
 
 
 def to_batch_matrix_market_text(result: DerivativeResult) -> str:

@@ -8,7 +8,6 @@ after its header, so that a large derivative is written without a copy of it in 
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import numpy as np
 from ..errors import UsageError
 from ..results import DerivativeResult, InfoResult
 from .matrix import TITLES, checked_derivative, matrix_view, result_arrays
-from .messages import escape
+from .messages import csv_text, escape
 from .notation import exact_number
 
 FORMATS = ("table", "json", "csv", "npy", "npz", "latex", "mtx")
@@ -59,13 +58,12 @@ def to_csv_text(result: DerivativeResult) -> str:
     """The labelled matrix as CSV: a header of input labels, then one labelled row per output."""
     result = checked_derivative(result)
     view = matrix_view(result)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     corner = "output" if result.command in ("jacobian", "jvp") else "input"
-    writer.writerow([corner, *view.columns])
-    for label, row in zip(view.rows, view.data, strict=True):
-        writer.writerow([label, *(exact_number(x) for x in row)])
-    return buffer.getvalue()
+    rows = (
+        [label, *(exact_number(x) for x in row)]
+        for label, row in zip(view.rows, view.data, strict=True)
+    )
+    return csv_text([[corner, *view.columns], *rows])
 
 
 def to_latex_text(result: DerivativeResult) -> str:

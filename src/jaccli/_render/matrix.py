@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..results import DerivativeResult, input_labels, input_leaves, output_labels
+from .messages import escape
 
 TITLES = {
     "jacobian": "Jacobian",
@@ -97,10 +98,12 @@ def _hessian_view(
 
 
 def result_arrays(result: DerivativeResult) -> dict[str, np.ndarray]:
-    """The result's arrays by name: the argument's, or ``params.w``-style dotted paths."""
+    """The result's arrays by name: the argument's, or ``params.w``-style dotted paths (escaped:
+    they name .npz members and CSV columns)."""
     result = checked_derivative(result)
     if not isinstance(result.result, dict):
-        return {result.wrt[0] if result.command != "jvp" else "jvp": np.asarray(result.result)}
+        name = result.wrt[0] if result.command != "jvp" else "jvp"
+        return {escape(name): np.asarray(result.result)}
     arrays: dict[str, np.ndarray] = {}
 
     def walk(node: Any, prefix: str) -> None:
@@ -109,7 +112,7 @@ def result_arrays(result: DerivativeResult) -> dict[str, np.ndarray]:
             if isinstance(item, dict):
                 walk(item, name)
             else:
-                arrays[name] = np.asarray(item)
+                arrays[escape(name)] = np.asarray(item)
 
     walk(result.result, "")
     return arrays

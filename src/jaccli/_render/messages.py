@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -13,6 +16,16 @@ def escape(text: str) -> str:
     'f\\\\x1b[31m'
     """
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV text, every string cell escaped: names come from the user's input, and a
+    header must not carry a terminal escape or a bell to whoever runs ``cat`` on it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([escape(cell) if isinstance(cell, str) else cell for cell in row])
+    return buffer.getvalue()
 
 
 def error_text(exc: Any, json_mode: bool) -> str:

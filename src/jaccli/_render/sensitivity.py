@@ -6,7 +6,6 @@ rich is imported inside the functions to keep ``jaccli --help`` fast.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from typing import Any
@@ -17,7 +16,7 @@ from ..errors import UsageError
 from ..results import Chart, SensitivityResult
 from .bars import BAR_WIDTH, blocks
 from .console import strip_padding, text_console
-from .messages import escape
+from .messages import csv_text, escape
 from .notation import format_number, format_point
 from .subspace import subspace_panels
 
@@ -57,12 +56,10 @@ def _sensitivity_cells(result: SensitivityResult) -> list[tuple[str, np.ndarray,
 
 def _sensitivity_csv(result: SensitivityResult) -> str:
     cells = _sensitivity_cells(result)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     header = ["output", "input", "rank"]
     for title, _, conf in cells:
         header += [title] + ([f"{title}_conf"] if conf is not None else [])
-    writer.writerow(header)
+    rows: list[list[Any]] = [header]
     for i, output in enumerate(result.outputs):
         for rank, j in enumerate(result.order[i], start=1):
             row = [output, result.inputs[j], rank]
@@ -70,8 +67,8 @@ def _sensitivity_csv(result: SensitivityResult) -> str:
                 row.append(repr(float(values[i, j])))
                 if conf is not None:
                     row.append(repr(float(conf[i, j])))
-            writer.writerow(row)
-    return buffer.getvalue()
+            rows.append(row)
+    return csv_text(rows)
 
 
 def _sensitivity_table(result: SensitivityResult, color: bool, width: int) -> str:

@@ -4,18 +4,23 @@ supervised child processes, JAX's compilation cache, and atomic output files.
 Other packages import these names from here. Nothing here imports JAX.
 """
 
+from .cache import cache_directory as cache_directory
 from .cache import use_compilation_cache as use_compilation_cache
 from .channel import in_child as in_child
 from .channel import report_exit as report_exit
 from .distributed import announce_joined as announce_joined
 from .distributed import supervise_distributed as supervise_distributed
 from .distributed import worker_failed as worker_failed
+from .files import OutputFile as OutputFile
 from .files import atomic_write as atomic_write
 from .files import atomic_writer as atomic_writer
+from .files import output_file as output_file
+from .files import refuse_unwritable as refuse_unwritable
 from .files import remove_partial_files as remove_partial_files
 from .files import shown_path as shown_path
 from .jaxsetup import enable_float64 as enable_float64
 from .jaxsetup import float64_enabled as float64_enabled
+from .jaxsetup import platform_failure as platform_failure
 from .parent import end_supervisor as end_supervisor
 from .parent import supervise as supervise
 from .signals import Interrupted as Interrupted
