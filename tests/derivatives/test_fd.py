@@ -401,7 +401,14 @@ def evaluate(tree: tuple[Any, ...], x: jax.Array) -> jax.Array:
     return _BINARY[op](evaluate(tree[1], x), evaluate(tree[2], x))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The same examples every run (derandomize): a suite that passes passes again; new cases found
+# by a wider search go in as @example rows or as tests of their own.
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     outputs=st.lists(trees, min_size=1, max_size=3),
     x=st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3),
@@ -437,3 +444,37 @@ def test_random_smooth_functions_agree_with_jacfwd(
     assert not kink.any()
     for side in (forward, backward):
         assert np.all(np.abs(side.estimate - truth) <= side.error_estimate + slack)
+
+
+@pytest.mark.parametrize("x", [1e-10, 1e-300])
+def test_steps_that_do_not_move_the_function_are_not_trusted(x):
+    """cos(a) - cos(b) at a = 0, b = x: f is 0 and does not change at all over the steps of
+    b's own scale, so those resolve nothing; the steps at scale 1 see f move, and are kept."""
+
+    def f(v: jax.Array) -> jax.Array:
+        return jnp.stack([jnp.cos(v[0]) - jnp.cos(v[1])])
+
+    point = np.array([0.0, x])
+    truth = np.asarray(jax.jacfwd(f)(jnp.asarray(point)))
+    forward, backward, kink = fd.one_sided(f, point)
+    for est in (fd.jacobian_central(f, point), forward, backward):
+        assert np.all(np.abs(est.estimate - truth) <= est.error_estimate + TINY), est.method
+    assert not kink.any()
+    # At a = 0 cos(a) is flat: its central differences are exact zeros and stay trusted.
+    assert fd.jacobian_central(f, point).error_estimate[0, 0] <= 1e-20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: one-sided differences at steps of x's own scale, of a function that "
+    "cancels internally (cos(a) - cos(b), both near 1, f near 0), can be quantised so evenly "
+    "that the rounding model and the noise check both miss it",
+)
+def test_one_sided_differences_of_a_function_cancelling_internally_at_a_small_input():
+    def f(v: jax.Array) -> jax.Array:
+        return jnp.stack([jnp.cos(v[0]) - jnp.cos(v[2])])
+
+    point = np.array([0.0, 0.0, 0.00390625])
+    truth = np.asarray(jax.jacfwd(f)(jnp.asarray(point)))
+    _, backward, _ = fd.one_sided(f, point)
+    assert np.all(np.abs(backward.estimate - truth) <= backward.error_estimate + TINY)

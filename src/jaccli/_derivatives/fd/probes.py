@@ -47,6 +47,7 @@ class Sides:
     estimate: np.ndarray
     error: np.ndarray
     step: np.ndarray
+    unmoved: np.ndarray | None = None  # where f did not change at all over the steps kept
 
 
 @dataclass
@@ -164,7 +165,8 @@ class _Best:
 
     def __init__(self, n: int, m: int, dtype: np.dtype) -> None:
         def empty() -> Sides:
-            return Sides(np.full((n, m), np.nan, dtype), np.full((n, m), np.inf), np.zeros((n, m)))
+            nan, inf = np.full((n, m), np.nan, dtype), np.full((n, m), np.inf)
+            return Sides(nan, inf, np.zeros((n, m)), np.zeros((n, m), bool))
 
         self.first, self.central, self.forward, self.backward = empty(), empty(), empty(), empty()
         self.edge = np.full(n, np.inf)  # the smallest step that left the domain, per input
@@ -250,7 +252,16 @@ def _keep(
     old, old_error, old_step = sides.estimate[cols], sides.error[cols], sides.step[cols]
     agree = np.abs(estimate - old) <= error + old_error
     better = np.where(agree, error < old_error, step < old_step)
+    # Where f did not change at all over a probe's steps, they resolved nothing (cos(a) - cos(b)
+    # at b = 1e-10 is the same number at every step of b's own scale): an estimate from steps
+    # that saw f move is kept over it, whether they agree or not.
+    finite = np.isfinite(quotient)
+    unmoved = np.all((quotient == 0) | ~finite, axis=0) & np.any(finite, axis=0)
+    old_unmoved = sides.unmoved[cols]
+    both = np.isfinite(error) & np.isfinite(old_error)
+    better = np.where(both & (unmoved != old_unmoved), old_unmoved, better)
     better = np.where(np.isfinite(old_error), better & np.isfinite(error), np.isfinite(error))
+    sides.unmoved[cols] = np.where(better, unmoved, old_unmoved)
     sides.estimate[cols] = np.where(better, estimate, old)
     sides.error[cols] = np.where(better, error, old_error)
     sides.step[cols] = np.where(better, step, old_step)
