@@ -134,3 +134,16 @@ def test_design_goes_to_stdout_without_output(cli):
     assert run.code == 0
     assert run.stdout.startswith("# jaccli") and "\na\n" in run.stdout
     assert len([line for line in run.stdout.splitlines() if not line.startswith("#")]) == 1 + 8
+
+
+def test_analyze_draws_its_plot(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "design.csv"
+    run = cli("design", "--bounds", BOUNDS, "--samples", "16", "-o", str(path))
+    assert run.code == 0, run.stderr
+    outputs = tmp_path / "y.csv"
+    outputs.write_text("y\n" + "".join(f"{float(v)!r}\n" for v in model(design_rows(path))))
+    chart = tmp_path / "indices.png"
+    analyzed = cli("analyze", str(path), str(outputs), "--plot", str(chart), "--format", "json")
+    assert analyzed.code == 0, analyzed.stderr
+    assert chart.read_bytes().startswith(b"\x89PNG")

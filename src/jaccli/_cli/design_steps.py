@@ -64,4 +64,4 @@ def analyze(request: Request, command: Any) -> None:
     drawn = read_design(request.design_file, "DESIGN")
     names, values = read_outputs(request.outputs_file, len(drawn.points), "OUTPUTS")
     result = analyze_outputs(drawn, values, names, request.outputs_file, top=request.top)
-    emit(output, result, plot=request.plot)
+    emit(output, result)
