@@ -12,7 +12,7 @@ E[f²]·|c|²/4 (closed form), and the other 99 are zero. Every tool's accuracy 
   errors for every K.
 * jaccli, Python API: ``jaccli.sensitivity(f, np.zeros(100), bounds={"x": (0, 1)},
   method="active-subspace", samples=10_000)`` in a fresh process
-  (``bench/tools/subspace_jaccli.py``); compute = its warm calls.
+  (``bench/tools/sensitivity_jaccli.py --method active-subspace``); compute = its warm calls.
 * JAX + NumPy by hand (``bench/tools/subspace_jax.py``): the same points, ``jit(vmap(grad))``
   in one call, and the same linear algebra and bootstrap written the straightforward way, with
   no options, checks or layout. Its phases split the time between the gradients and the
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bench import machine, process, report
+from bench.dgsm import script_argv
 from bench.harness import Goal, Job, Measured, evaluate, run_jobs
 from bench.problems import dgsm100
 
@@ -88,20 +89,17 @@ def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -
     ]
 
 
-def _script(module: str) -> Callable[[argparse.Namespace, Path, Path, Path], list[str]]:
-    def argv(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
-        options = ["--inputs", args.inputs, "--samples", args.samples, "--seed", args.seed]
-        return process.script(module, *options, "--output", output, "--timings", timings)
-
-    return argv
-
-
 def tools() -> list[Tool]:
     """jaccli (command line and API) and the same work by hand in JAX and NumPy."""
     return [
         Tool("jaccli-cli", "jaccli sensitivity (CLI)", _cli, stdout=True),
-        Tool("jaccli-api", "jaccli.sensitivity (API)", _script("subspace_jaccli"), warm=True),
-        Tool("jax-numpy", "JAX + NumPy by hand", _script("subspace_jax"), warm=True),
+        Tool(
+            "jaccli-api",
+            "jaccli.sensitivity (API)",
+            script_argv("sensitivity_jaccli", "--method", "active-subspace"),
+            warm=True,
+        ),
+        Tool("jax-numpy", "JAX + NumPy by hand", script_argv("subspace_jax"), warm=True),
     ]
 
 

@@ -9,7 +9,7 @@ the normalised index have closed forms, so every tool's accuracy is measured, no
   8 independently scrambled Sobol' sequences, one AD gradient per point (10⁴ gradients), 95 %
   intervals from Student's t over the 8 (before issue 15: one sequence, 1000 bootstrap resamples).
 * jaccli, Python API: ``jaccli.sensitivity(f, np.zeros(100), bounds={"x": (0, 1)},
-  method="dgsm", samples=10_000)`` in a fresh process (``bench/tools/dgsm_jaccli.py``); its
+  method="dgsm", samples=10_000)`` in a fresh process (``bench/tools/sensitivity_jaccli.py``); its
   compute-only figure is a warm call (the second and later ones in one process).
 * SALib 1.6: ``finite_diff.sample`` (N·(D+1) = 1,010,000 points: each base point, then each
   input moved by δ·x_j), ``f_numpy`` on all rows at once, ``dgsm.analyze`` with the same 1000
@@ -118,7 +118,9 @@ def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -
     ]
 
 
-def _script(module: str, *extra: str) -> Argv:
+def script_argv(module: str, *extra: str) -> Argv:
+    """The command line of a ``bench/tools`` script with the sample options and the files."""
+
     def argv(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
         options = ["--inputs", args.inputs, "--samples", args.samples, "--seed", args.seed]
         return process.script(module, *options, "--output", output, "--timings", timings, *extra)
@@ -135,23 +137,25 @@ def tools() -> list[Tool]:
         Tool(
             "jaccli-api",
             "jaccli.sensitivity (API)",
-            _script("dgsm_jaccli"),
+            script_argv("sensitivity_jaccli"),
             "jaccli",
             jaccli,
             warm=True,
         ),
-        Tool("salib", "SALib, δ = 0.01", _script("dgsm_salib", "--delta", "0.01"), "salib", salib),
+        Tool(
+            "salib", "SALib, δ = 0.01", script_argv("dgsm_salib", "--delta", "0.01"), "salib", salib
+        ),
         Tool(
             "salib-1e-4",
             "SALib, δ = 1e-4",
-            _script("dgsm_salib", "--delta", "1e-4"),
+            script_argv("dgsm_salib", "--delta", "1e-4"),
             "salib",
             salib,
         ),
         Tool(
             "salib-defaults",
             "SALib, δ = 0.01, 100 resamples",
-            _script("dgsm_salib", "--delta", "0.01", "--resamples", "100"),
+            script_argv("dgsm_salib", "--delta", "0.01", "--resamples", "100"),
             "salib",
             salib,
         ),
