@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from bench import machine, process, report
-from bench.dgsm import script_argv
+from bench import machine, report
+from bench.dgsm import cli_argv, script_argv
 from bench.harness import Goal, Job, Measured, evaluate, run_jobs
 from bench.problems import dgsm100
 
@@ -68,31 +68,10 @@ class SubspaceMeasured(Measured):
     accuracy: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
-    return [
-        *process.jaccli_command(),
-        "sensitivity",
-        str(Path(dgsm100.__file__).resolve()),
-        "--at",
-        f"@{workdir / f'zeros{args.inputs}.npy'}",
-        "--bounds",
-        f"x={dgsm100.LOW:g}:{dgsm100.HIGH:g}",
-        "--method",
-        "active-subspace",
-        "--samples",
-        str(args.samples),
-        "--seed",
-        str(args.seed),
-        "--format",
-        "json",
-        "--quiet",
-    ]
-
-
 def tools() -> list[Tool]:
     """jaccli (command line and API) and the same work by hand in JAX and NumPy."""
     return [
-        Tool("jaccli-cli", "jaccli sensitivity (CLI)", _cli, stdout=True),
+        Tool("jaccli-cli", "jaccli sensitivity (CLI)", cli_argv("active-subspace"), stdout=True),
         Tool(
             "jaccli-api",
             "jaccli.sensitivity (API)",

@@ -97,25 +97,30 @@ class DgsmMeasured(Measured):
         return self.accuracy.get("derivative_error")
 
 
-def _cli(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
-    return [
-        *process.jaccli_command(),
-        "sensitivity",
-        str(Path(dgsm100.__file__).resolve()),
-        "--at",
-        f"@{workdir / f'zeros{args.inputs}.npy'}",
-        "--bounds",
-        f"x={dgsm100.LOW:g}:{dgsm100.HIGH:g}",
-        "--method",
-        "dgsm",
-        "--samples",
-        str(args.samples),
-        "--seed",
-        str(args.seed),
-        "--format",
-        "json",
-        "--quiet",
-    ]
+def cli_argv(method: str) -> Argv:
+    """The command line of ``jaccli sensitivity --method METHOD`` on the 100-input problem."""
+
+    def argv(args: argparse.Namespace, workdir: Path, output: Path, timings: Path) -> list[str]:
+        return [
+            *process.jaccli_command(),
+            "sensitivity",
+            str(Path(dgsm100.__file__).resolve()),
+            "--at",
+            f"@{workdir / f'zeros{args.inputs}.npy'}",
+            "--bounds",
+            f"x={dgsm100.LOW:g}:{dgsm100.HIGH:g}",
+            "--method",
+            method,
+            "--samples",
+            str(args.samples),
+            "--seed",
+            str(args.seed),
+            "--format",
+            "json",
+            "--quiet",
+        ]
+
+    return argv
 
 
 def script_argv(module: str, *extra: str) -> Argv:
@@ -133,7 +138,14 @@ def tools() -> list[Tool]:
     jaccli = ("jaccli", "jax")
     salib = ("SALib",)
     return [
-        Tool("jaccli-cli", "jaccli sensitivity (CLI)", _cli, "jaccli", jaccli, stdout=True),
+        Tool(
+            "jaccli-cli",
+            "jaccli sensitivity (CLI)",
+            cli_argv("dgsm"),
+            "jaccli",
+            jaccli,
+            stdout=True,
+        ),
         Tool(
             "jaccli-api",
             "jaccli.sensitivity (API)",
