@@ -60,6 +60,17 @@ class Distribution:
             return {"input": name, "distribution": "uniform", "low": self.a, "high": self.b}
         return {"input": name, "distribution": "normal", "mean": self.a, "std": self.b}
 
+    @classmethod
+    def from_dict(cls, entry: dict[str, Any]) -> Distribution:
+        """The distribution of a `to_dict` entry (a design's metadata).
+
+        >>> Distribution.from_dict({"input": "x", "distribution": "normal", "mean": 0.0, "std": 2.0})
+        Distribution(kind='normal', a=0.0, b=2.0)
+        """
+        if entry["distribution"] == "uniform":
+            return cls("uniform", float(entry["low"]), float(entry["high"]))
+        return cls("normal", float(entry["mean"]), float(entry["std"]))
+
     def __str__(self) -> str:
         if self.kind == "uniform":
             return f"{self.a:g}:{self.b:g}"

@@ -15,8 +15,7 @@ from .._load import Distribution, checksum, parse_bounds
 from .._problem import PYTHON, Labels
 from ..errors import UsageError
 from ..results import Design, FunctionInfo, InputInfo, SensitivityResult, output_labels
-from .global_analysis import check_replicates, global_result
-from .methods import DEFAULT_SAMPLES, MAX_SAMPLES
+from .global_analysis import check_replicates, check_samples, global_result
 from .salib_methods import require_bounded, salib_estimate, salib_sample
 from .sample import from_unit
 from .subject import Subject
@@ -55,11 +54,7 @@ def design(
         )
     inputs = tuple(str(name) for name in given)
     distributions = [given[name] for name in inputs]
-    samples = DEFAULT_SAMPLES[method] if samples is None else samples
-    if not 2 <= samples <= MAX_SAMPLES:
-        raise UsageError(
-            f"{labels('samples')} must be between 2 and {MAX_SAMPLES:,}, got {samples}"
-        )
+    samples = check_samples(method, samples, labels)
     replicates = check_replicates(method, samples, replicates, labels)
     if method == "morris":
         require_bounded(inputs, distributions, labels)
@@ -95,7 +90,7 @@ def analyze(
     meta = plan.metadata
     method, samples, seed = meta["method"], int(meta["samples"]), int(meta["seed"])
     replicates = int(meta.get("replicates", 1))
-    distributions = [distribution_of(entry) for entry in meta["bounds"]]
+    distributions = [Distribution.from_dict(entry) for entry in meta["bounds"]]
     notes: list[str] = []
     unit, spec, sizes = salib_sample(method, plan.inputs, samples, seed, replicates, notes)
     if unit.shape != plan.points.shape or not np.array_equal(
@@ -127,14 +122,3 @@ def analyze(
     )
     estimate = salib_estimate(method, spec, unit, values, sizes, seed, replicates, notes)
     return global_result(subject, distributions, method, samples, seed, top, estimate, notes)
-
-
-def distribution_of(entry: dict[str, Any]) -> Distribution:
-    """An input's distribution from its JSON form (``Distribution.to_dict``).
-
-    >>> distribution_of({"input": "x", "distribution": "normal", "mean": 0.0, "std": 2.0})
-    Distribution(kind='normal', a=0.0, b=2.0)
-    """
-    if entry["distribution"] == "uniform":
-        return Distribution("uniform", float(entry["low"]), float(entry["high"]))
-    return Distribution("normal", float(entry["mean"]), float(entry["std"]))

@@ -150,16 +150,22 @@ def check_global_options(
     problem.require_real("sensitivity")
     if method not in INDEX_KEYS:
         raise UsageError(f"{labels('method')} must be one of {', '.join(METHODS)}, got {method!r}")
-    samples = DEFAULT_SAMPLES[method] if samples is None else samples
-    if not 2 <= samples <= MAX_SAMPLES:
-        raise UsageError(
-            f"{labels('samples')} must be between 2 and {MAX_SAMPLES:,}, got {samples}"
-        )
+    samples = check_samples(method, samples, labels)
     check_top(top, labels)
     n = len(names(problem)[0])
     if len(distributions) != n:
         raise ShapeError(f"{len(distributions)} distributions for {n} inputs")
     return samples, check_replicates(method, samples, replicates, labels)
+
+
+def check_samples(method: str, samples: int | None, labels: Labels) -> int:
+    """The base sample size: 2 to `MAX_SAMPLES`, the method's default when not given."""
+    samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if not 2 <= samples <= MAX_SAMPLES:
+        raise UsageError(
+            f"{labels('samples')} must be between 2 and {MAX_SAMPLES:,}, got {samples}"
+        )
+    return samples
 
 
 def is_count(value: object) -> bool:
