@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .modes import FORWARD, REVERSE, passes
+
 # float64 is the default everywhere; this must run before any array exists.
 jax.config.update("jax_enable_x64", True)
 
@@ -76,11 +78,11 @@ def choose_mode(n: int, m: int, requested: str = "auto") -> ModeChoice:
     >>> choose_mode(4000, 3998).mode  # near-square: a VJP costs more than a JVP
     'forward'
     """
-    fwd = f"forward mode needs {n} JVP{_s(n)} (one per input)"
-    rev = f"reverse mode needs {m} VJP{_s(m)} (one per output)"
-    if requested in ("fwd", "forward"):
+    fwd = f"forward mode needs {passes(n, 'JVP')} (one per input)"
+    rev = f"reverse mode needs {passes(m, 'VJP')} (one per output)"
+    if requested in FORWARD:
         return ModeChoice("forward", f"n={n}, m={m}: forward mode requested; {fwd}, {rev}")
-    if requested in ("rev", "reverse"):
+    if requested in REVERSE:
         return ModeChoice("reverse", f"n={n}, m={m}: reverse mode requested; {rev}, {fwd}")
     if n <= m:
         return ModeChoice("forward", f"n={n}, m={m}: n <= m, so {fwd}; {rev}")
@@ -92,10 +94,6 @@ def choose_mode(n: int, m: int, requested: str = "auto") -> ModeChoice:
             f"unless n > {REVERSE_COST:g}·m",
         )
     return ModeChoice("reverse", f"n={n}, m={m}: n > m, so {rev}; {fwd}")
-
-
-def _s(k: int) -> str:
-    return "" if k == 1 else "s"
 
 
 def complex_kind(primals: tuple[Any, ...], out_dtype: Any) -> str:

@@ -12,6 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+# The names of each mode that a command's mode option takes.
+FORWARD, REVERSE = ("fwd", "forward"), ("rev", "reverse")
+
+
+def passes(count: int, kind: str) -> str:
+    """``count`` passes of ``kind`` (JVP, VJP), with the plural right.
+
+    >>> passes(1, "JVP"), passes(3, "VJP")
+    ('1 JVP', '3 VJPs')
+    """
+    return f"{count} {kind}{'' if count == 1 else 's'}"
+
 
 def reverse_obstacle(fn: Callable[..., Any], primals: tuple[Any, ...]) -> str | None:
     """Why reverse mode cannot differentiate ``fn`` at ``primals`` while forward mode can, in

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._derivatives.modes import FORWARD, REVERSE, passes
 from .._problem import Problem
 from ..errors import UsageError
 
-MODES = ("auto", "fwd", "rev", "forward", "reverse")
-FORWARD, REVERSE = ("fwd", "forward"), ("rev", "reverse")
+MODES = ("auto", *FORWARD, *REVERSE)
 
 
 def check_mode(mode: str, labels: Any) -> None:
@@ -63,11 +63,10 @@ def jacobian_mode(problem: Problem, requested: str) -> Any:
     if choice.mode == "reverse":
         why = reverse_or_forward(problem, requested)
         if why:
-            reason = f"n={n}, m={m}: {why}, so forward mode: {jvps(n)} (one per input)"
-            return compute.ModeChoice("forward", reason)
+            return compute.ModeChoice("forward", forward_instead(n, m, why))
     return choice
 
 
-def jvps(n: int) -> str:
-    """``n JVPs``, with the plural right."""
-    return f"{n} JVP{'' if n == 1 else 's'}"
+def forward_instead(n: int, m: int, why: str) -> str:
+    """The reason for forward mode where reverse mode cannot be taken (``why``)."""
+    return f"n={n}, m={m}: {why}, so forward mode: {passes(n, 'JVP')} (one per input)"

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._derivatives.modes import passes
 from .._problem import (
     Problem,
     bind_cotangent,
@@ -26,7 +27,7 @@ from .._problem import (
     unravel_hessian,
 )
 from ..errors import ResourceError, ShapeError, UsageError
-from .modes import check_mode, gradient_mode, jacobian_mode, jvps, reverse_or_forward
+from .modes import check_mode, forward_instead, gradient_mode, jacobian_mode, reverse_or_forward
 from .vectors import cast_per_point, per_point_count
 
 COMMANDS = ("jacobian", "grad", "hessian", "jvp", "vjp", "hvp", "value")
@@ -214,7 +215,7 @@ def _grad(problem: Problem, mode: str, **_: Any) -> Plan:
     if inner == "reverse":
         reason = f"n={problem.n}, m=1: a gradient is one reverse-mode pass (one VJP)"
     else:
-        reason = f"n={problem.n}, m=1: {reason}, so forward mode: {jvps(problem.n)} (one per input)"
+        reason = forward_instead(problem.n, 1, reason)
 
     def grad(fn: Any, primals: Any, _: Any, with_value: bool) -> Any:
         if inner == "forward":
@@ -269,11 +270,11 @@ def _hessian(problem: Problem, mode: str, max_bytes: int, batch: bool, **_: Any)
         shaped = [problem.keyed(row) for row in raw]
         return shaped[0] if len(shaped) == 1 else dict(zip(problem.wrt, shaped, strict=True))
 
-    reason = f"n={n}, m={m}: forward-over-reverse, {jvps(n)} of the reverse-mode gradient"
+    reason = f"n={n}, m={m}: forward-over-reverse, {passes(n, 'JVP')} of the reverse-mode gradient"
     if inner == "forward":
         reason = (
-            f"n={n}, m={m}: {why}, so forward-over-forward: {jvps(n)} of the forward-mode "
-            f"gradient, itself {jvps(n)}"
+            f"n={n}, m={m}: {why}, so forward-over-forward: {passes(n, 'JVP')} of the forward-mode "
+            f"gradient, itself {passes(n, 'JVP')}"
         )
     return _plan(
         problem,
@@ -321,7 +322,7 @@ def _hvp(problem: Problem, mode: str, vector: Any, batch: bool, **_: Any) -> Pla
     if inner == "forward":
         reason = (
             f"{why}, so forward-over-forward: one JVP of the forward-mode gradient "
-            f"({jvps(problem.n)}); H is never formed"
+            f"({passes(problem.n, 'JVP')}); H is never formed"
         )
     return _product(problem, "hvp", hvp, bound, reason, mode=f"forward-over-{inner}")
 
@@ -350,7 +351,7 @@ def _vjp(problem: Problem, vector: Any, batch: bool, **_: Any) -> Plan:
 
     if blocked:
         reason = (
-            f"{blocked}, so forward mode: the gradient of v·f, {jvps(problem.n)} (one per "
+            f"{blocked}, so forward mode: the gradient of v·f, {passes(problem.n, 'JVP')} (one per "
             "input); J is never formed"
         )
         return _product(problem, "vjp", vjp, bound, reason, mode="forward")
