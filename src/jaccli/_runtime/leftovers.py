@@ -53,21 +53,23 @@ class Leftovers:
                 os.waitpid(pid, 0)
 
     def _tell(self, message: bytes) -> None:
+        framed = len(message).to_bytes(4, "big") + message
         if self.keeper is None:
-            if message[:1] != _BEGUN:
-                return
-            self.keeper = _start_keeper()
-            if self.keeper is None:
-                return
+            if message[:1] == _BEGUN:
+                self.keeper = _start_keeper(framed)
+            return
         with contextlib.suppress(OSError):
-            os.write(self.keeper[1], len(message).to_bytes(4, "big") + message)
+            os.write(self.keeper[1], framed)
 
 
-def _start_keeper() -> tuple[int, int] | None:
-    """Fork the keeper; return its pid and the write end of its pipe (None without fork)."""
+def _start_keeper(first: bytes) -> tuple[int, int] | None:
+    """Fork the keeper with the ``first`` message already in its pipe (a ``kill -9`` just after
+    the fork must not find the keeper without the name); return its pid and the write end of
+    its pipe (None without fork)."""
     if not hasattr(os, "fork"):
         return None
     read_fd, write_fd = os.pipe()
+    os.write(write_fd, first)
     pid = os.fork()
     if pid:
         os.close(read_fd)
