@@ -79,7 +79,7 @@ def main() -> int:
     samples = timing.warm(compute, args.warm)
     scaleout.finish()
     if scaleout.writes():
-        devices = 1 if spread is None else spread.devices
+        devices = 1 if spread is None else int(spread.mesh.size)
         record = {"warm": samples, "points": len(points), "devices_per_process": devices}
         timing.write(args.timings, record)
     return 0

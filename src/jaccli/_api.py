@@ -54,9 +54,7 @@ def jacobian(
     from . import _operations
 
     problem = _problem(f, args, wrt, dtype, device)
-    if sparse:
-        return _operations.sparse_jacobian_at(problem, mode, max_bytes)
-    return _operations.run(problem, "jacobian", mode=mode, max_bytes=max_bytes)
+    return _operations.run(problem, "jacobian", mode=mode, max_bytes=max_bytes, sparse=sparse)
 
 
 def grad(
@@ -110,9 +108,7 @@ def hessian(
     from . import _operations
 
     problem = _problem(f, args, wrt, dtype, device)
-    if sparse:
-        return _operations.sparse_hessian_at(problem, mode, max_bytes)
-    return _operations.run(problem, "hessian", mode=mode, max_bytes=max_bytes)
+    return _operations.run(problem, "hessian", mode=mode, max_bytes=max_bytes, sparse=sparse)
 
 
 def jvp(

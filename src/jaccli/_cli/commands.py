@@ -58,10 +58,14 @@ def derivative(request: Request, command: Command) -> None:
     vector = None
     if command.vector is not None:
         vector = pipeline.vector(problem, request.v, command.vector)
-    if request.get("sparse") and command.name == "hessian":
-        result = _operations.sparse_hessian_at(problem, request.mode, request.common.max_bytes)
-    elif request.get("sparse"):
-        result = _operations.sparse_jacobian_at(problem, request.mode, request.common.max_bytes)
+    if request.get("sparse"):
+        result = _operations.run(
+            problem,
+            command.name,
+            mode=request.mode,
+            max_bytes=request.common.max_bytes,
+            sparse=True,
+        )
     else:
         result = _operations.run(
             problem,

@@ -19,8 +19,6 @@ from .pool import evaluate_points as evaluate_points
 from .records import nonfinite_entries as nonfinite_entries
 from .records import nonfinite_warning as nonfinite_warning
 from .records import result_record as result_record
-from .sparse import sparse_hessian_at as sparse_hessian_at
-from .sparse import sparse_jacobian_at as sparse_jacobian_at
 from .workers import Workers as Workers
 from .workers import parse_workers as parse_workers
 from .workers import traceable as traceable

@@ -11,6 +11,7 @@ from ..results import DerivativeResult
 from .finite_differences import finite_differences_at
 from .plans import Plan, plan
 from .records import result_record
+from .sparse import sparse_at
 from .workers import Workers, traced_note
 
 
@@ -20,15 +21,19 @@ def run(
     *,
     value: bool = True,
     workers: Workers | None = None,
+    sparse: bool = False,
     **options: Any,
 ) -> DerivativeResult:
     """``command`` at the problem's point; ``options`` are the plan's (mode, max_bytes, vector).
     ``value=False`` leaves the function's value out where the command can (grad, hvp), for
-    outputs that do not show it.
+    outputs that do not show it. ``sparse`` (jacobian, hessian) computes the derivative from its
+    detected sparsity pattern instead, as a `SparseJacobian`.
 
     A Jacobian or gradient of a function JAX cannot trace falls back to finite differences,
     their points spread over ``workers`` when given.
     """
+    if sparse:
+        return sparse_at(problem, command, **options)
     the_plan = plan(problem, command, **options)
     try:
         derivative = problem.run(

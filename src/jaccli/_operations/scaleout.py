@@ -201,10 +201,6 @@ class Spread:
     multiple: int
 
     @property
-    def devices(self) -> int:
-        return int(self.mesh.size)
-
-    @property
     def sharded(self) -> Any:
         """Arrays whose leading (batch) axis is split over the mesh."""
         from jax.sharding import NamedSharding, PartitionSpec

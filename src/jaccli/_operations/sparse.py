@@ -20,6 +20,17 @@ from .records import result_record
 COO_ENTRY_BYTES = 24
 
 
+def sparse_at(
+    problem: Problem, command: str, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
+) -> DerivativeResult:
+    """The sparse Jacobian or Hessian (``command``) at the problem's point."""
+    if command == "hessian":
+        return sparse_hessian_at(problem, mode, max_bytes)
+    if command == "jacobian":
+        return sparse_jacobian_at(problem, mode, max_bytes)
+    raise UsageError(f"{command} has no sparse form: only jacobian and hessian have")
+
+
 def sparse_jacobian_at(
     problem: Problem, mode: str = "auto", max_bytes: int = DEFAULT_MAX_BYTES
 ) -> DerivativeResult:
