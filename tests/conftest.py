@@ -37,6 +37,8 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     from jaccli._cli import main
 
     monkeypatch.chdir(ROOT)
+    # Tables are as wide as the terminal pytest runs in; give every run the same width.
+    monkeypatch.setenv("COLUMNS", "100")
 
     def run(*args: str) -> CliRun:
         capsys.readouterr()
