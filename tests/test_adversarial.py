@@ -603,12 +603,16 @@ def test_batch_from_a_closed_stdin():
 
 
 @pytest.mark.subprocess
-def test_batch_from_stdin_that_is_a_terminal():
+def test_batch_from_stdin_that_is_a_terminal(tmp_path):
+    # The refusal comes before the function's module runs (and imports JAX): it marks its import.
+    (tmp_path / "f.py").write_text(
+        "import pathlib\npathlib.Path('imported').touch()\ndef f(x):\n    return x\n"
+    )
     primary, secondary = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [str(JACCLI), "jacobian", ELEMENTWISE, "--batch", "-"],
-            cwd=ROOT,
+            [str(JACCLI), "jacobian", "f.py", "--batch", "-"],
+            cwd=tmp_path,
             stdin=secondary,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -625,6 +629,7 @@ def test_batch_from_stdin_that_is_a_terminal():
         os.close(primary)
     assert proc.returncode == 2 and stdout == ""
     assert_one_error(stderr, "terminal")
+    assert not (tmp_path / "imported").exists()
 
 
 def test_a_malformed_line_in_a_jsonl_file_leaves_stdout_empty(cli, tmp_path):

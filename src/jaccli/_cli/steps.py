@@ -14,7 +14,7 @@ from .pipeline import Request
 
 def batch(request: Request, command: str, vector_like: str | None) -> None:
     """A derivative command at every point of ``--batch``."""
-    from .._load.batch_files import open_batch
+    from .._load.batch_files import open_batch, refuse_unreadable_stdin
     from .._operations import scaleout
     from .._operations.batch import NOT_VECTORISED, BatchRun
     from .._problem import COMMAND_LINE
@@ -25,6 +25,8 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
             "--check works on one point (--at), not on a batch",
             hint="check a representative point: --at ... --check",
         )
+    if request.batch == "-":
+        refuse_unreadable_stdin("--batch")  # before the function's module loads JAX
     output = request.output()
     scale = pipeline.scale_out(request.common)
     writes = scaleout.writes()

@@ -345,6 +345,19 @@ class Batch:
     """The first point, where the batch was read whole."""
 
 
+def refuse_unreadable_stdin(label: str = "batch") -> None:
+    """Refuse a batch on stdin where stdin is closed or a terminal; a caller may ask before it
+    runs anything slow, so that the refusal comes at once."""
+    from .. import _runtime as runtime
+
+    unreadable = runtime.stdin_problem()
+    if unreadable is not None:
+        raise UsageError(
+            f"{label} - reads JSON Lines from stdin, but {unreadable}",
+            hint=f"pipe the points in (… | jaccli … {label} -) or give a file: {label} FILE",
+        )
+
+
 def open_batch(
     path: str, params: Sequence[str], source: str, whole: bool = False, label: str = "batch"
 ) -> Batch:
@@ -354,19 +367,12 @@ def open_batch(
     (a distributed run, whose processes evaluate the same chunks in step). ``label`` names the
     batch option in messages (``--batch`` on the command line).
     """
-    from .. import _runtime as runtime
 
     chunking = Chunking()
     if path == "-" or path.lower().endswith((".jsonl", ".ndjson")):
         where = "stdin" if path == "-" else f"{label} file {path!r}"
         if path == "-":
-            unreadable = runtime.stdin_problem()
-            if unreadable is not None:
-                raise UsageError(
-                    f"{label} - reads JSON Lines from stdin, but {unreadable}",
-                    hint=f"pipe the points in (… | jaccli … {label} -) or give a file: "
-                    f"{label} FILE",
-                )
+            refuse_unreadable_stdin(label)
             stream = sys.stdin
             with contextlib.suppress(AttributeError, ValueError, OSError):
                 # JSON is UTF-8 whatever the locale says (LANG=C, PYTHONIOENCODING=ascii).
