@@ -310,3 +310,19 @@ def test_the_plot_draws_the_decay_and_the_summary(cli, tmp_path):
     )
     assert run.code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 5000
+
+
+def test_a_gap_inside_the_bootstrap_intervals_is_called_uncertain():
+    # x² + y² + z² on [-1, 1]³: C = (4/3)·I, every direction alike; the "largest gap" is noise.
+    d = _analyse("x**2 + y**2 + z**2", "-1:1", samples=256)
+    values = np.array(d["indices"]["eigenvalues"])
+    assert values == pytest.approx([4 / 3] * 3, rel=1e-4)
+    assert any("no clear active subspace" in note for note in d["warnings"])
+    # Fixing the dimension is an answer to it: no note then.
+    fixed = _analyse("x**2 + y**2 + z**2", "-1:1", samples=256, dimension=3)
+    assert not any("no clear active subspace" in note for note in fixed["warnings"])
+    # A gap far outside the intervals (a ridge along x + 2y bent a little by y²) is clear.
+    clear = _analyse("sin(x + 2*y) + 0.05*y**2", "-1:1", samples=256)
+    conf = np.array(clear["indices"]["eigenvalues_conf"])
+    assert clear["indices"]["dimension"] == 1 and conf[0, 0] > conf[1, 1]
+    assert not any("no clear active subspace" in note for note in clear["warnings"])

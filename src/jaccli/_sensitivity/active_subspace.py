@@ -102,11 +102,19 @@ def one_output(
         )
         return undefined(n, 0.0)
     replicates, replicate_vectors = eigen(bootstrap_grams(gradients, SUBSPACE_RESAMPLES, seed))
-    k = dimension or choose_dimension(values, rounding_floor(values, count))
+    conf = intervals(replicates)
+    floor = rounding_floor(values, count)
+    k = dimension or choose_dimension(values, floor)
+    if dimension is None and k < n and values[k] > floor and conf[k - 1, 0] <= conf[k, 1]:
+        notes.append(
+            f"the largest eigenvalue gap of {name}, after eigenvalue {k}, lies within their "
+            "bootstrap intervals: the sample shows no clear active subspace, so its dimension "
+            "is uncertain (fix the dimension, or take more samples)"
+        )
     return {
         "eigenvalues": values,
         "eigenvectors": vectors,
-        "eigenvalues_conf": intervals(replicates),
+        "eigenvalues_conf": conf,
         "subspace_error": subspace_distances(vectors, replicate_vectors),
         "dimension": k,
         "activity_scores": activity_scores(values, vectors, k),
