@@ -48,3 +48,22 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
         return CliRun(int(exit_info.value.code or 0), out, err)
 
     return run
+
+
+def writing_into(directory: Path, pid: int) -> bool:
+    """Whether a process forked by ``pid`` holds a file open in ``directory``: an output being
+    written, whether it has a name yet or not (Linux's /proc; O_TMPFILE files show as
+    ``directory/#N (deleted)``)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            children = listing.read().split()
+    except OSError:
+        return False
+    for child in children:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()]
+        except OSError:
+            continue
+        if any(link.startswith(f"{directory}/") for link in links):
+            return True
+    return False

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, writing_into
 
 JACCLI = Path(sys.executable).with_name("jaccli")
 ELEMENTWISE = "samples/elementwise.py"
@@ -398,7 +398,7 @@ def _interrupt_a_half_written_output(tmp_path: Path, sig: signal.Signals):
         text=True,
     )
     deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".jaccli-") for p in out.iterdir()):
+    while not writing_into(out, proc.pid):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the output file was never started"
         time.sleep(0.01)

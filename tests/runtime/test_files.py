@@ -123,21 +123,46 @@ def test_atomic_write_interrupt_leaves_no_temp(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_remove_partial_files(tmp_path, monkeypatch):
-    found = []
+def test_a_file_being_written_has_no_name_until_it_is_whole(tmp_path, monkeypatch):
+    if files._unnamed_file(str(tmp_path)) is None:
+        pytest.skip("this file system has no O_TMPFILE: the named temp file is tested below")
+    seen = []
 
     def signal_arrives(fd):
+        seen.extend(tmp_path.iterdir())
+        raise KeyboardInterrupt  # a kill -9 here would leave nothing either: nothing is named
+
+    monkeypatch.setattr(os, "fsync", signal_arrives)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "out.json", b"new")
+    assert seen == [] and list(tmp_path.iterdir()) == []
+    assert not files._IN_FLIGHT
+
+
+@pytest.mark.parametrize("unnamed", [True, False], ids=["o-tmpfile", "named-temp"])
+def test_remove_partial_files(tmp_path, monkeypatch, unnamed):
+    """A signal while the temp file has a name (all the write without O_TMPFILE; between the
+    naming and the rename with it): the handler removes it."""
+    if not unnamed:
+        monkeypatch.setattr(files, "_unnamed_file", lambda directory: None)
+    found = []
+    replace = os.replace
+
+    def signal_arrives(*args):
         found.extend(_leftovers(tmp_path))
         assert len(files._IN_FLIGHT) == 1
         remove_partial_files()  # what a signal handler does
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "fsync", signal_arrives)
+    monkeypatch.setattr(os, "replace", signal_arrives)
     with pytest.raises(KeyboardInterrupt):
         atomic_write(tmp_path / "out.json", b"new")
+    monkeypatch.setattr(os, "replace", replace)
     assert len(found) == 1
     assert list(tmp_path.iterdir()) == []
     assert not files._IN_FLIGHT
+    atomic_write(tmp_path / "out.json", b"whole")  # and the next write works
+    assert (tmp_path / "out.json").read_bytes() == b"whole"
 
 
 # --- what a shell's > would refuse ------------------------------------------------------------

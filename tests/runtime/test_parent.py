@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import writing_into
+
 pytestmark = pytest.mark.subprocess
 
 JACCLI = Path(sys.executable).with_name("jaccli")
@@ -243,21 +245,38 @@ def f(x):
 """
 
 
+# The console script with its output written through a named temp file, as where the file
+# system has no O_TMPFILE.
+NAMED_TEMP = (
+    "import sys; from jaccli._runtime import files; files._unnamed_file = lambda directory: None; "
+    "from jaccli.__main__ import main; main()"
+)
+
+
 @pytest.mark.skipif(not LINUX, reason="the kernel's parent-death signal is Linux's")
-def test_a_parent_killed_with_sigkill_leaves_nothing_of_a_half_written_file(tmp_path):
+@pytest.mark.parametrize("named", [False, True], ids=["unnamed", "named-temp"])
+def test_a_parent_killed_with_sigkill_leaves_nothing_of_a_half_written_file(tmp_path, named):
     (tmp_path / "f.py").write_text(SLOW_BATCH)
     (tmp_path / "points.json").write_text(json.dumps([[1.0, 2.0]] * 400))
     out = tmp_path / "out"
     out.mkdir()
-    proc = start(
-        tmp_path,
-        *("jacobian", "f.py", "--batch", "points.json", "-o", "out/J.npy"),
-        *("--max-bytes", "64", "--quiet"),
+    args = ("jacobian", "f.py", "--batch", "points.json", "-o", "out/J.npy")
+    command = [sys.executable, "-c", NAMED_TEMP] if named else [str(JACCLI)]
+    proc = subprocess.Popen(
+        [*command, *args, "--max-bytes", "64", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     child = child_of(proc.pid)
-    # Once the file is begun, jaccli forks a keeper for its name: the second child.
-    wait_for(lambda: len(children_of(proc.pid)) == 2)
-    assert [p.name.startswith(".jaccli-") for p in out.iterdir()] == [True]
+    wait_for(lambda: writing_into(out, proc.pid))
+    if named:
+        # Once the file is begun, jaccli forks a keeper for its name: the second child.
+        wait_for(lambda: len(children_of(proc.pid)) == 2)
+        assert [p.name.startswith(".jaccli-") for p in out.iterdir()] == [True]
+    else:
+        assert list(out.iterdir()) == []  # nothing has a name until the file is whole
     proc.kill()
     proc.communicate(timeout=60)
     wait_for(lambda: not os.path.exists(f"/proc/{child}"), within=10)

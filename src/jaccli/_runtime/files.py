@@ -1,4 +1,6 @@
 """Atomic output files: a temp file in the target's directory, renamed over it when whole.
+Where Linux's ``O_TMPFILE`` is available the temp file has no name until it is whole, so a
+process killed while writing leaves nothing behind.
 
 Temp files still being written are tracked so that signal and timeout handlers can remove them.
 """
@@ -191,36 +193,82 @@ def _renamed_into_place(
     real: str, name: str, info: os.stat_result | None
 ) -> Iterator[Callable[[bytes], None]]:
     directory = os.path.dirname(real) or "."
-    import tempfile  # here, not above: every run imports this module, few write a file
-
+    fd, temp = _unnamed_file(directory), None
     try:
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
+        if fd is None:
+            import tempfile  # here, not above: every run imports this module, few write a file
+
+            fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
+            _track(temp)
     except OSError as exc:
         raise _write_failed(name, exc) from None
-    _IN_FLIGHT.add(temp)
-    announce_temp_file(temp, True)
     try:
         try:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) if info is not None else _default_mode())
             yield functools.partial(_write_all, fd)
             os.fsync(fd)
+            if parent_gone():
+                # The run this process belonged to is over (its parent was killed): writing now
+                # would surprise whoever has moved on.
+                if temp is not None:
+                    _remove(temp)
+                os._exit(4)
+            if temp is None:
+                temp = _named(fd, directory)
         finally:
             os.close(fd)
-        if parent_gone():
-            # The run this process belonged to is over (its parent was killed): writing now
-            # would surprise whoever has moved on.
-            _remove(temp)
-            os._exit(4)
         os.replace(temp, real)
     except OSError as exc:
-        _remove(temp)
+        if temp is not None:
+            _remove(temp)
         raise _write_failed(name, exc) from None
     except BaseException:
-        _remove(temp)
+        if temp is not None:
+            _remove(temp)
         raise
     finally:
-        _IN_FLIGHT.discard(temp)
-        announce_temp_file(temp, False)
+        if temp is not None:
+            _IN_FLIGHT.discard(temp)
+            announce_temp_file(temp, False)
+
+
+def _unnamed_file(directory: str) -> int | None:
+    """A file in ``directory`` without a name yet (Linux's ``O_TMPFILE``), or None where the
+    platform or the file system has none: a process killed while writing it leaves nothing."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):  # the name is given through /proc
+        return None
+    try:
+        return os.open(directory, flag | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except OSError:  # EOPNOTSUPP and kin; a real fault shows again on the named path
+        return None
+
+
+def _named(fd: int, directory: str) -> str:
+    """Give the whole unnamed file ``fd`` a temp name in ``directory`` (announced first, so that
+    whoever cleans up after a kill knows it), to be renamed over the target."""
+    import secrets
+
+    # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N, which os.link asks for only with a dir fd.
+    descriptors = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for _ in range(100):
+            temp = os.path.join(directory, f"{TEMP_PREFIX}{secrets.token_hex(6)}.tmp")
+            _track(temp)
+            try:
+                os.link(str(fd), temp, src_dir_fd=descriptors, follow_symlinks=True)
+                return temp
+            except FileExistsError:
+                _IN_FLIGHT.discard(temp)
+                announce_temp_file(temp, False)
+    finally:
+        os.close(descriptors)
+    raise FileExistsError(f"no free temp name in {directory}")
+
+
+def _track(temp: str) -> None:
+    _IN_FLIGHT.add(temp)
+    announce_temp_file(temp, True)
 
 
 def _write_stream(path: str, stream: re.Match, data: bytes) -> None:
