@@ -197,7 +197,8 @@ def compressed_hessian(
         (value, _), linear = jax.linearize(gradient, p)
         return value, jax.vmap(lambda s: linear(s)[1])(seeds(colors, count, p.dtype))
 
-    return jax.jit(products)(x, jnp.asarray(coloring.colors))
+    # The colours go in as NumPy: `jnp.asarray` would compile a program of its own to copy them.
+    return jax.jit(products)(x, coloring.colors)
 
 
 def recover(pattern: Any, coloring: StarColoring, compressed: Any) -> tuple[np.ndarray, ...]:
