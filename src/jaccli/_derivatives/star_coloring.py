@@ -75,7 +75,8 @@ def star_color(pattern: Any) -> StarColoring:
     banded = band_coloring(graph, used)
     if banded is not None:
         return banded
-    colors = _greedy_star(graph.indptr.tolist(), graph.indices.tolist(), np.flatnonzero(used), n)
+    indptr, indices = graph.indptr.tolist(), graph.indices.tolist()
+    colors = _greedy_star(indptr, indices, np.flatnonzero(used), n, MAX_STAR_WORK)
     if colors is None:
         colors = np.where(used, np.cumsum(used) - 1, -1)
         return StarColoring(colors, int(used.sum()), greedy=False)
@@ -101,7 +102,9 @@ def band_coloring(graph: Any, used: np.ndarray) -> StarColoring | None:
     prefix = min(n, BAND_PREFIX * period)
     head = graph[:prefix, :prefix]
     order = np.flatnonzero(used[:prefix])
-    greedy = _greedy_star(head.indptr.tolist(), head.indices.tolist(), order, prefix)
+    # A tenth of the budget: a wide band that gives up here costs the greedy colouring little.
+    budget = MAX_STAR_WORK // 10
+    greedy = _greedy_star(head.indptr.tolist(), head.indices.tolist(), order, prefix, budget)
     if greedy is None or greedy.max(initial=-1) + 1 < period:
         return None
     residues = np.arange(n) % period
@@ -111,9 +114,9 @@ def band_coloring(graph: Any, used: np.ndarray) -> StarColoring | None:
 
 
 def _greedy_star(
-    indptr: list[int], indices: list[int], order: np.ndarray, n: int
+    indptr: list[int], indices: list[int], order: np.ndarray, n: int, budget: int
 ) -> np.ndarray | None:
-    """The colours, vertex by vertex in ``order``; None past `MAX_STAR_WORK`.
+    """The colours, vertex by vertex in ``order``; None past ``budget`` units of work.
 
     Each vertex takes the smallest colour that no coloured neighbour has and that closes no
     two-coloured path on four vertices: neither ``v-w-x-y`` (``x`` coloured like ``v``, ``y``
@@ -167,7 +170,7 @@ def _greedy_star(
                 ends.setdefault(v, set()).add(cx)
             if counts.get(cx, 0) >= 2:
                 ends.setdefault(x, set()).add(c)
-        if work > MAX_STAR_WORK:
+        if work > budget:
             return None
     return np.asarray(colors, dtype=np.int64)
 
