@@ -10,8 +10,11 @@ process each, asdex as the anchor:
   symmetric colouring, written with ``scipy.sparse.save_npz``.
 
 The colours each tool used are reported under the tables (``jaccli info --sparse`` and
-``asdex.hessian_coloring``). A third case runs the chain at n = 10⁶ with jaccli alone, for its
-peak memory: O(nnz), where the dense Hessian would be 8 TB.
+``asdex.hessian_coloring``). The start-up floor (`bench/tools/startup_floor.py`) is what both
+tools pay before any work of their own: the interpreter, NumPy, JAX, SciPy and one small
+compiled call; it bounds how far apart the two can be end to end. A third case runs the chain
+at n = 10⁶ with jaccli alone, for its peak memory: O(nnz), where the dense Hessian would be
+8 TB.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def tools() -> list[cases.ToolKey]:
     return [
         cases.ToolKey("jaccli", "jaccli hessian --sparse"),
         cases.ToolKey("asdex", "asdex.hessian"),
+        cases.ToolKey("floor", "start-up floor"),
     ]
 
 
@@ -75,6 +79,7 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
                 read=answers.read_sparse,
             ),
             Row("jaccli-dense", "jaccli hessian (dense)", skip=_dense_skip(n)),
+            Row("floor", "start-up floor", process.script("startup_floor", workdir / "x.npy")),
         ]
         title = f"{name} Hessian, n = {n:,}"
         found.append(Case(name, title, rows, "asdex", sparse_hessians.exact_hessian(name, x)))
@@ -138,6 +143,7 @@ GOALS = (
         for goal in (
             Goal(f"{name}: jaccli ÷ asdex, wall", name, "wall", "jaccli", ("asdex",), 1 / 3),
             Goal(f"{name}: jaccli, wall", name, "wall", "jaccli", (), 10.0),
+            Goal(f"{name}: start-up floor ÷ asdex, wall", name, "wall", "floor", ("asdex",), None),
         )
     ),
     Goal("chain at the large n: jaccli, peak memory", "chain-large", "peak", "jaccli", (), None),

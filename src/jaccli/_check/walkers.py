@@ -92,14 +92,12 @@ def _walk(
 ) -> tuple[Culprit | None, list[Any]]:
     """Evaluate a program equation by equation until ``found`` holds for one; return it (or
     None) and the program's outputs."""
-    from jax.extend.core import Literal
-
     body = program.jaxpr
     env: dict[Any, Any] = dict(zip(body.constvars, program.consts, strict=True))
     env.update(zip(body.invars, args, strict=True))
 
     def read(var: Any) -> Any:
-        return var.val if isinstance(var, Literal) else env[var]
+        return var.val if jaxpr.is_literal(var) else env[var]
 
     for eqn in body.eqns:
         invals = [read(v) for v in eqn.invars]

@@ -4,6 +4,7 @@ handling. The commands come from the table in `commands`."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated
@@ -11,20 +12,8 @@ from typing import Annotated
 import typer
 
 from ..errors import InternalError, JaccliError, ResourceError, UsageError, exception_text
-from .commands import COMMANDS, register
+from .commands import COMMANDS, Command, register
 from .options import MAX_SECONDS
-
-app = typer.Typer(
-    name="jaccli",
-    help="Jacobians, derivatives and sensitivity analysis of your functions, with JAX.",
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-for _command in COMMANDS:
-    register(app, _command)
 
 
 def _show_version(wanted: bool) -> None:
@@ -35,7 +24,6 @@ def _show_version(wanted: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _options(
     version: Annotated[
         bool,
@@ -45,6 +33,26 @@ def _options(
     ] = False,
 ) -> None:
     """Jacobians, derivatives and sensitivity analysis of your functions, with JAX."""
+
+
+def application(commands: Sequence[Command]) -> typer.Typer:
+    """The typer app of ``commands``, with the program's own options (``--version``)."""
+    made = typer.Typer(
+        name="jaccli",
+        help="Jacobians, derivatives and sensitivity analysis of your functions, with JAX.",
+        add_completion=False,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    made.callback()(_options)
+    for command in commands:
+        register(made, command)
+    return made
+
+
+app = application(COMMANDS)
 
 
 def _wants_json_errors(argv: Sequence[str]) -> bool:
@@ -85,7 +93,10 @@ def run(argv: Sequence[str]) -> int:
     """Run the command line without error handling; returns the exit code of a clean run."""
     from typer.main import get_command
 
-    cli = get_command(app)
+    # Typer builds the options of every command an app holds before it parses: a command line
+    # that starts with its command's name builds that command alone.
+    named = [command for command in COMMANDS if argv and argv[0] == command.name]
+    cli = get_command(application(named) if named else app)
     # Bare `jaccli` shows the help, as `jaccli --help` does (not as an error line).
     args = list(argv) or ["--help"]
     outcome = cli.main(args=args, prog_name="jaccli", standalone_mode=False)
@@ -129,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     code = _outcome(argv, console and _worth_a_child(argv))
     runtime.end_supervisor(code)
     runtime.report_exit(code)
+    if console:
+        # The process ends here: the cycle collector need not walk every object JAX made (a
+        # quarter of a second of shutdown) to free memory the system takes back anyway.
+        gc.freeze()
     sys.exit(code)
 
 

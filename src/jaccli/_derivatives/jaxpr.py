@@ -52,6 +52,14 @@ def closed(program: Any) -> Program:
     return Program(program, ())
 
 
+def is_literal(atom: Any) -> bool:
+    """Whether an operand of an equation is a literal (a constant written into the equation)
+    rather than a variable."""
+    # Told by the value only a literal carries: importing `jax.extend.core` for its `Literal`
+    # type would load all of `jax.extend`, Pallas included (a twentieth of a second).
+    return hasattr(atom, "val")
+
+
 def is_program(value: Any) -> bool:
     """Whether ``value`` is a jaxpr, open or closed."""
     return hasattr(value, "eqns") or hasattr(getattr(value, "jaxpr", None), "eqns")

@@ -18,7 +18,9 @@ star colouring needs 2 (the hub, and every other input).
 The colouring is greedy in natural order: a tridiagonal pattern gets 3 colours. Each vertex
 takes the smallest colour that no neighbour has and that closes no two-coloured path on four
 vertices; the counts of each colour around every vertex make that check cost about the
-vertex's degree times the number of colours, not its neighbourhood's size.
+vertex's degree times the number of colours, not its neighbourhood's size. A banded pattern
+(bandwidth ``b``) whose greedy colouring needs ``2b + 1`` colours is coloured ``i mod (2b + 1)``
+instead, without the loop over its vertices (`band_coloring`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ from .coloring import seeds
 # patterns that need very many colours get there).
 MAX_STAR_WORK = 50_000_000
 
+# A banded pattern's colouring is checked against the greedy one on this many times ``2b + 1``
+# inputs (a full band needs its ``2b + 1`` colours from the first ``2b + 2``).
+BAND_PREFIX = 4
+
 
 @dataclass(frozen=True)
 class StarColoring:
@@ -47,7 +53,8 @@ class StarColoring:
 
 
 def star_color(pattern: Any) -> StarColoring:
-    """Greedy star colouring of a symmetric ``(n, n)`` pattern (the diagonal is ignored).
+    """A star colouring of a symmetric ``(n, n)`` pattern (the diagonal is ignored): greedy, or
+    `band_coloring` where that takes as few colours.
 
     >>> import scipy.sparse as sp
     >>> arrow = np.eye(6); arrow[0, :] = arrow[:, 0] = 1
@@ -55,7 +62,7 @@ def star_color(pattern: Any) -> StarColoring:
     [0, 1, 1, 1, 1, 1]
     >>> path = np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1)
     >>> star_color(sp.csr_array(path)).colors.tolist()
-    [0, 1, 0, 2, 0, 1]
+    [0, 1, 2, 0, 1, 2]
     """
     import scipy.sparse as sp
 
@@ -65,17 +72,51 @@ def star_color(pattern: Any) -> StarColoring:
     coo = pattern.tocoo()
     off = coo.row != coo.col
     graph = sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=(n, n))
-    colors = _greedy_star(graph.indptr.tolist(), graph.indices.tolist(), np.flatnonzero(used), n)
+    banded = band_coloring(graph, used)
+    if banded is not None:
+        return banded
+    indptr, indices = graph.indptr.tolist(), graph.indices.tolist()
+    colors = _greedy_star(indptr, indices, np.flatnonzero(used), n, MAX_STAR_WORK)
     if colors is None:
         colors = np.where(used, np.cumsum(used) - 1, -1)
         return StarColoring(colors, int(used.sum()), greedy=False)
     return StarColoring(colors, int(colors.max(initial=-1)) + 1)
 
 
+def band_coloring(graph: Any, used: np.ndarray) -> StarColoring | None:
+    """Input ``i``'s colour ``i mod (2b + 1)`` for a graph of bandwidth ``b`` (every edge
+    ``|i - j| ≤ b``), where the greedy colouring needs as many colours; else None.
+
+    Inputs ``2b + 1`` or more apart are more than two edges apart, so this is a distance-2
+    colouring: the first three vertices of any path on four have three colours, so it is a star
+    colouring. The greedy, in natural order, colours a prefix of the inputs as it would alone,
+    and never takes fewer colours for more inputs: when it already needs ``2b + 1`` colours on
+    the first few inputs (a full band does on the first ``2b + 2``), it would need at least as
+    many for all of them, so the band colouring costs no more products and no Python loop.
+    """
+    n = graph.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(graph.indptr))
+    period = 2 * int(np.abs(rows - graph.indices).max(initial=0)) + 1
+    if period >= n:
+        return None
+    prefix = min(n, BAND_PREFIX * period)
+    head = graph[:prefix, :prefix]
+    order = np.flatnonzero(used[:prefix])
+    # A tenth of the budget: a wide band that gives up here costs the greedy colouring little.
+    budget = MAX_STAR_WORK // 10
+    greedy = _greedy_star(head.indptr.tolist(), head.indices.tolist(), order, prefix, budget)
+    if greedy is None or greedy.max(initial=-1) + 1 < period:
+        return None
+    residues = np.arange(n) % period
+    # Relabelled to 0, 1, ...: a residue that no used input has gets no product.
+    present = np.unique(residues[used])
+    return StarColoring(np.where(used, np.searchsorted(present, residues), -1), int(present.size))
+
+
 def _greedy_star(
-    indptr: list[int], indices: list[int], order: np.ndarray, n: int
+    indptr: list[int], indices: list[int], order: np.ndarray, n: int, budget: int
 ) -> np.ndarray | None:
-    """The colours, vertex by vertex in ``order``; None past `MAX_STAR_WORK`.
+    """The colours, vertex by vertex in ``order``; None past ``budget`` units of work.
 
     Each vertex takes the smallest colour that no coloured neighbour has and that closes no
     two-coloured path on four vertices: neither ``v-w-x-y`` (``x`` coloured like ``v``, ``y``
@@ -129,7 +170,7 @@ def _greedy_star(
                 ends.setdefault(v, set()).add(cx)
             if counts.get(cx, 0) >= 2:
                 ends.setdefault(x, set()).add(c)
-        if work > MAX_STAR_WORK:
+        if work > budget:
             return None
     return np.asarray(colors, dtype=np.int64)
 
@@ -159,7 +200,8 @@ def compressed_hessian(
         (value, _), linear = jax.linearize(gradient, p)
         return value, jax.vmap(lambda s: linear(s)[1])(seeds(colors, count, p.dtype))
 
-    return jax.jit(products)(x, jnp.asarray(coloring.colors))
+    # The colours go in as NumPy: `jnp.asarray` would compile a program of its own to copy them.
+    return jax.jit(products)(x, coloring.colors)
 
 
 def recover(pattern: Any, coloring: StarColoring, compressed: Any) -> tuple[np.ndarray, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..jaxpr import CALLS, CUSTOM_RULES, Program, called_program, programs
+from ..jaxpr import CALLS, CUSTOM_RULES, Program, called_program, is_literal, programs
 from .constants import Folded, known, unknown
 from .dependence import Dependence, PatternTooLarge, size
 from .rules import ZERO_DERIVATIVE, control_operands, follow
@@ -37,12 +37,10 @@ class Propagation:
         self, jaxpr: Any, consts: Sequence[Slot], inputs: Sequence[Slot], prune: bool
     ) -> list[Slot]:
         """The output slots of an open ``jaxpr`` given the slots of its constants and inputs."""
-        from jax.extend.core import Literal
-
         env: dict[Any, Slot] = {}
 
         def read(var: Any) -> Slot:
-            if isinstance(var, Literal):
+            if is_literal(var):
                 return None, known(np.asarray(var.val, dtype=var.aval.dtype))
             return env[var]
 
