@@ -193,7 +193,7 @@ def refuse_nonfinite(output: Output, count: int, what: str) -> None:
 def draw(result: Any, plot: runtime.OutputFile, output: Output) -> None:
     """The ``--plot`` picture of a result, written atomically."""
     from .. import _render as render
+    from .._render import plots
 
-    plots = render.plots
     runtime.atomic_write(plot, plots.figure(result, plots.plot_format(plot.name)))
     output.note(f"wrote the chart to {render.escape(plot.name)}")

@@ -130,10 +130,12 @@ def scale_out(common: Common) -> Any:
 
 def workers(request: Request) -> Any:
     """``--workers``, ``--dask`` and ``--dask-timeout``, checked; None when none was given."""
+    options = [request.get(k) for k in ("workers", "dask", "dask_timeout")]
+    if options == [None, None, None]:
+        return None
     from .._operations import workers_from
     from .._problem import COMMAND_LINE
 
-    options = (request.get(k) for k in ("workers", "dask", "dask_timeout"))
     found = workers_from(*options, labels=COMMAND_LINE)
     if found is not None and request.common.distributed:
         raise UsageError(
@@ -154,7 +156,7 @@ def progress(request: Request, output: Output, what: str, total: int | None = No
 
 def require_plot(path: str) -> None:
     """Refuse --plot early (bad suffix, matplotlib missing), before any work is done."""
-    from .. import _render as render
+    from .._render import plots
 
-    render.plots.plot_format(path)
-    render.plots.require()
+    plots.plot_format(path)
+    plots.require()

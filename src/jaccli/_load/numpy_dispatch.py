@@ -132,8 +132,10 @@ def map_numpy(namespace: MutableMapping[str, Any]) -> tuple[str, ...]:
     numpy = sys.modules.get("numpy")
     if numpy is None:
         return ()
+    # A submodule nobody imported cannot be in the namespace; asking NumPy for it would import it.
+    loaded = (sys.modules.get(f"numpy.{name}") for name in _SUBMODULES)
     modules = {id(numpy): ()} | {
-        id(getattr(numpy, name)): (name,) for name in _SUBMODULES if hasattr(numpy, name)
+        id(module): (name,) for name, module in zip(_SUBMODULES, loaded, strict=True) if module
     }
     rebound = []
     for name, value in list(namespace.items()):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._problem import Problem, tracing_failure
 from ..errors import FunctionError
 from ..results import DerivativeResult
-from .finite_differences import finite_differences_at
 from .plans import Plan, plan
 from .records import result_record
-from .sparse import sparse_at
-from .workers import Workers, traced_note
+
+if TYPE_CHECKING:
+    from .workers import Workers
 
 
 def run(
@@ -32,7 +32,11 @@ def run(
     A Jacobian or gradient of a function JAX cannot trace falls back to finite differences,
     their points spread over ``workers`` when given.
     """
+    # What only some runs need (sparsity, the fallback, its worker processes) is imported when
+    # a run needs it.
     if sparse:
+        from .sparse import sparse_at
+
         return sparse_at(problem, command, **options)
     the_plan = plan(problem, command, **options)
     try:
@@ -42,9 +46,13 @@ def run(
     except FunctionError as exc:
         if not (the_plan.finite_differences and tracing_failure(exc.__cause__)):
             raise
+        from .finite_differences import finite_differences_at
+
         return finite_differences_at(problem, command, exc, workers)
     result = finish(problem, the_plan, derivative)
     if workers is not None and workers.parallel:
+        from .workers import traced_note
+
         result = dataclasses.replace(result, warnings=(traced_note(workers), *result.warnings))
     return result
 

@@ -21,25 +21,32 @@ from .formats import (
     unknown_format,
 )
 from .matrix import matrix_view
-from .sensitivity import to_sensitivity_text
-from .sparse import render_sparse
-from .symbolic import to_symbolic_text
-from .tables import to_table_text
 
 
 def render(
     result: DerivativeResult | InfoResult, fmt: str, color: bool = False, width: int = 100
 ) -> str | bytes:
-    """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz."""
+    """The whole output for ``result`` in format ``fmt``: text, or bytes for npy/npz.
+
+    Each kind of result's renderer is imported when one is rendered: a run pays for its own.
+    """
     if fmt == "json":
         return to_json_text(result)
     if isinstance(result, SensitivityResult):
+        from .sensitivity import to_sensitivity_text
+
         return to_sensitivity_text(result, fmt, color=color, width=width)
     if isinstance(result, SymbolicResult):
+        from .symbolic import to_symbolic_text
+
         return to_symbolic_text(result, fmt, color=color, width=width)
     if isinstance(result, DerivativeResult) and isinstance(result.result, SparseJacobian):
+        from .sparse import render_sparse
+
         return render_sparse(result, fmt, color=color, width=width)
     if fmt == "table":
+        from .tables import to_table_text
+
         return to_table_text(result, color=color, width=width)
     if isinstance(result, InfoResult):
         raise UsageError(f"info has no {fmt} form", hint="use --format table or json")
