@@ -132,11 +132,7 @@ def map_numpy(namespace: MutableMapping[str, Any]) -> tuple[str, ...]:
     numpy = sys.modules.get("numpy")
     if numpy is None:
         return ()
-    # A submodule nobody imported cannot be in the namespace; asking NumPy for it would import it.
-    loaded = (sys.modules.get(f"numpy.{name}") for name in _SUBMODULES)
-    modules = {id(numpy): ()} | {
-        id(module): (name,) for name, module in zip(_SUBMODULES, loaded, strict=True) if module
-    }
+    modules = {id(numpy): ()} | {id(sub): (name,) for name, sub in _loaded_submodules().items()}
     rebound = []
     for name, value in list(namespace.items()):
         if isinstance(value, (NumpyProxy, Twin)):
@@ -160,10 +156,17 @@ def _numpy_path(value: Any, numpy: types.ModuleType) -> tuple[str, ...] | None:
         return None
     if getattr(numpy, name, None) is value:
         return (name,)
-    for sub in _SUBMODULES:
-        if getattr(getattr(numpy, sub, None), name, None) is value:
+    for sub, module in _loaded_submodules().items():
+        if getattr(module, name, None) is value:
             return (sub, name)
     return None
+
+
+def _loaded_submodules() -> dict[str, types.ModuleType]:
+    """NumPy's submodules that someone imported. One nobody imported holds nothing the user's
+    code can have, and asking NumPy for it would import it (``numpy.fft``: a cost on every run)."""
+    loaded = {name: sys.modules.get(f"numpy.{name}") for name in _SUBMODULES}
+    return {name: module for name, module in loaded.items() if module is not None}
 
 
 def _is_function(value: Any) -> bool:
