@@ -4,7 +4,6 @@ handling. The commands come from the table in `commands`."""
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated
@@ -135,15 +134,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     from .. import _runtime as runtime
 
     console = argv is None  # the program itself, not a call from Python (tests, embedding)
+    if console:
+        runtime.own_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     runtime.use_compilation_cache("--no-cache" not in argv)
     code = _outcome(argv, console and _worth_a_child(argv))
     runtime.end_supervisor(code)
     runtime.report_exit(code)
-    if console:
-        # The process ends here: the cycle collector need not walk every object JAX made (a
-        # quarter of a second of shutdown) to free memory the system takes back anyway.
-        gc.freeze()
+    runtime.before_exit()
     sys.exit(code)
 
 
