@@ -1,7 +1,8 @@
 """The operations: one plan per command (preconditions, mode and why, result layout) used by
 one point and by a batch alike; the point runner, the batched evaluator, sparse Jacobians and
 Hessians, finite differences for functions JAX cannot trace, the spread over devices, and black
-boxes evaluated by a pool of worker processes or a Dask cluster."""
+boxes evaluated by a pool of worker processes or a Dask cluster. The names resolve on first use:
+one point does not import the batch, the worker processes or the spread over devices."""
 
 from .._runtime.lazy import lazy_names
 

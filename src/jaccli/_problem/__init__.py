@@ -1,5 +1,6 @@
 """A function bound to a point: binding, dtype, device, guards on the user's code, the vectors
-that go with it, and its flat view. Every operation works on a `Problem`."""
+that go with it, and its flat view. Every operation works on a `Problem`. The names resolve on
+first use: a command imports the modules it uses only."""
 
 from .._runtime.lazy import lazy_names
 

@@ -3,7 +3,8 @@ LaTeX, .npy, .npz, Matrix Market), and draw charts as image files (``plots``).
 
 Every renderer returns the whole output as text or bytes; writing it is the caller's job. This
 is the only package that uses rich, and it imports rich (and matplotlib, and SciPy) inside
-functions, so importing it stays cheap for ``jaccli --help``.
+functions, so importing it stays cheap for ``jaccli --help``. The names resolve on first use,
+so that a command imports the renderers of its own output only.
 """
 
 from .._runtime.lazy import lazy_names

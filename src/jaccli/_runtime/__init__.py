@@ -1,7 +1,8 @@
 """Process-level concerns of a run: the standard streams, signals and the --timeout deadline,
 supervised child processes, JAX's compilation cache, and atomic output files.
 
-Other packages import these names from here. Nothing here imports JAX.
+Other packages import these names from here; each resolves on first use, so that a command
+imports the modules it uses only. Nothing here imports JAX.
 """
 
 from .lazy import lazy_names
