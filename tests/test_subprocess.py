@@ -62,6 +62,27 @@ def test_help_imports_neither_jax_nor_sympy():
     assert "jacobian" in run.stdout
 
 
+def test_what_the_function_file_leaves_open_is_still_flushed_at_exit(tmp_path):
+    # The console pauses the collector while the libraries load and freezes them; the user's
+    # objects stay the collector's, so a file held in a reference cycle is closed at exit.
+    log = tmp_path / "log.txt"
+    source = tmp_path / "f.py"
+    source.write_text(
+        "import jax.numpy as jnp\n"
+        "class Holder:\n"
+        "    def __init__(self):\n"
+        "        self.me = self\n"
+        f"        self.file = open({str(log)!r}, 'w')\n"
+        "        self.file.write('written')\n"
+        "HOLDER = Holder()\n"
+        "def f(x):\n"
+        "    return jnp.sin(x)\n"
+    )
+    run = jaccli("grad", str(source), "--at", "1")
+    assert run.returncode == 0, run.stderr
+    assert log.read_text() == "written"
+
+
 def test_timeout_stops_a_function_that_never_returns(tmp_path):
     loop = tmp_path / "loop.py"
     loop.write_text("def f(x):\n    while True:\n        pass\n")

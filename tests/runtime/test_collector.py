@@ -10,8 +10,8 @@ from jaccli._runtime import collector
 
 
 @pytest.fixture
-def console_process(monkeypatch):
-    monkeypatch.setattr(collector, "_OWN_PROCESS", True)
+def paused_then_given_back(monkeypatch):
+    monkeypatch.setattr(collector, "_PAUSED", False)
     yield
     gc.unfreeze()  # what the test froze goes back to the collector of the test run
     gc.enable()
@@ -19,27 +19,22 @@ def console_process(monkeypatch):
 
 def test_a_program_that_calls_jaccli_keeps_its_collector():
     frozen = gc.get_freeze_count()
-    with collector.loading():
-        assert gc.isenabled()
-    collector.before_exit()
+    collector.settle()
     assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
-def test_the_console_pauses_the_collector_while_loading_and_freezes_what_loaded(console_process):
-    with collector.loading():
-        assert not gc.isenabled()
-        made = [[] for _ in range(10)]
+def test_the_console_pauses_the_collector_until_the_libraries_are_in(paused_then_given_back):
+    collector.own_process()
+    assert not gc.isenabled()
+    loaded = [[] for _ in range(10)]
+    collector.settle()
     assert gc.isenabled()
-    assert gc.get_freeze_count() >= len(made)
+    assert gc.get_freeze_count() >= len(loaded)
 
 
-def test_a_failed_load_gives_the_collector_back(console_process):
-    with pytest.raises(ValueError), collector.loading():
-        raise ValueError("the function file failed")
-    assert gc.isenabled()
-
-
-def test_the_console_freezes_everything_before_the_interpreter_exits(console_process):
-    kept = [[] for _ in range(10)]
-    collector.before_exit()
-    assert gc.get_freeze_count() >= len(kept)
+def test_what_the_user_makes_after_settling_is_collected_as_usual(paused_then_given_back):
+    collector.own_process()
+    collector.settle()
+    frozen = gc.get_freeze_count()
+    collector.settle()  # a second call (JAX set up again) changes nothing
+    assert gc.get_freeze_count() == frozen and gc.isenabled()

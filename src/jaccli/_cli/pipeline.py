@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _runtime as runtime
 from ..errors import UsageError
 from .options import Common
 from .output import Output, decide
@@ -50,8 +49,7 @@ def load_function(request: Request) -> Any:
         return from_expression(expr, names, "--vars")
     if variables:
         raise UsageError("--vars applies to -e/--expr only")
-    with runtime.loading():
-        return load(func, expression="-e/--expr")
+    return load(func, expression="-e/--expr")
 
 
 def wrt_names(text: str | None) -> list[str] | None:

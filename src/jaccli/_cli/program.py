@@ -141,7 +141,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     code = _outcome(argv, console and _worth_a_child(argv))
     runtime.end_supervisor(code)
     runtime.report_exit(code)
-    runtime.before_exit()
     sys.exit(code)
 
 

@@ -201,6 +201,8 @@ def _import_file(path: str, expression: str) -> types.ModuleType:
         # float64 is the default, so arrays the file builds when imported must be float64 too;
         # JAX decides an array's dtype when it is made.
         runtime.enable_float64()
+    # The libraries are in; what the user's code makes is the collector's again.
+    runtime.settle()
     try:
         _run_module(code, module, path)
     finally:

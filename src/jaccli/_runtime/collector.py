@@ -1,48 +1,35 @@
 """Python's garbage collector in the console script's own process.
 
-A run of the command line imports JAX (most of its start-up), computes and exits, and almost
-everything it imports lives until the end. The collector meanwhile walks those objects again
-and again: while JAX loads (a tenth of a second of a cold run on a 2-core machine), and once
-more in the interpreter's last collection at exit (about as much again). So the console
-script's process, and only it (never a program that calls jaccli), pauses the collector while
-the function and JAX load and then freezes what they made (`gc.freeze`: kept, never walked
-again), and freezes everything before the interpreter shuts down. Nothing that is still in use
-is touched; what a run leaves behind is given back to the system when the process ends.
+A run of the command line imports its libraries (JAX above all), computes and exits, and what
+it imports lives until the end. The collector meanwhile walks those objects again and again:
+while JAX loads, and in the interpreter's last collection at exit. So the console script's
+process, and only it (never a program that calls jaccli), starts with the collector paused and,
+once the libraries are in and before the user's code runs, freezes what they made (`gc.freeze`:
+kept, never walked again) and resumes collecting. Whatever the user's code makes is collected
+as usual, at exit too (a file it left open in a reference cycle is still flushed and closed).
 """
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from collections.abc import Iterator
 
-_OWN_PROCESS = False
+_PAUSED = False
 
 
 def own_process() -> None:
-    """Mark this process as the console script's: the collector is its own to manage."""
-    global _OWN_PROCESS
-    _OWN_PROCESS = True
+    """Mark this process as the console script's: its collector pauses until `settle`."""
+    global _PAUSED
+    if gc.isenabled():
+        gc.disable()
+        _PAUSED = True
 
 
-@contextlib.contextmanager
-def loading() -> Iterator[None]:
-    """Around loading the user's function (and with it JAX): no collection while it loads, and
-    what it made frozen out of later collections. Elsewhere than the console's own process,
-    nothing changes."""
-    if not (_OWN_PROCESS and gc.isenabled()):
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
+def settle() -> None:
+    """The libraries are in: freeze what the process has made so far out of later collections,
+    and resume collecting. Call before the user's code runs; elsewhere than the console's own
+    process, and once settled, it does nothing."""
+    global _PAUSED
+    if _PAUSED:
+        _PAUSED = False
         gc.freeze()
         gc.enable()
-
-
-def before_exit() -> None:
-    """Spare the console's process the interpreter's last walk over every object at exit; the
-    modules are still torn down (files flushed and closed) as usual."""
-    if _OWN_PROCESS:
-        gc.freeze()

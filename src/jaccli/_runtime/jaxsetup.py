@@ -13,6 +13,9 @@ def enable_float64() -> None:
     array's dtype when it is made)."""
     import jax
 
+    from .collector import settle
+
+    settle()  # JAX is in: the console's collector resumes (see `collector`)
     jax.config.update("jax_enable_x64", True)
 
 
