@@ -57,7 +57,12 @@ def require_autodiff(result: Any, labels: Callable[[str], str]) -> None:
 
 
 def derivatives(
-    problem: Problem, command: str, ad_result: Any, v: Any = None, mode: str = ""
+    problem: Problem,
+    command: str,
+    ad_result: Any,
+    v: Any = None,
+    mode: str = "",
+    value: Any = None,
 ) -> Derivatives:
     """Flatten the AD result the user gets, and build the function its references work on.
 
@@ -65,7 +70,8 @@ def derivatives(
     product's vector as the result records it (``result.v``: keyed like the arguments for jvp
     and hvp, the cotangent for vjp). ``mode`` is the one AD took: a second derivative taken
     forward-over-forward (where reverse mode cannot be taken) has its gradient differentiated
-    in forward mode here too.
+    in forward mode here too. ``value`` is the function's value the AD result came with, where
+    it has one: the function is then not compiled a second time for it.
     """
     import functools
 
@@ -74,7 +80,7 @@ def derivatives(
     if command not in _BUILDERS:
         raise UsageError(f"{command} cannot be checked")
     flat = flatten(problem)
-    value = np.ravel(np.asarray(jax.jit(flat.fn)(flat.x)))
+    value = np.ravel(np.asarray(jax.jit(flat.fn)(flat.x) if value is None else value))
     build = _BUILDERS[command]
     if command in ("hessian", "hvp"):
         build = functools.partial(build, forward=mode == "forward-over-forward")

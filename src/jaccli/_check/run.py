@@ -32,10 +32,12 @@ def run_check(
     atol: float | None = None,
     against: Sequence[str] = REFERENCES,
     mode: str = "",
+    value: Any = None,
 ) -> Report:
     """Compare the AD result of ``command`` (``ad_result``, as the API returns it) with every
     reference asked for, and diagnose what is wrong. ``mode`` is the mode AD took (a second
-    derivative's references differentiate the gradient the way AD took it)."""
+    derivative's references differentiate the gradient the way AD took it); ``value`` is the
+    function's value computed beside it, if it was."""
     import jax
 
     from .._derivatives import fd
@@ -47,7 +49,7 @@ def run_check(
         )
     rtol, atol = tolerances(problem.dtype, rtol, atol, problem.labels)
     with guard_user_code(problem.function), jax.default_device(problem.device):
-        d = derivatives(problem, command, ad_result, v, mode)
+        d = derivatives(problem, command, ad_result, v, mode, value)
         central = fd.jacobian_central(d.fn, d.point)
         references = []
         for name in against:
@@ -97,6 +99,7 @@ def check_at(
         atol=atol,
         against=against,
         mode=result.mode,
+        value=result.value,
     )
     return dataclasses.replace(
         result, command="check", extra={**result.extra, **report.to_dict()}, nonfinite=0
@@ -122,5 +125,6 @@ def with_check(
         atol=atol,
         against=against,
         mode=result.mode,
+        value=result.value,
     )
     return dataclasses.replace(result, extra={**result.extra, "check": report.to_dict()})
