@@ -90,17 +90,7 @@ def check_at(
     limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     command = "jacobian" if order == 1 else "hessian"
     result = _operations.run(problem, command, mode=mode, max_bytes=limit)
-    require_autodiff(result, problem.labels)
-    report = run_check(
-        problem,
-        result.result,
-        command=command,
-        rtol=rtol,
-        atol=atol,
-        against=against,
-        mode=result.mode,
-        value=result.value,
-    )
+    report = check_of(problem, result, rtol, atol, against)
     return dataclasses.replace(
         result, command="check", extra={**result.extra, **report.to_dict()}, nonfinite=0
     )
@@ -115,8 +105,20 @@ def with_check(
     against: Sequence[str] = REFERENCES,
 ) -> Any:
     """``--check``: the result of a derivative command with its check report under ``check``."""
+    report = check_of(problem, result, rtol, atol, against)
+    return dataclasses.replace(result, extra={**result.extra, "check": report.to_dict()})
+
+
+def check_of(
+    problem: Problem,
+    result: Any,
+    rtol: float | None,
+    atol: float | None,
+    against: Sequence[str],
+) -> Report:
+    """The check report of a derivative command's `DerivativeResult` (an AD result only)."""
     require_autodiff(result, problem.labels)
-    report = run_check(
+    return run_check(
         problem,
         result.result,
         command=result.command,
@@ -127,4 +129,3 @@ def with_check(
         mode=result.mode,
         value=result.value,
     )
-    return dataclasses.replace(result, extra={**result.extra, "check": report.to_dict()})

@@ -6,45 +6,45 @@ package (or the expression parser alone) costs nothing: `jaccli --help` must not
 let alone JAX or SymPy.
 """
 
-from .._runtime.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-# name: the module (relative to this package) that defines it.
-EXPORTS = {
-    "Function": "loader",
-    "UserFrame": "frames",
-    "from_callable": "loader",
-    "from_expression": "loader",
-    "load": "loader",
-    "user_frame": "frames",
-    "user_location": "frames",
-    "user_output_to_stderr": "loader",
-    "ExprInput": "expr",
-    "Expression": "expr",
-    "parse_expr": "expr",
-    "ParsedPoint": "points",
-    "bind_point": "points",
-    "parse_point": "points",
-    "Value": "arrays",
-    "describe_shape": "arrays",
-    "parse_value": "arrays",
-    "shape_of": "arrays",
-    "unique_pairs": "arrays",
-    "NON_FINITE_CELL": "values",
-    "SUPPORTED_SUFFIXES": "values",
-    "load_numpy": "values",
-    "open_regular": "values",
-    "parse_cell": "values",
-    "read_text": "values",
-    "read_value_file": "values",
-    "Distribution": "bounds",
-    "assign": "bounds",
-    "entry_shapes": "bounds",
-    "parse_bounds": "bounds",
-    "checksum": "design_files",
-    "design_bytes": "design_files",
-    "design_suffix": "design_files",
-    "read_design": "design_files",
-    "read_outputs": "design_files",
-}
-__all__ = sorted(EXPORTS)
-__getattr__, __dir__ = lazy_names(__name__, EXPORTS)
+from .._runtime.lazy import lazy_package
+
+if TYPE_CHECKING:
+    from .arrays import Value as Value
+    from .arrays import describe_shape as describe_shape
+    from .arrays import parse_value as parse_value
+    from .arrays import shape_of as shape_of
+    from .arrays import unique_pairs as unique_pairs
+    from .bounds import Distribution as Distribution
+    from .bounds import assign as assign
+    from .bounds import entry_shapes as entry_shapes
+    from .bounds import parse_bounds as parse_bounds
+    from .design_files import checksum as checksum
+    from .design_files import design_bytes as design_bytes
+    from .design_files import design_suffix as design_suffix
+    from .design_files import read_design as read_design
+    from .design_files import read_outputs as read_outputs
+    from .expr import Expression as Expression
+    from .expr import ExprInput as ExprInput
+    from .expr import parse_expr as parse_expr
+    from .frames import UserFrame as UserFrame
+    from .frames import user_frame as user_frame
+    from .frames import user_location as user_location
+    from .loader import Function as Function
+    from .loader import from_callable as from_callable
+    from .loader import from_expression as from_expression
+    from .loader import load as load
+    from .loader import user_output_to_stderr as user_output_to_stderr
+    from .points import ParsedPoint as ParsedPoint
+    from .points import bind_point as bind_point
+    from .points import parse_point as parse_point
+    from .values import NON_FINITE_CELL as NON_FINITE_CELL
+    from .values import SUPPORTED_SUFFIXES as SUPPORTED_SUFFIXES
+    from .values import load_numpy as load_numpy
+    from .values import open_regular as open_regular
+    from .values import parse_cell as parse_cell
+    from .values import read_text as read_text
+    from .values import read_value_file as read_value_file
+
+__getattr__, __dir__, __all__ = lazy_package(__name__, __file__)

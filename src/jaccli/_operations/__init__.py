@@ -4,31 +4,31 @@ Hessians, finite differences for functions JAX cannot trace, the spread over dev
 boxes evaluated by a pool of worker processes or a Dask cluster. The names resolve on first use:
 one point does not import the batch, the worker processes or the spread over devices."""
 
-from .._runtime.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-# name: the module (relative to this package) that defines it.
-EXPORTS = {
-    "COMMANDS": "plans",
-    "Evaluator": "evaluator",
-    "Plan": "plans",
-    "Workers": "workers",
-    "check_mode": "modes",
-    "chunk_size": "evaluator",
-    "chunks": "evaluator",
-    "evaluate_points": "pool",
-    "finish": "point",
-    "finite_differences_at": "finite_differences",
-    "info_at": "info",
-    "nonfinite_entries": "records",
-    "nonfinite_warning": "records",
-    "padded": "evaluator",
-    "parse_workers": "workers",
-    "plan": "plans",
-    "result_record": "records",
-    "run": "point",
-    "traceable": "workers",
-    "traced_note": "workers",
-    "workers_from": "workers",
-}
-__all__ = sorted(EXPORTS)
-__getattr__, __dir__ = lazy_names(__name__, EXPORTS)
+from .._runtime.lazy import lazy_package
+
+if TYPE_CHECKING:
+    from .evaluator import Evaluator as Evaluator
+    from .evaluator import chunk_size as chunk_size
+    from .evaluator import chunks as chunks
+    from .evaluator import padded as padded
+    from .finite_differences import finite_differences_at as finite_differences_at
+    from .info import info_at as info_at
+    from .modes import check_mode as check_mode
+    from .plans import COMMANDS as COMMANDS
+    from .plans import Plan as Plan
+    from .plans import plan as plan
+    from .point import finish as finish
+    from .point import run as run
+    from .pool import evaluate_points as evaluate_points
+    from .records import nonfinite_entries as nonfinite_entries
+    from .records import nonfinite_warning as nonfinite_warning
+    from .records import result_record as result_record
+    from .workers import Workers as Workers
+    from .workers import parse_workers as parse_workers
+    from .workers import traceable as traceable
+    from .workers import traced_note as traced_note
+    from .workers import workers_from as workers_from
+
+__getattr__, __dir__, __all__ = lazy_package(__name__, __file__)

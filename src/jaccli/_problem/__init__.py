@@ -2,39 +2,39 @@
 that go with it, and its flat view. Every operation works on a `Problem`. The names resolve on
 first use: a command imports the modules it uses only."""
 
-from .._runtime.lazy import lazy_names
+from typing import TYPE_CHECKING
 
-# name: the module (relative to this package) that defines it.
-EXPORTS = {
-    "COMMAND_LINE": "labels",
-    "DEFAULT_MAX_BYTES": "problem",
-    "DTYPES": "problem",
-    "Flat": "flat",
-    "Labels": "labels",
-    "PYTHON": "labels",
-    "Problem": "problem",
-    "as_value": "arguments",
-    "bind_arguments": "arguments",
-    "bind_cotangent": "tangents",
-    "bind_tangent": "tangents",
-    "flat_hessian": "flat",
-    "flat_jacobian": "flat",
-    "flatten": "flat",
-    "format_shape": "tangents",
-    "guard_size": "problem",
-    "guard_user_code": "user_errors",
-    "on_one_vector": "flat",
-    "one_vector": "flat",
-    "out_of_memory": "user_errors",
-    "prepare": "problem",
-    "select_device": "problem",
-    "tangent_parts": "tangents",
-    "to_numpy": "problem",
-    "tracing_failure": "user_errors",
-    "tree_value": "arguments",
-    "unflatten_jacobian": "flat",
-    "unravel_axis": "flat",
-    "unravel_hessian": "flat",
-}
-__all__ = sorted(EXPORTS)
-__getattr__, __dir__ = lazy_names(__name__, EXPORTS)
+from .._runtime.lazy import lazy_package
+
+if TYPE_CHECKING:
+    from .arguments import as_value as as_value
+    from .arguments import bind_arguments as bind_arguments
+    from .arguments import tree_value as tree_value
+    from .flat import Flat as Flat
+    from .flat import flat_hessian as flat_hessian
+    from .flat import flat_jacobian as flat_jacobian
+    from .flat import flatten as flatten
+    from .flat import on_one_vector as on_one_vector
+    from .flat import one_vector as one_vector
+    from .flat import unflatten_jacobian as unflatten_jacobian
+    from .flat import unravel_axis as unravel_axis
+    from .flat import unravel_hessian as unravel_hessian
+    from .labels import COMMAND_LINE as COMMAND_LINE
+    from .labels import PYTHON as PYTHON
+    from .labels import Labels as Labels
+    from .problem import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
+    from .problem import DTYPES as DTYPES
+    from .problem import Problem as Problem
+    from .problem import guard_size as guard_size
+    from .problem import prepare as prepare
+    from .problem import select_device as select_device
+    from .problem import to_numpy as to_numpy
+    from .tangents import bind_cotangent as bind_cotangent
+    from .tangents import bind_tangent as bind_tangent
+    from .tangents import format_shape as format_shape
+    from .tangents import tangent_parts as tangent_parts
+    from .user_errors import guard_user_code as guard_user_code
+    from .user_errors import out_of_memory as out_of_memory
+    from .user_errors import tracing_failure as tracing_failure
+
+__getattr__, __dir__, __all__ = lazy_package(__name__, __file__)

@@ -5,42 +5,42 @@ Other packages import these names from here; each resolves on first use, so that
 imports the modules it uses only. Nothing here imports JAX.
 """
 
-from .lazy import lazy_names
+from typing import TYPE_CHECKING
 
-# name: the module (relative to this package) that defines it.
-EXPORTS = {
-    "Interrupted": "signals",
-    "OutputFile": "files",
-    "ReaderGone": "streams",
-    "Terminated": "signals",
-    "announce_joined": "distributed",
-    "atomic_write": "files",
-    "atomic_writer": "files",
-    "cache_directory": "cache",
-    "deadline": "signals",
-    "enable_float64": "jaxsetup",
-    "end_supervisor": "parent",
-    "float64_enabled": "jaxsetup",
-    "in_child": "channel",
-    "output_file": "files",
-    "own_process": "collector",
-    "platform_failure": "jaxsetup",
-    "refuse_unwritable": "files",
-    "remove_partial_files": "files",
-    "report_exit": "channel",
-    "shown_path": "files",
-    "settle": "collector",
-    "silence_stdout": "streams",
-    "stderr_is_terminal": "streams",
-    "stdin_problem": "streams",
-    "stdout_columns": "streams",
-    "stdout_is_terminal": "streams",
-    "supervise": "parent",
-    "supervise_distributed": "distributed",
-    "terminate_on_sigterm": "signals",
-    "use_compilation_cache": "cache",
-    "worker_failed": "distributed",
-    "write_stdout": "streams",
-}
-__all__ = sorted(EXPORTS)
-__getattr__, __dir__ = lazy_names(__name__, EXPORTS)
+from .lazy import lazy_package
+
+if TYPE_CHECKING:
+    from .cache import cache_directory as cache_directory
+    from .cache import use_compilation_cache as use_compilation_cache
+    from .channel import in_child as in_child
+    from .channel import report_exit as report_exit
+    from .collector import own_process as own_process
+    from .collector import settle as settle
+    from .distributed import announce_joined as announce_joined
+    from .distributed import supervise_distributed as supervise_distributed
+    from .distributed import worker_failed as worker_failed
+    from .files import OutputFile as OutputFile
+    from .files import atomic_write as atomic_write
+    from .files import atomic_writer as atomic_writer
+    from .files import output_file as output_file
+    from .files import refuse_unwritable as refuse_unwritable
+    from .files import remove_partial_files as remove_partial_files
+    from .files import shown_path as shown_path
+    from .jaxsetup import enable_float64 as enable_float64
+    from .jaxsetup import float64_enabled as float64_enabled
+    from .jaxsetup import platform_failure as platform_failure
+    from .parent import end_supervisor as end_supervisor
+    from .parent import supervise as supervise
+    from .signals import Interrupted as Interrupted
+    from .signals import Terminated as Terminated
+    from .signals import deadline as deadline
+    from .signals import terminate_on_sigterm as terminate_on_sigterm
+    from .streams import ReaderGone as ReaderGone
+    from .streams import silence_stdout as silence_stdout
+    from .streams import stderr_is_terminal as stderr_is_terminal
+    from .streams import stdin_problem as stdin_problem
+    from .streams import stdout_columns as stdout_columns
+    from .streams import stdout_is_terminal as stdout_is_terminal
+    from .streams import write_stdout as write_stdout
+
+__getattr__, __dir__, __all__ = lazy_package(__name__, __file__)
