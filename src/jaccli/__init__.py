@@ -9,29 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._runtime.lazy import lazy_names
+from ._runtime.lazy import lazy_package
 
 __version__ = "0.1.0"
 
 # The public API, resolved on first use: the console script imports this package before
 # every command, and `jaccli --help` must not pay for NumPy, JAX or SymPy. A name here must not
 # also be a submodule's (importing the submodule would replace the attribute).
-_EXPORTS = {
-    "jacobian": "_api",
-    "jvp": "_api",
-    "vjp": "_api",
-    "grad": "_api",
-    "hessian": "_api",
-    "hvp": "_api",
-    "info": "_api",
-    "check": "_api",
-    "sensitivity": "_api",
-    "load": "_load",
-    "Function": "_load",
-    "JaccliError": "errors",
-}
-__all__ = [*_EXPORTS, "parse_expr"]
-
 if TYPE_CHECKING:
     from ._api import check as check
     from ._api import grad as grad
@@ -46,7 +30,8 @@ if TYPE_CHECKING:
     from ._load.loader import load as load
     from .errors import JaccliError as JaccliError
 
-__getattr__, __dir__ = lazy_names(__name__, _EXPORTS)
+__getattr__, __dir__, _resolved = lazy_package(__name__, __file__)
+__all__ = [*_resolved, "parse_expr"]
 
 
 def parse_expr(text: str, vars: list[str] | None = None) -> Function:
