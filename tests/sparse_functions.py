@@ -1,6 +1,6 @@
-"""Functions with hand-known Jacobian sparsity patterns, and the raw-JAX truth: shared by the
-pattern and colouring tests (tests/derivatives/test_sparsity_pattern.py) and the --sparse tests
-(tests/operations/test_sparse_jacobians.py)."""
+"""Functions with hand-known Jacobian and Hessian sparsity patterns, the raw-JAX truth, and star
+colouring's recovery of a dense matrix: shared by the pattern and colouring tests
+(tests/derivatives/) and the --sparse tests (tests/operations/)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
+
+from jaccli._derivatives import star_coloring
 
 
 def broyden(x):
@@ -132,3 +134,13 @@ HESSIANS = {
     "chain": (chain, chain_hessian, 3),
     "five-band": (five_band, five_band_hessian, 5),
 }
+
+
+def recovered(H, coloring):
+    """The dense matrix that star colouring's direct recovery reads from the compressed
+    products of ``H`` (a dense symmetric array) with the colouring's seed vectors."""
+    seeds = coloring.colors[:, None] == np.arange(coloring.count)[None, :]
+    rows, cols, values = star_coloring.recover(sp.csr_array(H != 0), coloring, (H @ seeds).T)
+    out = np.zeros_like(H)
+    out[rows, cols] = values
+    return out

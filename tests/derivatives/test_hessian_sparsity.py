@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from jaccli._derivatives import sparsity, star_coloring
-from sparse_functions import COVERAGE, HESSIANS
+from sparse_functions import COVERAGE, HESSIANS, recovered
 
 
 def hessian_pattern(fn, n, seed=0):
@@ -124,14 +124,6 @@ def test_the_entry_limit_stops_a_dense_hessian():
 
 
 # --- star colouring -------------------------------------------------------------------------
-
-
-def recovered(H, coloring):
-    seeds = coloring.colors[:, None] == np.arange(coloring.count)[None, :]
-    rows, cols, values = star_coloring.recover(sp.csr_array(H != 0), coloring, (H @ seeds).T)
-    out = np.zeros_like(H)
-    out[rows, cols] = values
-    return out
 
 
 def test_random_symmetric_matrices_are_recovered_exactly():

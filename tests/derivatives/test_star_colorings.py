@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from jaccli._derivatives import star_coloring
+from sparse_functions import recovered
 
 
 def assert_star_coloring(P, coloring):
@@ -47,14 +48,6 @@ def band(n, width, rng=None, keep=1.0):
         upper = np.triu(P & (rng.uniform(size=(n, n)) < keep), 1)
         P = upper | upper.T | (np.eye(n, dtype=bool) & (rng.uniform(size=n) < 0.7)[:, None])
     return P
-
-
-def recovered(H, coloring):
-    seeds = coloring.colors[:, None] == np.arange(coloring.count)[None, :]
-    rows, cols, values = star_coloring.recover(sp.csr_array(H != 0), coloring, (H @ seeds).T)
-    out = np.zeros_like(H)
-    out[rows, cols] = values
-    return out
 
 
 def test_the_checker_refuses_what_is_not_a_star_colouring():
