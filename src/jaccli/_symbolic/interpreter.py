@@ -72,7 +72,7 @@ class Interpreter:
         env: dict[Any, np.ndarray] = {}
 
         def read(atom: Any) -> np.ndarray:
-            if isinstance(atom, core.Literal):
+            if inner.is_literal(atom):
                 return constant(np.asarray(atom.val, dtype=atom.aval.dtype))
             return env[atom]
 
