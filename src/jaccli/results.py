@@ -124,6 +124,19 @@ class SparseJacobian:
     def nnz(self) -> int:
         return int(self.values.size)
 
+    def toarray(self) -> np.ndarray:
+        """The dense matrix (for small ones: it holds every zero)."""
+        out = np.zeros(self.shape, dtype=self.values.dtype)
+        out[self.rows, self.cols] = self.values
+        return out
+
+    def indptr(self) -> np.ndarray:
+        """Where each row's entries start among the triplets (CSR's row pointers; the triplets
+        are sorted by row)."""
+        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.rows, minlength=self.shape[0]), out=indptr[1:])
+        return indptr
+
     def to_scipy(self) -> Any:
         """The matrix as a SciPy CSR array (explicit zeros kept, so the pattern survives)."""
         import scipy.sparse as sp

@@ -181,6 +181,60 @@ def test_every_colouring_is_valid(fn):
         assert (colors[lines.any(axis=0)] >= 0).all()
 
 
+def assert_column_coloring(P, colors):
+    """An independent check: columns of one colour never share a row; every used column has
+    a colour."""
+    for color in range(colors.max(initial=-1) + 1):
+        assert P[:, colors == color].sum(axis=1).max() <= 1, f"colour {color} shares a row"
+    assert (colors[P.any(axis=0)] >= 0).all()
+
+
+def column_greedy(P, monkeypatch):
+    with monkeypatch.context() as patched:
+        patched.setattr(coloring, "band_colors", lambda *args: None)
+        return coloring.color_columns(P)
+
+
+def test_banded_jacobians_take_no_more_colours_than_the_greedy(monkeypatch):
+    rng = np.random.default_rng(3)
+    real, taken = coloring.band_colors, []
+
+    def recorded(*args):
+        colors = real(*args)
+        taken.append(colors is not None)
+        return colors
+
+    for _ in range(80):
+        m, n = int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        lower, upper = int(rng.integers(0, 4)), int(rng.integers(0, 4))
+        offsets = np.subtract.outer(np.arange(n), np.arange(m)).T  # column - row
+        keep = rng.uniform(size=(m, n)) < rng.uniform(0.4, 1)
+        P = (offsets >= -lower) & (offsets <= upper) & keep
+        monkeypatch.setattr(coloring, "band_colors", recorded)
+        got = coloring.color_columns(P)
+        assert_column_coloring(P, got.colors)
+        assert got.count <= column_greedy(P, monkeypatch).count
+    assert sum(taken) > 10  # both paths were tried
+    assert not all(taken)
+
+
+def test_a_long_banded_jacobian_is_coloured_without_the_loop(monkeypatch):
+    n = 100_000
+    P = sparsity.jacobian_pattern(seven_band, np.ones(n)).matrix
+    loops = []
+    real = coloring.greedy_columns
+
+    def counted(graph, used):
+        loops.append(graph.shape[0])
+        return real(graph, used)
+
+    monkeypatch.setattr(coloring, "greedy_columns", counted)
+    plan = coloring.plan(P)
+    assert (plan.forward.count, plan.reverse.count) == (7, 7)
+    assert plan.forward.colors[:9].tolist() == [0, 1, 2, 3, 4, 5, 6, 0, 1]
+    assert max(loops) < 100  # only the prefix that shows the band needs 7 colours
+
+
 def test_a_pattern_too_costly_to_colour_gets_a_colour_per_line(monkeypatch):
     monkeypatch.setattr(coloring, "MAX_COLORING_WORK", 1000)
     plan = plan_of(dense_row, 100)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 import jaccli
 from jaccli import _render as render
-from jaccli.errors import MissingExtraError, ResourceError
+from jaccli.errors import ResourceError
 from jaccli.results import SparseJacobian
 from sparse_functions import (
     COVERAGE,
@@ -366,11 +366,25 @@ def test_untraceable_function_is_a_function_error(cli, tmp_path):
     assert "--sparse reads the pattern from the traced program" in run.stderr
 
 
-def test_missing_scipy_is_a_clean_error(cli, monkeypatch):
-    monkeypatch.setitem(sys.modules, "scipy.sparse", None)
-    run = cli("jacobian", "samples/broyden.py", "--at=-1,-1", "--sparse")
+def test_sparse_jacobians_need_no_scipy(cli, monkeypatch, tmp_path):
+    for name in ("scipy", "scipy.sparse", "scipy.io"):
+        monkeypatch.setitem(sys.modules, name, None)
+    target = tmp_path / "J.npz"
+    run = cli("jacobian", "samples/broyden.py", "--at=-1,-1,-1", "--sparse", "-o", str(target))
+    assert run.code == 0, run.stderr
+    loaded = sp.load_npz(target)
+    assert isinstance(loaded, sp.csr_array)
+    np.testing.assert_array_equal(loaded.toarray(), broyden_entries(-np.ones(3)).toarray())
+
+
+def test_matrix_market_without_scipy_is_a_clean_error(cli, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "scipy.io", None)
+    target = tmp_path / "J.mtx"
+    run = cli("jacobian", "samples/broyden.py", "--at=-1,-1", "--sparse", "-o", str(target))
     assert run.code == 2
+    assert "Matrix Market (.mtx) output needs SciPy" in run.stderr
     assert "pip install 'jaccli[sparse]'" in run.stderr
+    assert not target.exists()
 
 
 def test_help_imports_neither_jax_nor_scipy():
@@ -397,10 +411,9 @@ def test_result_record_round_trips_through_scipy():
     )
 
 
-def test_missing_scipy_names_the_option_as_the_caller_does(cli, monkeypatch):
+def test_the_result_record_is_dense_on_request_without_scipy(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.sparse", None)
-    run = cli("jacobian", "samples/broyden.py", "--at=-1,-1", "--sparse")
-    assert "--sparse needs SciPy" in run.stderr
-    with pytest.raises(MissingExtraError) as info:
-        jaccli.jacobian(lambda x: x[1:] - x[:-1], [0.0, 1.0, 3.0], sparse=True)
-    assert info.value.message == "sparse needs SciPy, which is not installed"
+    result = jaccli.jacobian(lambda x: x[1:] * x[:-1], [1.0, 2.0, 3.0], sparse=True).result
+    np.testing.assert_array_equal(result.toarray(), [[2.0, 1.0, 0.0], [0.0, 3.0, 2.0]])
+    with pytest.raises(ImportError):
+        result.to_scipy()

@@ -34,7 +34,7 @@ def with_dense_check(
     flat = flatten(problem)
     hessian = jax.jit(jax.hessian(lambda p: jnp.reshape(flat.fn(p), ())))
     dense = problem.run(lambda: hessian(flat.x))
-    sparse = result.result.to_scipy().toarray()
+    sparse = result.result.toarray()
     reference = compare(
         "dense", sparse, np.asarray(dense), None, rtol, atol, lambda i, j: (int(i), int(j))
     )

@@ -196,8 +196,7 @@ OPTIONS: dict[str, tuple[Any, Any, Any]] = {
         bool,
         "--sparse",
         default=False,
-        help="detect the sparsity pattern and compute one JVP/VJP (hessian: HVP) per colour "
-        "(needs jaccli[sparse])",
+        help="detect the sparsity pattern and compute one JVP/VJP (hessian: HVP) per colour",
     ),
     "order": _option(
         int, "--order", default=1, help="1: the Jacobian; 2: second derivatives (Hessian)"

@@ -8,7 +8,7 @@ the direction with fewer colours is used, forward on a tie (a JVP is cheaper tha
 
 The colouring is greedy, in natural order, which is optimal for banded patterns (a tridiagonal
 pattern gets 3 colours, a 7-band one 7). It is written here rather than taken from networkx
-(not a jaccli dependency) because the greedy step is a few lines over SciPy's CSR arrays.
+(not a jaccli dependency) because the greedy step is a few lines over the pattern's CSR arrays.
 """
 
 from __future__ import annotations
@@ -19,10 +19,15 @@ from typing import Any
 
 import numpy as np
 
+from . import csr
+
 # Colouring a direction walks every pair of entries that share a row (forward) or a column
 # (reverse); beyond this many pairs that direction is left uncoloured (one colour per column or
 # row), which happens only when some rows (columns) are long, so it needs many colours anyway.
 MAX_COLORING_WORK = 20_000_000
+
+# A banded graph's colouring is checked against the greedy one on this many times its period.
+BAND_PREFIX = 4
 
 DIRECTIONS = {
     "auto": "auto",
@@ -67,32 +72,47 @@ class Plan:
 
 
 def color_columns(pattern: Any, direction: str = "forward") -> Coloring:
-    """Greedy colouring of the columns of ``pattern`` (an ``(m, n)`` CSR matrix): columns that
-    share a row get different colours.
+    """Greedy colouring of the columns of ``pattern`` (an ``(m, n)`` matrix, see `csr.as_csr`):
+    columns that share a row get different colours; `band_colors` where that takes as few.
 
-    >>> import scipy.sparse as sp
-    >>> tridiagonal = sp.csr_array(np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1))
+    >>> tridiagonal = np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1)
     >>> color_columns(tridiagonal).colors.tolist()
     [0, 1, 2, 0, 1, 2]
     """
-    import scipy.sparse as sp
-
-    pattern = sp.csr_array(pattern, dtype=bool)
+    pattern = csr.as_csr(pattern)
     n = pattern.shape[1]
     used = np.bincount(pattern.indices, minlength=n) > 0
     work = int(np.sum(np.diff(pattern.indptr).astype(np.int64) ** 2))
     if work > MAX_COLORING_WORK:
         colors = np.where(used, np.cumsum(used) - 1, -1)
         return Coloring(direction, colors, int(used.sum()), greedy=False)
-    # Columns j and k conflict when some row holds both: the column-intersection graph PᵀP.
-    conflicts = sp.csr_array(pattern.T @ pattern)
+    # Columns j and k conflict when some row holds both: the column-intersection graph PᵀP,
+    # whose bandwidth is the widest row's span (a row's columns are sorted).
+    full = np.flatnonzero(pattern.lengths())
+    ends = pattern.indptr[full + 1] - 1, pattern.indptr[full]
+    spans = pattern.indices[ends[0]] - pattern.indices[ends[1]]
+
+    def head(size: int) -> np.ndarray:
+        first = pattern.first_columns(size)
+        return greedy_columns(csr.transpose_product(first, first), used[:size])
+
+    array = band_colors(used, int(spans.max(initial=0)) + 1, head)
+    if array is None:
+        array = greedy_columns(csr.transpose_product(pattern, pattern), used)
+    return Coloring(direction, array, int(array.max(initial=-1)) + 1)
+
+
+def greedy_columns(conflicts: csr.BoolCSR, used: np.ndarray) -> np.ndarray:
+    """Each used vertex in turn takes the smallest colour none of its neighbours has."""
+    n = conflicts.shape[0]
+    # As Python lists: slicing a list is many times cheaper than an array slice and its tolist.
     indptr = conflicts.indptr.tolist()
-    neighbours = conflicts.indices
+    neighbours = conflicts.indices.tolist()
     colors = [-1] * n
     # mark[c] == j: colour c is taken by a neighbour of column j (no clearing between columns).
     mark = [-1] * (n + 1)
     for j in np.flatnonzero(used).tolist():
-        for k in neighbours[indptr[j] : indptr[j + 1]].tolist():
+        for k in neighbours[indptr[j] : indptr[j + 1]]:
             c = colors[k]
             if c >= 0:
                 mark[c] = j
@@ -100,15 +120,38 @@ def color_columns(pattern: Any, direction: str = "forward") -> Coloring:
         while mark[c] == j:
             c += 1
         colors[j] = c
-    array = np.asarray(colors, dtype=np.int64)
-    return Coloring(direction, array, int(array.max(initial=-1)) + 1)
+    return np.asarray(colors, dtype=np.int64)
+
+
+def band_colors(
+    used: np.ndarray, period: int, greedy: Callable[[int], np.ndarray | None]
+) -> np.ndarray | None:
+    """Vertex ``i``'s colour ``i mod period`` (renumbered over the residues of the ``used``
+    vertices) where the greedy colouring of the first vertices, ``greedy(count)``, already
+    needs ``period`` colours; else None.
+
+    For a graph of bandwidth ``b`` (every edge ``|i - j| ≤ b``), vertices ``spread·b + 1`` or
+    more apart are more than ``spread`` edges apart, so that period gives a distance-1
+    colouring (``spread`` 1) or a distance-2 one (2, a star colouring). The greedy, in natural
+    order, colours a prefix of the vertices as it would alone and never takes fewer colours for
+    more vertices: when it already needs ``period`` colours on the first few (a full band does
+    on the first ``period + 1``), it would need at least as many for all of them, so the band
+    colouring costs no more products and no Python loop over every vertex.
+    """
+    n = used.size
+    if period >= n:
+        return None
+    first = greedy(min(n, BAND_PREFIX * period))
+    if first is None or first.max(initial=-1) + 1 < period:
+        return None
+    residues = np.arange(n) % period
+    present = csr.distinct(residues[used])
+    return np.where(used, np.searchsorted(present, residues), -1)
 
 
 def color_rows(pattern: Any) -> Coloring:
     """Greedy colouring of the rows of ``pattern``: rows that share a column differ."""
-    import scipy.sparse as sp
-
-    return color_columns(sp.csr_array(pattern, dtype=bool).T, "reverse")
+    return color_columns(csr.as_csr(pattern).T, "reverse")
 
 
 def plan(pattern: Any, requested: str = "auto", reverse_blocked: str = "") -> Plan:
@@ -116,8 +159,7 @@ def plan(pattern: Any, requested: str = "auto", reverse_blocked: str = "") -> Pl
     (forward on a tie), or forward where ``reverse_blocked`` says why reverse mode cannot be
     taken.
 
-    >>> import scipy.sparse as sp
-    >>> plan(sp.csr_array(np.eye(4))).reason
+    >>> plan(np.eye(4)).reason
     'sparse: 1 column colour (forward) vs 1 row colour (reverse): 1 JVP'
     """
     forward = color_columns(pattern)
@@ -181,11 +223,8 @@ def seeds(colors: Any, count: int, dtype: Any) -> Any:
 def decompress(pattern: Any, coloring: Coloring, compressed: Any) -> tuple[np.ndarray, ...]:
     """The entries of the Jacobian in the pattern as COO triplets ``(rows, cols, values)``, in
     row-major order: each entry is read from the product of its column's (row's) colour."""
-    import scipy.sparse as sp
-
-    coo = sp.csr_array(pattern, dtype=bool).tocoo()
-    rows = coo.row.astype(np.int64)
-    cols = coo.col.astype(np.int64)
+    pattern = csr.as_csr(pattern)
+    rows, cols = pattern.rows(), pattern.indices
     compressed = np.asarray(compressed)
     if coloring.direction == "forward":
         values = compressed[coloring.colors[cols], rows]

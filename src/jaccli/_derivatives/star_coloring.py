@@ -31,15 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from .coloring import seeds
+from . import csr
+from .coloring import band_colors, seeds
 
 # Beyond this much bookkeeping, colouring stops and every vertex gets its own colour (only
 # patterns that need very many colours get there).
 MAX_STAR_WORK = 50_000_000
-
-# A banded pattern's colouring is checked against the greedy one on this many times ``2b + 1``
-# inputs (a full band needs its ``2b + 1`` colours from the first ``2b + 2``).
-BAND_PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -56,22 +53,17 @@ def star_color(pattern: Any) -> StarColoring:
     """A star colouring of a symmetric ``(n, n)`` pattern (the diagonal is ignored): greedy, or
     `band_coloring` where that takes as few colours.
 
-    >>> import scipy.sparse as sp
     >>> arrow = np.eye(6); arrow[0, :] = arrow[:, 0] = 1
-    >>> star_color(sp.csr_array(arrow)).colors.tolist()
+    >>> star_color(arrow).colors.tolist()
     [0, 1, 1, 1, 1, 1]
     >>> path = np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1)
-    >>> star_color(sp.csr_array(path)).colors.tolist()
+    >>> star_color(path).colors.tolist()
     [0, 1, 2, 0, 1, 2]
     """
-    import scipy.sparse as sp
-
-    pattern = sp.csr_array(pattern, dtype=bool)
+    pattern = csr.as_csr(pattern)
     n = pattern.shape[0]
-    used = (np.diff(pattern.indptr) > 0) | (np.bincount(pattern.indices, minlength=n) > 0)
-    coo = pattern.tocoo()
-    off = coo.row != coo.col
-    graph = sp.csr_array((coo.data[off], (coo.row[off], coo.col[off])), shape=(n, n))
+    used = (pattern.lengths() > 0) | (np.bincount(pattern.indices, minlength=n) > 0)
+    graph = pattern.off_diagonal()
     banded = band_coloring(graph, used)
     if banded is not None:
         return banded
@@ -84,33 +76,22 @@ def star_color(pattern: Any) -> StarColoring:
 
 
 def band_coloring(graph: Any, used: np.ndarray) -> StarColoring | None:
-    """Input ``i``'s colour ``i mod (2b + 1)`` for a graph of bandwidth ``b`` (every edge
-    ``|i - j| ≤ b``), where the greedy colouring needs as many colours; else None.
+    """The colouring ``i mod (2b + 1)`` of a graph of bandwidth ``b`` (`coloring.band_colors`:
+    inputs ``2b + 1`` apart are more than two edges apart, so the first three vertices of any
+    path on four have three colours), where the greedy star colouring needs as many; else
+    None."""
+    graph = csr.as_csr(graph)
 
-    Inputs ``2b + 1`` or more apart are more than two edges apart, so this is a distance-2
-    colouring: the first three vertices of any path on four have three colours, so it is a star
-    colouring. The greedy, in natural order, colours a prefix of the inputs as it would alone,
-    and never takes fewer colours for more inputs: when it already needs ``2b + 1`` colours on
-    the first few inputs (a full band does on the first ``2b + 2``), it would need at least as
-    many for all of them, so the band colouring costs no more products and no Python loop.
-    """
-    n = graph.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(graph.indptr))
-    period = 2 * int(np.abs(rows - graph.indices).max(initial=0)) + 1
-    if period >= n:
-        return None
-    prefix = min(n, BAND_PREFIX * period)
-    head = graph[:prefix, :prefix]
-    order = np.flatnonzero(used[:prefix])
-    # A tenth of the budget: a wide band that gives up here costs the greedy colouring little.
-    budget = MAX_STAR_WORK // 10
-    greedy = _greedy_star(head.indptr.tolist(), head.indices.tolist(), order, prefix, budget)
-    if greedy is None or greedy.max(initial=-1) + 1 < period:
-        return None
-    residues = np.arange(n) % period
-    # Relabelled to 0, 1, ...: a residue that no used input has gets no product.
-    present = np.unique(residues[used])
-    return StarColoring(np.where(used, np.searchsorted(present, residues), -1), int(present.size))
+    def greedy(size: int) -> np.ndarray | None:
+        head = graph.leading(size)
+        order, indptr, indices = np.flatnonzero(used[:size]), head.indptr, head.indices
+        # A tenth of the budget: a wide band that gives up here costs the greedy colouring
+        # little.
+        return _greedy_star(indptr.tolist(), indices.tolist(), order, size, MAX_STAR_WORK // 10)
+
+    period = 2 * int(np.abs(graph.rows() - graph.indices).max(initial=0)) + 1
+    colors = band_colors(used, period, greedy)
+    return None if colors is None else StarColoring(colors, int(colors.max(initial=-1)) + 1)
 
 
 def _greedy_star(
@@ -209,17 +190,15 @@ def recover(pattern: Any, coloring: StarColoring, compressed: Any) -> tuple[np.n
     ``H[i, j]`` (``i < j``) from row ``i`` of ``j``'s colour where ``j`` is the only neighbour
     of ``i`` with that colour, else from row ``j`` of ``i``'s colour; ``H[j, i]`` is the same
     number, so the result is exactly symmetric."""
-    import scipy.sparse as sp
-
-    coo = sp.csr_array(pattern, dtype=bool).tocoo()
-    rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+    pattern = csr.as_csr(pattern)
+    rows, cols = pattern.rows(), pattern.indices
     compressed = np.asarray(compressed)
     colors = coloring.colors
     low, high = np.minimum(rows, cols), np.maximum(rows, cols)
     # How many neighbours of each row have each colour (the diagonal is not a neighbour).
     off = rows != cols
     keys = rows[off] * coloring.count + colors[cols[off]]
-    unique, counts = np.unique(keys, return_counts=True)
+    unique, counts = csr.unique_counts(keys)
     wanted = low * coloring.count + colors[high]
     alone = np.zeros(rows.size, dtype=bool)
     if unique.size:

@@ -138,7 +138,6 @@ def traced_pattern(
     from .._derivatives import sparsity
 
     sparse, limit_label = problem.labels("sparse"), problem.labels("max_bytes")
-    sparsity.require(sparse)
     if problem.kind != "real":
         raise UsageError(
             f"{sparse} supports real functions only; this one has complex values",

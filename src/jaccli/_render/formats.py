@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import UsageError
-from ..results import DerivativeResult, InfoResult
+from ..errors import MissingExtraError, UsageError
+from ..results import DerivativeResult, InfoResult, SparseJacobian
 from .matrix import TITLES, checked_derivative, matrix_view, result_arrays
 from .messages import csv_text, escape
 from .notation import exact_number
@@ -117,11 +117,19 @@ def to_npz_bytes(result: DerivativeResult) -> bytes:
 
 
 def to_matrix_market_text(matrix: Any, comment: str = "", symmetric: bool = False) -> str:
-    """A matrix (dense or SciPy sparse) in Matrix Market coordinate form; values round-trip.
+    """A matrix (dense, SciPy sparse or a `SparseJacobian`) in Matrix Market coordinate form; values round-trip.
     A ``symmetric`` one is written as such (its lower triangle only)."""
-    import scipy.io
-    import scipy.sparse as sp
+    try:
+        import scipy.io
+        import scipy.sparse as sp
+    except ImportError:
+        raise MissingExtraError(
+            "Matrix Market (.mtx) output needs SciPy, which is not installed",
+            hint="pip install 'jaccli[sparse]', or write .npz or JSON",
+        ) from None
 
+    if isinstance(matrix, SparseJacobian):
+        matrix = matrix.to_scipy()
     buffer = io.BytesIO()
     symmetry = "symmetric" if symmetric else None
     scipy.io.mmwrite(buffer, sp.coo_array(matrix), comment=_ascii(comment), symmetry=symmetry)

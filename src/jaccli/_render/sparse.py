@@ -45,15 +45,10 @@ def render_sparse(
     if fmt == "csv":
         return _coo_csv_text(sparse)
     if fmt == "npz":
-        import scipy.sparse as sp
-
-        buffer = io.BytesIO()
-        # Uncompressed: zlib would take longer than computing a big matrix, to save little.
-        sp.save_npz(buffer, sparse.to_scipy(), compressed=False)
-        return buffer.getvalue()
+        return to_csr_npz_bytes(sparse)
     if fmt == "mtx":
         symmetric = result.command == "hessian"
-        return to_matrix_market_text(sparse.to_scipy(), matrix_market_comment(result), symmetric)
+        return to_matrix_market_text(sparse, matrix_market_comment(result), symmetric)
     if fmt in ("npy", "latex"):
         holds = ".npy, which holds one dense array" if fmt == "npy" else "LaTeX, a dense matrix"
         raise UsageError(
@@ -62,6 +57,26 @@ def render_sparse(
             "json or csv; drop --sparse for a dense result",
         )
     raise unknown_format(fmt)
+
+
+def to_csr_npz_bytes(sparse: SparseJacobian) -> bytes:
+    """The matrix as ``scipy.sparse.save_npz`` writes a CSR array (``load_npz`` reads it back as
+    one), written with NumPy alone: the format is a plain .npz of the CSR arrays, and SciPy's
+    import would cost more than writing a big matrix. Uncompressed, as ``save_npz(...,
+    compressed=False)``: zlib would take longer than computing a big matrix, to save little."""
+    fits = max(sparse.nnz, *sparse.shape) < np.iinfo(np.int32).max
+    index = np.int32 if fits else np.int64  # SciPy's choice of index type
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        indices=sparse.cols.astype(index),
+        indptr=sparse.indptr().astype(index),
+        format=np.array(b"csr"),
+        shape=np.array(sparse.shape),
+        data=sparse.values,
+        _is_array=np.array(True),
+    )
+    return buffer.getvalue()
 
 
 def _coo_csv_text(sparse: SparseJacobian) -> str:

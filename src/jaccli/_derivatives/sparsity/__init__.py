@@ -1,8 +1,8 @@
 """The structural sparsity pattern of a Jacobian (and of a Hessian), read from the traced program.
 
 The function (of one flat input vector ``x``) is traced once with `jax.make_jaxpr`, and every
-variable of the program gets a *dependence pattern*: a boolean sparse matrix (SciPy CSR) with a row
-per element of the variable and a column per entry of ``x``, true where the element may depend on
+variable of the program gets a *dependence pattern*: a boolean sparse matrix (`_derivatives.csr`, in
+CSR form) with a row per element of the variable and a column per entry of ``x``, true where the element may depend on
 that entry. Patterns flow forward through the equations; the output's pattern is the Jacobian's.
 
 - Elementwise operations (with broadcasting), moves of elements (reshape, broadcast_in_dim,
@@ -33,4 +33,3 @@ from .dependence import PatternTooLarge as PatternTooLarge
 from .hessian import hessian_pattern as hessian_pattern
 from .pattern import Pattern as Pattern
 from .pattern import jacobian_pattern as jacobian_pattern
-from .pattern import require as require

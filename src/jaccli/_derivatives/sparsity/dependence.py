@@ -1,6 +1,6 @@
 """Dependence patterns: which inputs each element of a variable may depend on.
 
-A pattern is a boolean sparse matrix (SciPy CSR) with a row per element of the variable, numbered
+A pattern is a boolean sparse matrix (`BoolCSR`) with a row per element of the variable, numbered
 in C order (`indices`), and a column per entry of the input ``x``; None stands for "depends on
 nothing". The operations here move, join and route rows, and stop with `PatternTooLarge` before
 a pattern (or the work to build it) exceeds the entry limit.
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+
+from .. import csr
+from ..csr import BoolCSR
 
 
 class PatternTooLarge(Exception):
@@ -54,10 +56,8 @@ class Dependence:
         if entries > self.max_entries:
             raise PatternTooLarge(entries, self.max_entries)
 
-    def take(self, dep: Any, rows: np.ndarray) -> Any:
+    def take(self, dep: BoolCSR | None, rows: np.ndarray) -> BoolCSR | None:
         """The rows ``rows`` of ``dep`` (an index of -1 gives an empty row)."""
-        import scipy.sparse as sp
-
         if dep is None:
             return None
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
@@ -74,55 +74,54 @@ class Dependence:
             return None
         # Position k of output row r reads input entry indptr[rows[r]] + k.
         source = np.arange(total, dtype=np.int64) + np.repeat(indptr[safe] - out_ptr[:-1], counts)
-        return sp.csr_array(
-            (np.ones(total, dtype=bool), dep.indices[source], out_ptr), shape=(rows.size, self.n)
-        )
+        return BoolCSR(out_ptr, dep.indices[source], (rows.size, self.n))
 
-    def union(self, a: Any, b: Any) -> Any:
+    def union(self, a: BoolCSR | None, b: BoolCSR | None) -> BoolCSR | None:
         """Elementwise union of two patterns of one shape."""
         if a is None:
             return b
         if b is None:
             return a
-        out = a + b
-        self.check(int(out.nnz))
+        out = csr.union(a, b)
+        self.check(out.nnz)
         return out
 
-    def join(self, deps: Sequence[Any]) -> Any:
+    def join(self, deps: Sequence[BoolCSR | None]) -> BoolCSR | None:
         """The union of several patterns of one shape."""
         out = None
         for dep in deps:
             out = self.union(out, dep)
         return out
 
-    def route(self, dep: Any, targets: np.ndarray, sources: np.ndarray, size: int) -> Any:
+    def route(
+        self, dep: BoolCSR | None, targets: np.ndarray, sources: np.ndarray, size: int
+    ) -> BoolCSR | None:
         """Output element ``targets[k]`` depends on input element ``sources[k]``, for every k."""
-        import scipy.sparse as sp
-
         if dep is None or targets.size == 0:
             return None
-        lengths = np.diff(dep.indptr)
+        targets = np.asarray(targets, dtype=np.int64)
+        sources = np.asarray(sources, dtype=np.int64)
         self.check(int(targets.size))
-        self.check(int(lengths[sources].sum()))
-        select = sp.csr_array(
-            (np.ones(targets.size, dtype=bool), (targets, sources)), shape=(size, dep.shape[0])
-        )
-        out = select @ dep
-        self.check(int(out.nnz))
+        self.check(int(dep.lengths()[sources].sum()))
+        if np.bincount(targets, minlength=size).max() == 1:
+            # Each output element from at most one input element: its row, as it is.
+            rows = np.full(size, -1, dtype=np.int64)
+            rows[targets] = sources
+            return self.take(dep, rows)
+        gathered = self.take(dep, sources)
+        if gathered is None:
+            return None
+        out = csr.from_coo(targets[gathered.rows()], gathered.indices, (size, self.n))
         return out if out.nnz else None
 
-    def everything(self, deps: Sequence[Any]) -> Any:
+    def everything(self, deps: Sequence[BoolCSR | None]) -> BoolCSR | None:
         """One row: the union of every row of ``deps``."""
-        import scipy.sparse as sp
-
         columns = [d.indices for d in deps if d is not None and d.nnz]
         if not columns:
             return None
-        cols = np.unique(np.concatenate(columns))
-        return sp.csr_array(
-            (np.ones(cols.size, dtype=bool), cols, np.array([0, cols.size])), shape=(1, self.n)
-        )
+        cols = csr.distinct(np.concatenate(columns))
+        return BoolCSR(np.array([0, cols.size], dtype=np.int64), cols, (1, self.n))
 
-    def broadcast(self, row: Any, size: int) -> Any:
+    def broadcast(self, row: BoolCSR | None, size: int) -> BoolCSR | None:
         """``size`` copies of the one row ``row``."""
         return None if row is None else self.take(row, np.zeros(size, dtype=np.int64))

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import csr
+from ..csr import BoolCSR
 from ..jaxpr import CALLS, CUSTOM_RULES, called_program
 from .dependence import Dependence
 from .index_maps import arrange
@@ -89,28 +91,21 @@ class HessianPropagation(Propagation):
             for out in outs:
                 self.add(out, out)
 
-    def add(self, a: Any, b: Any) -> None:
+    def add(self, a: BoolCSR | None, b: BoolCSR | None) -> None:
         """Add ``Aᵀ B``: input ``i`` of a row of ``a`` with input ``j`` of that row of ``b``."""
         if a is None or b is None:
             return
-        work = int(np.dot(np.diff(a.indptr).astype(np.int64), np.diff(b.indptr)))
-        self.ops.check(self.entries + work)
-        pairs = (a.T @ b).tocoo()
-        self.entries += int(pairs.nnz)
-        self.pairs.append((pairs.row, pairs.col))
+        self.ops.check(self.entries + csr.transpose_product_size(a, b))
+        pairs = csr.transpose_product(a, b)
+        self.entries += pairs.nnz
+        self.pairs.append((pairs.rows(), pairs.indices))
 
-    def matrix(self) -> Any:
-        """The symmetric ``(n, n)`` pattern of every pair added so far, as sorted CSR."""
-        import scipy.sparse as sp
-
-        n = self.ops.n
+    def matrix(self) -> BoolCSR:
+        """The symmetric ``(n, n)`` pattern of every pair added so far."""
         rows = np.concatenate([np.empty(0, np.int64), *(r for r, _ in self.pairs)])
         cols = np.concatenate([np.empty(0, np.int64), *(c for _, c in self.pairs)])
-        both = np.concatenate([rows, cols]), np.concatenate([cols, rows])
-        matrix = sp.csr_array((np.ones(both[0].size, dtype=bool), both), shape=(n, n))
-        matrix.sum_duplicates()
-        matrix.sort_indices()
-        return matrix
+        n = self.ops.n
+        return csr.from_coo(np.concatenate([rows, cols]), np.concatenate([cols, rows]), (n, n))
 
 
 def contracted(

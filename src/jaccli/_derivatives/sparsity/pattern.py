@@ -1,4 +1,4 @@
-"""The Jacobian's sparsity pattern: the entry point, its result record, and the SciPy check."""
+"""The Jacobian's sparsity pattern: the entry point and its result record."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MissingExtraError
+from .. import csr
+from ..csr import BoolCSR
 from ..jaxpr import closed
 from .constants import unknown
 from .dependence import size
@@ -20,7 +21,7 @@ class Pattern:
     """The Jacobian's sparsity pattern: an ``(m, n)`` boolean CSR matrix with sorted indices,
     and the operations that were treated as dense because their structure is unknown."""
 
-    matrix: Any
+    matrix: BoolCSR
     dense_operations: tuple[str, ...] = ()
 
     @property
@@ -35,17 +36,6 @@ class Pattern:
     def density(self) -> float:
         m, n = self.shape
         return self.nnz / (m * n) if m * n else 0.0
-
-
-def require(label: str = "sparse") -> None:
-    """Refuse early, with the install command, when SciPy is not installed; ``label`` names the
-    feature that needs it (``--sparse`` on the command line)."""
-    try:
-        import scipy.sparse  # noqa: F401
-    except ImportError:
-        raise MissingExtraError(
-            f"{label} needs SciPy, which is not installed", hint="pip install 'jaccli[sparse]'"
-        ) from None
 
 
 def jacobian_pattern(fn: Callable[[Any], Any], x: Any, max_entries: int = 1 << 60) -> Pattern:
@@ -64,26 +54,18 @@ def jacobian_pattern(fn: Callable[[Any], Any], x: Any, max_entries: int = 1 << 6
     >>> p.matrix.toarray().astype(int).tolist()
     [[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]]
     """
-    import scipy.sparse as sp
-
     n = int(np.size(x))
     propagation = Propagation(n, max_entries)
     dep, m = walk(propagation, fn, x)
-    if dep is None:
-        dep = sp.csr_array((m, n), dtype=bool)
-    matrix = sp.csr_array(dep, dtype=bool)
-    matrix.sum_duplicates()
-    matrix.sort_indices()
-    return Pattern(matrix, tuple(sorted(propagation.dense)))
+    return Pattern(csr.empty((m, n)) if dep is None else dep, tuple(sorted(propagation.dense)))
 
 
 def walk(propagation: Propagation, fn: Callable[[Any], Any], x: Any) -> tuple[Any, int]:
     """Trace ``fn`` at ``x`` and walk its program with ``propagation``, from ``x`` depending on
     itself; the output's pattern (None: no dependence) and its number of elements."""
     import jax
-    import scipy.sparse as sp
 
     traced = jax.make_jaxpr(fn)(x)
-    identity = sp.identity(propagation.ops.n, dtype=bool, format="csr")
+    identity = csr.identity(propagation.ops.n)
     (dep, _), *_ = propagation.run_program(closed(traced), [(identity, unknown)], prune=True)
     return dep, size(traced.out_avals[0].shape)
