@@ -11,8 +11,8 @@ process each, asdex as the anchor:
 
 The colours each tool used are reported under the tables (``jaccli info --sparse`` and
 ``asdex.hessian_coloring``). The start-up floor (`bench/tools/startup_floor.py`) is what both
-tools pay before any work of their own: the interpreter, NumPy, JAX, SciPy and one small
-compiled call; it bounds how far apart the two can be end to end. A third case runs the chain
+tools pay before any work of their own: the interpreter, NumPy, JAX and one small compiled
+call (asdex also imports ``scipy.sparse``; jaccli writes the .npz with NumPy); it bounds how far apart the two can be end to end. A third case runs the chain
 at n = 10⁶ with jaccli alone, for its peak memory: O(nnz), where the dense Hessian would be
 8 TB.
 """

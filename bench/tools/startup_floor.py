@@ -1,6 +1,7 @@
 """The start-up that both sparse-Hessian tools pay, and nothing else: the interpreter, NumPy,
-JAX in float64, SciPy's sparse matrices, reading the point, and one small compiled call (the
-first compilation loads XLA's lowering). Neither jaccli nor asdex can finish below it.
+JAX in float64, reading the point, and one small compiled call (the first compilation loads
+XLA's lowering). Neither jaccli nor asdex can finish below it. (asdex also imports SciPy's
+sparse matrices, its output format; jaccli writes the same .npz with NumPy.)
 
 ``python -m bench.tools.startup_floor x.npy`` prints nothing.
 """
@@ -13,7 +14,6 @@ import numpy as np
 def main() -> None:
     import jax
     import jax.numpy as jnp
-    import scipy.sparse  # noqa: F401  (both tools write SciPy's CSR)
 
     jax.config.update("jax_enable_x64", True)
     x = np.load(sys.argv[1])
