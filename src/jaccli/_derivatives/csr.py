@@ -19,7 +19,7 @@ import numpy as np
 KEYED_CELLS = 1 << 62
 
 # `transpose_product` looks at this many pairs at a time.
-CHUNK_PAIRS = 1 << 22
+CHUNK_PAIRS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,8 +97,9 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Bool
     # Sorted, then each entry kept where it differs from the one before: NumPy's `unique`
     # hashes first and then sorts, several times slower on these integer keys.
     if m * n < KEYED_CELLS:
-        keys = distinct(rows * n + cols)
-        rows, cols = keys // max(n, 1), keys % max(n, 1)
+        keys = rows * n
+        keys += cols
+        rows, cols = np.divmod(_distinct_in_place(keys), max(n, 1))
     else:
         order = np.lexsort((cols, rows))
         rows, cols = rows[order], cols[order]
@@ -124,8 +125,15 @@ def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def distinct(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted (``np.unique`` by a sort alone: see `from_coo`)."""
-    ordered, first = _sorted_runs(values)
-    return ordered[first]
+    return _distinct_in_place(np.array(values, dtype=None, copy=True).reshape(-1))
+
+
+def _distinct_in_place(keys: np.ndarray) -> np.ndarray:
+    """`distinct`, sorting ``keys`` (a 1-D array of the caller's own) in place."""
+    keys.sort(kind="stable")
+    first = np.ones(keys.size, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return keys[first]
 
 
 def _sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -187,30 +195,33 @@ def transpose_product(a: BoolCSR, b: BoolCSR) -> BoolCSR:
     [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
     """
     shape = (a.shape[1], b.shape[1])
-    pairs = a.lengths() * b.lengths()
-    ends = np.cumsum(pairs)
-    # Rows a few million pairs at a time, each block's repeats removed before the next: the
+    la, lb = a.lengths(), b.lengths()
+    ends = np.cumsum(la * lb)
+    total = int(ends[-1]) if ends.size else 0
+    # Rows about a million pairs at a time, each block's repeats removed before the next: the
     # memory goes with the result, not with the pairs looked at.
-    cuts = np.searchsorted(ends, np.arange(CHUNK_PAIRS, int(ends[-1]) if ends.size else 0,
-                                           CHUNK_PAIRS), side="right")  # fmt: skip
-    bounds = [0, *np.unique(cuts).tolist(), pairs.size]
-    blocks = [_pairs(a, b, lo, hi) for lo, hi in itertools.pairwise(bounds)]
+    cuts = np.searchsorted(ends, np.arange(CHUNK_PAIRS, total, CHUNK_PAIRS), side="right")
+    bounds = [0, *distinct(cuts).tolist(), la.size]
+    blocks = [_pairs(a, b, la, lb, lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
     if len(blocks) == 1:
         return blocks[0]
-    rows = np.concatenate([block.rows() for block in blocks])
-    return from_coo(rows, np.concatenate([block.indices for block in blocks]), shape)
+    rows = np.concatenate([np.empty(0, np.int64), *(block.rows() for block in blocks)])
+    cols = np.concatenate([np.empty(0, np.int64), *(block.indices for block in blocks)])
+    return from_coo(rows, cols, shape)
 
 
-def _pairs(a: BoolCSR, b: BoolCSR, lo: int, hi: int) -> BoolCSR:
-    """``AᵀB`` over rows ``lo:hi`` of ``a`` and ``b``."""
-    la, lb = a.lengths()[lo:hi], b.lengths()[lo:hi]
-    pairs = la * lb
+def _pairs(a: BoolCSR, b: BoolCSR, la: np.ndarray, lb: np.ndarray, lo: int, hi: int) -> BoolCSR:
+    """``AᵀB`` over rows ``lo:hi`` of ``a`` and ``b`` (``la``, ``lb``: their row lengths)."""
+    widths = lb[lo:hi]
+    pairs = la[lo:hi] * widths
     start = np.zeros(pairs.size + 1, dtype=np.int64)
     np.cumsum(pairs, out=start[1:])
     # Pair k of row r is (entry k // lb[r] of a's row r, entry k % lb[r] of b's).
     row = np.repeat(np.arange(pairs.size, dtype=np.int64), pairs)
-    k = np.arange(int(start[-1]), dtype=np.int64) - start[row]
-    width = lb[row]
-    left = a.indices[a.indptr[lo + row] + k // width]
-    right = b.indices[b.indptr[lo + row] + k % width]
-    return from_coo(left, right, (a.shape[1], b.shape[1]))
+    k = np.arange(int(start[-1]), dtype=np.int64)
+    k -= start[row]
+    left, right = np.divmod(k, widths[row])
+    row += lo
+    left += a.indptr[row]
+    right += b.indptr[row]
+    return from_coo(a.indices[left], b.indices[right], (a.shape[1], b.shape[1]))

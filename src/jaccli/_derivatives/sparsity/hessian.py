@@ -98,14 +98,22 @@ class HessianPropagation(Propagation):
         self.ops.check(self.entries + csr.transpose_product_size(a, b))
         pairs = csr.transpose_product(a, b)
         self.entries += pairs.nnz
-        self.pairs.append((pairs.rows(), pairs.indices))
+        # Each pair once, as the key ``low · n + high`` of its upper-triangle entry: half the
+        # memory of both entries, until the end (``n²`` fits in int64 for n up to 3·10⁹).
+        rows, n = pairs.rows(), self.ops.n
+        keys = np.minimum(rows, pairs.indices) * n
+        keys += np.maximum(rows, pairs.indices)
+        self.pairs.append(keys)
 
     def matrix(self) -> BoolCSR:
         """The symmetric ``(n, n)`` pattern of every pair added so far."""
-        rows = np.concatenate([np.empty(0, np.int64), *(r for r, _ in self.pairs)])
-        cols = np.concatenate([np.empty(0, np.int64), *(c for _, c in self.pairs)])
         n = self.ops.n
-        return csr.from_coo(np.concatenate([rows, cols]), np.concatenate([cols, rows]), (n, n))
+        keys = csr.distinct(np.concatenate([np.empty(0, np.int64), *self.pairs]))
+        self.pairs = [keys]
+        low, high = np.divmod(keys, max(n, 1))
+        off = low != high
+        rows = np.concatenate([low, high[off]])
+        return csr.from_coo(rows, np.concatenate([high, low[off]]), (n, n))
 
 
 def contracted(

@@ -48,10 +48,16 @@ class Propagation:
             env[var] = slot
         for var, slot in zip(jaxpr.invars, inputs, strict=True):
             env[var] = slot
-        for eqn in jaxpr.eqns:
+        # A pattern is dropped after its last use: a large input's patterns are big.
+        last = {v: k for k, eqn in enumerate(jaxpr.eqns) for v in eqn.invars if not is_literal(v)}
+        kept = {v for v in jaxpr.outvars if not is_literal(v)}
+        for k, eqn in enumerate(jaxpr.eqns):
             outs = self.equation(eqn, [read(v) for v in eqn.invars], prune)
             for var, slot in zip(eqn.outvars, outs, strict=True):
                 env[var] = slot
+            for var in eqn.invars:
+                if not is_literal(var) and last[var] == k and var not in kept:
+                    env.pop(var, None)
         return [read(v) for v in jaxpr.outvars]
 
     def equation(self, eqn: Any, ins: list[Slot], prune: bool) -> list[Slot]:
