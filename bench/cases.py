@@ -69,7 +69,8 @@ class Row:
         stdout: the command prints its answer: its standard output goes to ``output``.
         read: turns ``output`` into an array (or sparse matrix); None: nothing to compare.
         env: environment settings for this row (the cache settings are cleared otherwise).
-        prime: run once before the rounds even when warm-up runs are off (a cache to fill).
+        prime: run once before the rounds even when its tool has warmed up (a cache to fill);
+            not in a smoke run (``--quick``).
         rtol: the largest error, relative to the largest exact entry, that counts as correct.
     """
 
@@ -186,7 +187,8 @@ def measure(
                 active.append(row)
         log(f"{case.title}")
         for row in active:
-            if row.prime or (warmup and row.tool not in warmed):
+            # A smoke run (no warm-up) skips priming too: it checks that rows run, not speed.
+            if warmup and (row.prime or row.tool not in warmed):
                 warmed.add(row.tool)
                 done = _run(row, measured[row.key], timeout, log)
                 if done:
