@@ -111,39 +111,24 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Bool
     return BoolCSR(indptr, cols, (m, n))
 
 
-def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values, sorted, and how often each occurs (``np.unique(values,
-    return_counts=True)`` by a sort alone: see `from_coo`).
-
-    >>> [a.tolist() for a in unique_counts(np.array([3, 1, 3, 3]))]
-    [[1, 3], [1, 3]]
-    """
-    ordered, first = _sorted_runs(values)
-    starts = np.flatnonzero(first)
-    return ordered[starts], np.diff(np.append(starts, ordered.size))
-
-
 def distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (``np.unique`` by a sort alone: see `from_coo`)."""
-    return _distinct_in_place(np.array(values, dtype=None, copy=True).reshape(-1))
+    """The distinct values, sorted: ``np.unique`` by a stable sort alone (see `from_coo` and
+    `_distinct_in_place`).
+
+    >>> distinct(np.array([3, 1, 3, 3])).tolist()
+    [1, 3]
+    """
+    return _distinct_in_place(np.array(values, copy=True).reshape(-1))
 
 
 def _distinct_in_place(keys: np.ndarray) -> np.ndarray:
-    """`distinct`, sorting ``keys`` (a 1-D array of the caller's own) in place."""
+    """`distinct`, sorting ``keys`` (a 1-D array of the caller's own) in place. A stable sort:
+    keys made of sorted pieces (a union, a matrix and its transpose) are runs, which it merges
+    in about linear time."""
     keys.sort(kind="stable")
     first = np.ones(keys.size, dtype=bool)
     np.not_equal(keys[1:], keys[:-1], out=first[1:])
     return keys[first]
-
-
-def _sorted_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` sorted, and where each run of equal values starts. A stable sort: keys made
-    of sorted pieces (a union, a matrix and its transpose) are runs, which it merges in
-    about linear time."""
-    ordered = np.sort(np.asarray(values).reshape(-1), kind="stable")
-    first = np.ones(ordered.size, dtype=bool)
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return ordered, first
 
 
 def empty(shape: tuple[int, int]) -> BoolCSR:

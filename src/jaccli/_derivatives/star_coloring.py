@@ -195,14 +195,11 @@ def recover(pattern: Any, coloring: StarColoring, compressed: Any) -> tuple[np.n
     compressed = np.asarray(compressed)
     colors = coloring.colors
     low, high = np.minimum(rows, cols), np.maximum(rows, cols)
-    # How many neighbours of each row have each colour (the diagonal is not a neighbour).
+    # How many neighbours of each row have each colour (the diagonal is not a neighbour): as
+    # many counts as the compressed Hessian has numbers.
     off = rows != cols
-    keys = rows[off] * coloring.count + colors[cols[off]]
-    unique, counts = csr.unique_counts(keys)
-    wanted = low * coloring.count + colors[high]
-    alone = np.zeros(rows.size, dtype=bool)
-    if unique.size:
-        at = np.minimum(np.searchsorted(unique, wanted), unique.size - 1)
-        alone = (unique[at] == wanted) & (counts[at] == 1)
+    count, n = coloring.count, pattern.shape[0]
+    around = np.bincount(rows[off] * count + colors[cols[off]], minlength=n * count)
+    alone = around[low * count + colors[high]] == 1
     values = np.where(alone | ~off, compressed[colors[high], low], compressed[colors[low], high])
     return rows, cols, values
