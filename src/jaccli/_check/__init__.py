@@ -16,6 +16,7 @@ from .report import Report as Report
 from .report import parse_against as parse_against
 from .report import tolerances as tolerances
 from .run import check_at as check_at
+from .run import preload as preload
 from .run import run_check as run_check
 from .run import with_check as with_check
 from .sparse import with_dense_check as with_dense_check

@@ -54,6 +54,8 @@ def derivative(request: Request, command: Command) -> None:
         return steps.batch(request, command.name, command.vector)
     _refuse_check_options(request)
     output = request.output()
+    if request.check:
+        steps.preload_check(request)
     problem = pipeline.problem(request)
     vector = None
     if command.vector is not None:

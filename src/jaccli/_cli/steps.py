@@ -75,6 +75,15 @@ def batch(request: Request, command: str, vector_like: str | None) -> None:
         bar.close()
 
 
+def preload_check(request: Request) -> None:
+    """Before the function loads: import what the check asked for will use (see
+    `jaccli._check.preload`); a sparse Hessian's check needs nothing more."""
+    from .._check import preload
+
+    if not request.get("sparse"):
+        preload(request.against)
+
+
 def checked(request: Request, problem: Any, result: Any) -> Any:
     """``--check``: the result with its check report (a sparse Hessian's: against the dense
     Hessian)."""
@@ -102,6 +111,7 @@ def check(request: Request, command: Any) -> None:
     from .._check import check_at, parse_against
 
     output = request.output()
+    preload_check(request)
     problem = pipeline.problem(request)
     result = check_at(
         problem,

@@ -60,6 +60,13 @@ def is_literal(atom: Any) -> bool:
     return hasattr(atom, "val")
 
 
+def is_dropped(var: Any) -> bool:
+    """Whether an output of an equation is dropped (``_``: nothing reads it)."""
+    # By its type's name, for the same reason as `is_literal`: `jax.extend.core.DropVar` would
+    # load all of `jax.extend`.
+    return type(var).__name__ == "DropVar"
+
+
 def is_program(value: Any) -> bool:
     """Whether ``value`` is a jaxpr, open or closed."""
     return hasattr(value, "eqns") or hasattr(getattr(value, "jaxpr", None), "eqns")

@@ -28,6 +28,7 @@ Other packages import these names from here. The modules import SymPy, mpmath an
 their functions, so importing the package costs neither.
 """
 
+from .conversion import preload as preload
 from .conversion import to_sympy as to_sympy
 from .differentiation import hessian as hessian
 from .differentiation import jacobian as jacobian

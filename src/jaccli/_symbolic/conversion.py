@@ -62,6 +62,16 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
         )
 
 
+def preload() -> None:
+    """Import SymPy (and mpmath, which it brings) now rather than at its first use.
+
+    For a caller that knows it will need them and wants them in with its other libraries: the
+    console's process freezes what its libraries made, unwalked by the garbage collector, once
+    they are in (`jaccli._runtime.collector`).
+    """
+    import sympy  # noqa: F401
+
+
 def symbolic_input(arg: str, path: tuple[Any, ...], shape: tuple[int, ...]) -> SymbolicInput:
     """An input with a real symbol for each entry, named like the expression syntax.
 

@@ -67,8 +67,6 @@ class Interpreter:
         self, jaxpr: Any, consts: Sequence[np.ndarray], args: Sequence[np.ndarray]
     ) -> list[np.ndarray]:
         """Run an open ``Jaxpr`` on its constants' and inputs' values."""
-        from jax.extend import core
-
         env: dict[Any, np.ndarray] = {}
 
         def read(atom: Any) -> np.ndarray:
@@ -85,7 +83,7 @@ class Interpreter:
             except SymbolicUnavailable as exc:
                 raise _located(exc, eqn, self.path) from None
             for var, value in zip(eqn.outvars, outs, strict=True):
-                if not isinstance(var, core.DropVar):
+                if not inner.is_dropped(var):
                     # Checked as they are built: SymPy's constructors walk expressions as
                     # trees, so a nested program slows down long before it ends.
                     self.sizes.check(value.ravel(), f"the traced program ({eqn.primitive.name})")
