@@ -291,6 +291,20 @@ def test_first_nonfinite_names_the_operation_in_a_derivative_program():
     assert _check.first_nonfinite(jnp.sin, 1.0) is None
 
 
+def test_the_singular_walk_evaluates_only_programs_with_an_operation_it_looks_for(monkeypatch):
+    import jax.numpy as jnp
+
+    from jaccli._check import walkers
+
+    walked = []
+    walk = walkers._walk
+    monkeypatch.setattr(walkers, "_walk", lambda *args: walked.append(1) or walk(*args))
+    assert _check.first_singular(lambda x: jnp.sin(x) * x**2, 0.0) is None
+    assert walked == []
+    culprit = _check.first_singular(lambda x: jnp.sin(x) * jnp.log(x**2), 0.0)
+    assert culprit is not None and culprit.primitive == "log" and walked == [1]
+
+
 def test_run_check_directly_on_a_prepared_problem():
     function = loader.from_expression("x**3 * y")
     point = points.bind_point(points.parse_point("1,2", "--at"), function.params, "--at", "e")

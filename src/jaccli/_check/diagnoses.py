@@ -24,20 +24,20 @@ def diagnose(
     problem: Problem,
     d: Derivatives,
     central: Any,
+    sides: tuple[Any, Any, np.ndarray],
     references: Sequence[Reference],
     rtol: float,
     atol: float,
 ) -> list[Diagnosis]:
     """Every diagnosis that applies to ``d``, given the central differences ``central`` of
-    ``d.fn`` and the references already compared."""
-    from .._derivatives import fd
-
+    ``d.fn``, its one-sided ones ``sides`` (forward, backward and kinks, as `fd.one_sided`
+    gives them) and the references already compared."""
     what = "derivative" if d.order == 1 else "second derivative"
     found = [nondeterminism(d)]
     bad = ~np.isfinite(d.ad)
     if not np.all(np.isfinite(d.value)) or bad.any():
         found.append(nonfinite(d, bad, what, problem.function.path))
-    forward, backward, kink = fd.one_sided(d.fn, d.point)
+    forward, backward, kink = sides
     kink = d.shaped(kink)
     found.append(_kink(d, kink, forward, backward, what))
     ref, err = d.shaped(central.estimate), d.shaped(central.error_estimate)
@@ -51,10 +51,19 @@ def diagnose(
 
 
 def nondeterminism(d: Derivatives) -> Diagnosis | None:
-    """Two evaluations at the same point that differ, or None."""
+    """Two evaluations at the same point that differ, or None.
+
+    Both are in one compiled program that traces the function twice: what the function reads
+    from outside when it is traced (a counter, a random number) differs between the two, and
+    the two run; one compilation, not one per operation as eager calls would be.
+    """
+    import jax
+
     flat = d.flat
-    first = np.asarray(flat.fn(flat.x))
-    second = np.asarray(flat.fn(flat.x))
+    try:
+        first, second = (np.asarray(v) for v in jax.jit(_twice(flat.fn))(flat.x))
+    except Exception:  # not traceable alone: two eager calls then
+        first, second = np.asarray(flat.fn(flat.x)), np.asarray(flat.fn(flat.x))
     if np.array_equal(first, second, equal_nan=True):
         return None
     differ = np.argwhere(~((first == second) | (np.isnan(first) & np.isnan(second))))
@@ -65,6 +74,10 @@ def nondeterminism(d: Derivatives) -> Diagnosis | None:
         "derivative can be checked; look for randomness or state in the function",
         tuple(flat.outputs[int(i)] for i in differ.ravel()[:20]),
     )
+
+
+def _twice(fn: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, Any]]:
+    return lambda x: (fn(x), fn(x))
 
 
 def nonfinite(d: Derivatives, bad: np.ndarray, what: str, path: str | None) -> Diagnosis:

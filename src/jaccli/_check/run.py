@@ -68,7 +68,7 @@ def run_check(
     rtol, atol = tolerances(problem.dtype, rtol, atol, problem.labels)
     with guard_user_code(problem.function), jax.default_device(problem.device):
         d = derivatives(problem, command, ad_result, v, mode, value)
-        central = fd.jacobian_central(d.fn, d.point)
+        central, sides = fd.central_and_one_sided(d.fn, d.point)
         references = []
         for name in against:
             if name == "sympy":
@@ -78,7 +78,7 @@ def run_check(
             else:
                 references.append(complex_step_reference(d, rtol, atol, problem.function.path))
         references = unreliable_differences(d, central, references, rtol, atol)
-        diagnoses = diagnose(problem, d, central, references, rtol, atol)
+        diagnoses = diagnose(problem, d, central, sides, references, rtol, atol)
     passed = (
         any(r.passed for r in references)
         and not any(r.passed is False for r in references)

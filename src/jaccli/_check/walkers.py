@@ -76,13 +76,24 @@ def first_singular(fn: Callable[..., Any], *args: Any, path: str | None = None) 
             return False
         return all(np.any(np.asarray(v) == 0) for v in watched)
 
-    return _search(fn, args, singular, path)
+    return _search(fn, args, singular, path, among=frozenset(SINGULAR_HINTS))
 
 
-def _search(fn: Callable[..., Any], args: Sequence[Any], found: Found, path: str | None) -> Any:
+def _search(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    found: Found,
+    path: str | None,
+    among: frozenset[str] | None = None,
+) -> Any:
+    """The first equation ``found`` holds for; ``among`` names the only primitives it can hold
+    for, if so few: a program without any of them is not evaluated at all (each operation of
+    the walk is a compilation of its own)."""
     import jax
 
     program = jaxpr.closed(jax.make_jaxpr(fn)(*args))
+    if among is not None and among.isdisjoint(jaxpr.primitive_names(program.jaxpr)):
+        return None
     culprit, _ = _walk(program, jax.tree_util.tree_leaves(args), found, path)
     return culprit
 

@@ -16,8 +16,8 @@ splits it:
 - `richardson`: the extrapolation over those steps, and its error estimate;
 - `evaluation`: every perturbed point in one batched call, and the rounding model of the values;
 - the rules: `central` (the Jacobian; the Hessian and its product with a vector from a
-  gradient), `complex_step`, `one_sided` (left and right derivatives, kinks) and
-  `second_difference` (the Hessian without a gradient).
+  gradient), `complex_step`, `one_sided` (left and right derivatives, kinks; and both with the
+  central differences, in one call) and `second_difference` (the Hessian without a gradient).
 
 The result is a deliberately pessimistic estimate for smooth functions, not a proof; typical
 estimates are ``1e-13`` to ``1e-10`` relative at float64, and 10 to 100 times the actual error.
@@ -31,6 +31,7 @@ from .central import jacobian_central as jacobian_central
 from .complex_step import jacobian_complex_step as jacobian_complex_step
 from .estimate import Estimate as Estimate
 from .evaluation import Batched as Batched
+from .one_sided import central_and_one_sided as central_and_one_sided
 from .one_sided import one_sided as one_sided
 from .second_difference import hessian_second_difference as hessian_second_difference
 from .steps import NUM_STEPS as NUM_STEPS

@@ -11,9 +11,12 @@ import numpy.typing as npt
 
 from .estimate import Estimate
 from .evaluation import Batched, as_point, evaluate, quiet, rounding_eps
-from .probes import differences
+from .probes import Differences, differences
 from .richardson import richardson
 from .steps import NUM_STEPS, input_scale, relative_steps
+
+# The balancing step of central differences is at eps**(1/CENTRAL_BALANCE).
+CENTRAL_BALANCE = 5
 
 
 @quiet
@@ -46,7 +49,11 @@ def jacobian_central(
     True
     """
     x = as_point(x)
-    found = differences(fn, x, 5, batched)
+    return central_estimate(differences(fn, x, CENTRAL_BALANCE, batched))
+
+
+def central_estimate(found: Differences) -> Estimate:
+    """The central-difference Jacobian ``(m, n)`` of `differences` taken at `CENTRAL_BALANCE`."""
     central = found.central
     note = found.note
     if found.one_sided:

@@ -90,19 +90,53 @@ def differences(
     nowhere finite take up to `SHRINK_ROUNDS` more calls, each with the next, smaller, steps of
     the sequence. ``evaluations`` counts every point evaluated, ``x`` included.
     """
-    probes = first_probes(x, q, factor)
-    values, vectorised, note = _evaluate(fn, x, probes, batched, with_x=True)
-    evaluations = values.shape[0]
+    return differences_together(fn, x, (q,), batched, factor)[0]
+
+
+def differences_together(
+    fn: Callable[[Any], Any],
+    x: np.ndarray,
+    qs: tuple[int, ...],
+    batched: Batched | None,
+    factor: float = 1.0,
+) -> list[Differences]:
+    """`differences` for each balance ``q`` of ``qs``, their first probes evaluated in one call
+    (one compiled program), with ``x`` once; the ``evaluations`` of each count that call whole."""
+    families = [first_probes(x, q, factor) for q in qs]
+    values, vectorised, note = _evaluate(
+        fn, x, [p for probes in families for p in probes], batched, with_x=True
+    )
     eps = rounding_eps(x, values)
     f_0, rest = values[0], values[1:]
-    found = _Best(x.size, f_0.shape[0], rest.dtype)
-    sides = list(zip(probes, _split(rest, probes), strict=True))
+    found = []
+    for probes in families:
+        width = 2 * sum(p.steps.size for p in probes)
+        here, rest = rest[:width], rest[width:]
+        sides = list(zip(probes, _split(here, probes), strict=True))
+        best = _extrapolated(fn, x, probes[0], sides, f_0, eps, batched)
+        evaluations = values.shape[0] + best.evaluations
+        found.append(dataclasses.replace(best.result(vectorised, note), evaluations=evaluations))
+    return found
+
+
+def _extrapolated(
+    fn: Callable[[Any], Any],
+    x: np.ndarray,
+    first: Probe,
+    sides: list[tuple[Probe, tuple[np.ndarray, np.ndarray]]],
+    f_0: np.ndarray,
+    eps: float,
+    batched: Batched | None,
+) -> _Best:
+    """The best estimates from the first probes' values (``sides``), and from smaller steps
+    than ``first``'s where an input's central differences are nowhere finite."""
+    found = _Best(x.size, f_0.shape[0], sides[0][1][0].dtype)
     for p, (f_plus, f_minus) in sides:
         found.central_first(p, x, f_plus, f_minus, eps)
     magnitude = spread(found.first.estimate, x)
     for p, (f_plus, f_minus) in sides:
         found.add(p, x, f_0, f_plus, f_minus, eps, magnitude)
-    last = probes[0]
+    last = first
     for _ in range(SHRINK_ROUNDS):
         lost = found.lost_columns()
         if not lost.size:
@@ -110,10 +144,10 @@ def differences(
         rows = np.searchsorted(last.columns, lost)
         last = probe(x, lost, last.steps[:, rows] * 0.5**NUM_STEPS)
         more, _, _ = _evaluate(fn, x, [last], batched, with_x=False)
-        evaluations += more.shape[0]
+        found.evaluations += more.shape[0]
         f_plus, f_minus = _split(more, [last])[0]
         found.add(last, x, f_0, f_plus, f_minus, eps, magnitude)
-    return dataclasses.replace(found.result(vectorised, note), evaluations=evaluations)
+    return found
 
 
 def _evaluate(
@@ -171,6 +205,7 @@ class _Best:
         self.first, self.central, self.forward, self.backward = empty(), empty(), empty(), empty()
         self.edge = np.full(n, np.inf)  # the smallest step that left the domain, per input
         self.smallest = np.full(n, np.inf)  # the smallest step tried, per input
+        self.evaluations = 0  # points evaluated for smaller steps, beyond the first call
 
     def central_first(
         self, p: Probe, x: np.ndarray, f_plus: np.ndarray, f_minus: np.ndarray, eps: float
