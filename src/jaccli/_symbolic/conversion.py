@@ -67,9 +67,11 @@ def preload() -> None:
 
     For a caller that knows it will need them and wants them in with its other libraries: the
     console's process freezes what its libraries made, unwalked by the garbage collector, once
-    they are in (`jaccli._runtime.collector`).
+    they are in (`jaccli._runtime.collector`). SymPy's first sum imports its tensor module (and
+    combinatorics with it), and its elementary functions their set expressions: those too.
     """
-    import sympy  # noqa: F401
+    import sympy.sets.setexpr
+    import sympy.tensor.tensor  # noqa: F401
 
 
 def symbolic_input(arg: str, path: tuple[Any, ...], shape: tuple[int, ...]) -> SymbolicInput:
