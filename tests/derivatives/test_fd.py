@@ -478,3 +478,20 @@ def test_one_sided_differences_of_a_function_cancelling_internally_at_a_small_in
     truth = np.asarray(jax.jacfwd(f)(jnp.asarray(point)))
     _, backward, _ = fd.one_sided(f, point)
     assert np.all(np.abs(backward.estimate - truth) <= backward.error_estimate + TINY)
+
+
+@pytest.mark.parametrize("chunk_entries", [1 << 22, 6])
+def test_moved_points_are_evaluated_alike_in_one_chunk_or_many(monkeypatch, chunk_entries):
+    from jaccli._derivatives.fd import evaluation
+
+    monkeypatch.setattr(evaluation, "CHUNK_ENTRIES", chunk_entries)  # 6 // 3 inputs: 2 a chunk
+    x = np.array([0.5, 1.0, 2.0])
+    columns, entries = np.array([0, 2, 1, 0, 2]), np.array([1.5, -1.0, 3.0, 0.25, 4.0])
+    values, vectorised, _ = evaluation.evaluate_moves(
+        lambda y: jnp.stack([y[0] * y[1], jnp.sin(y[2])]), x, columns, entries, None
+    )
+    points = np.tile(x, (5, 1))
+    points[np.arange(5), columns] = entries
+    expected = np.stack([points[:, 0] * points[:, 1], np.sin(points[:, 2])], axis=1)
+    assert vectorised
+    np.testing.assert_allclose(values, expected, rtol=1e-15)

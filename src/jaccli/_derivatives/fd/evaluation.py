@@ -117,7 +117,11 @@ def evaluate_moves(
             yield fn(jnp.asarray(point))
 
     chunk = max(1, min(k, CHUNK_ENTRIES // max(x.size, 1)))
-    traced = jax.jit(lambda c, e: jax.lax.map(at, (c, e), batch_size=chunk))
+    if chunk == k:
+        # One chunk: the map's loop of one step would only cost its tracing and lowering.
+        traced = jax.jit(lambda c, e: jax.vmap(at)((c, e)))
+    else:
+        traced = jax.jit(lambda c, e: jax.lax.map(at, (c, e), batch_size=chunk))
     return _traced_or_eager(lambda: traced(columns, entries), eager, k)
 
 
