@@ -495,3 +495,22 @@ def test_moved_points_are_evaluated_alike_in_one_chunk_or_many(monkeypatch, chun
     expected = np.stack([points[:, 0] * points[:, 1], np.sin(points[:, 2])], axis=1)
     assert vectorised
     np.testing.assert_allclose(values, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("fn", "x"),
+    [
+        (lambda x: jnp.stack([x[0] ** 2 * x[1], jnp.sin(x[1]) / x[0]]), [1.5, -2.0]),
+        (lambda x: jnp.abs(x) + jnp.maximum(x[0], x[1]), [0.0, 0.0]),  # kinks, confirmed
+        (lambda x: jnp.log(x - 1.0), [1.0 + 1e-9, 3.0]),  # differences at the domain's edge
+    ],
+)
+def test_central_and_one_sided_at_once_are_the_two_rules_alone(fn, x):
+    central, (forward, backward, kink) = fd.central_and_one_sided(fn, x)
+    alone = fd.jacobian_central(fn, x)
+    forward_alone, backward_alone, kink_alone = fd.one_sided(fn, x)
+    assert np.array_equal(kink, kink_alone)
+    for together, apart in [(central, alone), (forward, forward_alone), (backward, backward_alone)]:
+        np.testing.assert_allclose(together.estimate, apart.estimate, rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(together.error_estimate, apart.error_estimate, rtol=1e-9)
+        assert together.note == apart.note
