@@ -97,7 +97,7 @@ def _build(args: argparse.Namespace, workdir: Path) -> list[Case]:
         ]
         title = f"{name} Hessian, n = {n:,}"
         found.append(Case(name, title, rows, "asdex", sparse_hessians.exact_hessian(name, x)))
-    large = 10_000 if args.quick else args.large_n
+    large = min(args.large_n, 10_000) if args.quick else args.large_n
     if large:
         x = sparse_hessians.points(large)
         np.save(workdir / "x-large.npy", x)

@@ -23,7 +23,7 @@ SMOKE = {
     "modes": ["--tools", "jaccli,jax", "--shapes", "wide"],
     "scale": ["--tools", "jaccli,jax,scipy"],
     "sparse": ["--tools", "jaccli,jax,scipy"],
-    "sparse-hessian": ["--tools", "jaccli"],
+    "sparse-hessian": ["--tools", "jaccli", "--large-n", "0"],
     "check": ["--tools", "jaccli,scipy"],
     "global": ["--tools", "jaccli,salib"],
 }
