@@ -75,7 +75,6 @@ def test_scipy_and_dense_inputs_give_the_same_matrix():
     from_scipy = csr.as_csr(sp.coo_array(dense))
     np.testing.assert_array_equal(from_scipy.toarray(), dense != 0)
     np.testing.assert_array_equal(csr.as_csr(dense).indices, from_scipy.indices)
-    np.testing.assert_array_equal(from_scipy.to_scipy().toarray(), dense != 0)
     # An explicit zero stored by SciPy is not an entry of the pattern.
     stored_zero = sp.csr_array(
         (np.array([0.0, 1.0]), (np.array([0, 1]), np.array([0, 1]))), shape=(2, 2)

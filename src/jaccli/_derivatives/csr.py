@@ -56,33 +56,25 @@ class BoolCSR:
     def off_diagonal(self) -> BoolCSR:
         """The same entries but those on the diagonal."""
         rows = self.rows()
-        keep = rows != self.indices
-        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows[keep], minlength=self.shape[0]), out=indptr[1:])
-        return BoolCSR(indptr, self.indices[keep], self.shape)
+        return _kept(rows, self.indices, rows != self.indices, self.shape)
 
     def first_columns(self, size: int) -> BoolCSR:
         """The first ``size`` columns."""
         keep = self.indices < size
-        indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.rows()[keep], minlength=self.shape[0]), out=indptr[1:])
-        return BoolCSR(indptr, self.indices[keep], (self.shape[0], size))
+        return _kept(self.rows(), self.indices, keep, (self.shape[0], size))
 
     def leading(self, size: int) -> BoolCSR:
         """The leading ``size × size`` block."""
         rows = np.repeat(np.arange(size, dtype=np.int64), self.lengths()[:size])
         cols = self.indices[: rows.size]
-        keep = cols < size
-        indptr = np.zeros(size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows[keep], minlength=size), out=indptr[1:])
-        return BoolCSR(indptr, cols[keep], (size, size))
+        return _kept(rows, cols, cols < size, (size, size))
 
-    def to_scipy(self) -> Any:
-        """The same matrix as a SciPy CSR array."""
-        import scipy.sparse as sp
 
-        data = np.ones(self.nnz, dtype=bool)
-        return sp.csr_array((data, self.indices, self.indptr), shape=self.shape)
+def _kept(rows: np.ndarray, cols: np.ndarray, keep: np.ndarray, shape: tuple[int, int]) -> BoolCSR:
+    """The entries ``keep`` of a canonical matrix's entries ``(rows, cols)``, in their order."""
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=shape[0]), out=indptr[1:])
+    return BoolCSR(indptr, cols[keep], shape)
 
 
 def from_coo(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> BoolCSR:
