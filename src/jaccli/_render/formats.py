@@ -117,8 +117,8 @@ def to_npz_bytes(result: DerivativeResult) -> bytes:
 
 
 def to_matrix_market_text(matrix: Any, comment: str = "", symmetric: bool = False) -> str:
-    """A matrix (dense, SciPy sparse or a `SparseJacobian`) in Matrix Market coordinate form; values round-trip.
-    A ``symmetric`` one is written as such (its lower triangle only)."""
+    """A matrix (dense, SciPy sparse or a `SparseJacobian`) in Matrix Market coordinate form;
+    values round-trip. A ``symmetric`` one is written as such (its lower triangle only)."""
     try:
         import scipy.io
         import scipy.sparse as sp

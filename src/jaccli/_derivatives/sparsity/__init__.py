@@ -1,9 +1,10 @@
 """The structural sparsity pattern of a Jacobian (and of a Hessian), read from the traced program.
 
 The function (of one flat input vector ``x``) is traced once with `jax.make_jaxpr`, and every
-variable of the program gets a *dependence pattern*: a boolean sparse matrix (`_derivatives.csr`, in
-CSR form) with a row per element of the variable and a column per entry of ``x``, true where the element may depend on
-that entry. Patterns flow forward through the equations; the output's pattern is the Jacobian's.
+variable of the program gets a *dependence pattern*: a boolean sparse matrix in CSR form
+(`_derivatives.csr`) with a row per element of the variable and a column per entry of ``x``, true
+where the element may depend on that entry. Patterns flow forward through the equations; the
+output's pattern is the Jacobian's.
 
 - Elementwise operations (with broadcasting), moves of elements (reshape, broadcast_in_dim,
   transpose, rev, slice, pad, concatenate, stack, tile, split, squeeze, dynamic_slice and dynamic_update_slice
