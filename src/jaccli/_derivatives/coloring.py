@@ -82,13 +82,14 @@ def color_columns(pattern: Any, direction: str = "forward") -> Coloring:
     pattern = csr.as_csr(pattern)
     n = pattern.shape[1]
     used = np.bincount(pattern.indices, minlength=n) > 0
-    work = int(np.sum(np.diff(pattern.indptr).astype(np.int64) ** 2))
+    lengths = pattern.lengths()
+    work = int(np.sum(lengths**2))
     if work > MAX_COLORING_WORK:
         colors = np.where(used, np.cumsum(used) - 1, -1)
         return Coloring(direction, colors, int(used.sum()), greedy=False)
     # Columns j and k conflict when some row holds both: the column-intersection graph PᵀP,
     # whose bandwidth is the widest row's span (a row's columns are sorted).
-    full = np.flatnonzero(pattern.lengths())
+    full = np.flatnonzero(lengths)
     ends = pattern.indptr[full + 1] - 1, pattern.indptr[full]
     spans = pattern.indices[ends[0]] - pattern.indices[ends[1]]
 

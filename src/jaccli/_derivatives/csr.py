@@ -72,9 +72,14 @@ class BoolCSR:
 
 def _kept(rows: np.ndarray, cols: np.ndarray, keep: np.ndarray, shape: tuple[int, int]) -> BoolCSR:
     """The entries ``keep`` of a canonical matrix's entries ``(rows, cols)``, in their order."""
-    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows[keep], minlength=shape[0]), out=indptr[1:])
-    return BoolCSR(indptr, cols[keep], shape)
+    return BoolCSR(_row_pointers(rows[keep], shape[0]), cols[keep], shape)
+
+
+def _row_pointers(rows: np.ndarray, m: int) -> np.ndarray:
+    """CSR's row pointers of entries in row order, ``rows`` being the row of each."""
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=m), out=indptr[1:])
+    return indptr
 
 
 def from_coo(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> BoolCSR:
@@ -98,9 +103,7 @@ def from_coo(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Bool
         first = np.ones(rows.size, dtype=bool)
         first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
         rows, cols = rows[first], cols[first]
-    indptr = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=m), out=indptr[1:])
-    return BoolCSR(indptr, cols, (m, n))
+    return BoolCSR(_row_pointers(rows, m), cols, (m, n))
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

@@ -109,7 +109,6 @@ class HessianPropagation(Propagation):
         """The symmetric ``(n, n)`` pattern of every pair added so far."""
         n = self.ops.n
         keys = csr.distinct(np.concatenate([np.empty(0, np.int64), *self.pairs]))
-        self.pairs = [keys]
         low, high = np.divmod(keys, max(n, 1))
         off = low != high
         rows = np.concatenate([low, high[off]])
