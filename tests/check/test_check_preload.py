@@ -1,5 +1,6 @@
-"""A check imports SymPy before the function loads, so that the console's garbage collector,
-still paused then, freezes it with JAX (jaccli._runtime.collector)."""
+"""Before the function loads, a check makes SymPy ready: for a file's function it starts the SymPy
+process (jaccli._symbolic.remote); for an expression it imports SymPy, so that the console's
+garbage collector, still paused then, freezes it with JAX (jaccli._runtime.collector)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from jaccli._cli import pipeline
 
 @pytest.fixture
 def order(monkeypatch):
-    """What ran, in order: SymPy's preload and the loading of the problem."""
+    """What ran, in order: SymPy's preload or process, and the loading of the problem."""
     seen: list[str] = []
     load = pipeline.problem
     monkeypatch.setattr(_symbolic, "preload", lambda: seen.append("sympy"))
+    monkeypatch.setattr(_symbolic, "start", lambda: seen.append("process"))
 
     def problem(request):
         seen.append("problem")
@@ -27,15 +29,17 @@ def order(monkeypatch):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("check",), ["sympy", "problem"]),
-        (("check", "--against", "fd,complex"), ["problem"]),
-        (("jacobian", "--check"), ["sympy", "problem"]),
-        (("jacobian",), ["problem"]),
+        (("check", "samples/elementwise.py"), ["process", "problem"]),
+        (("check", "samples/elementwise.py", "--against", "fd,complex"), ["problem"]),
+        (("jacobian", "samples/elementwise.py", "--check"), ["process", "problem"]),
+        (("jacobian", "samples/elementwise.py"), ["problem"]),
+        (("check", "-e", "[x**2, sin(y)]"), ["sympy", "problem"]),
+        (("jacobian", "-e", "[x**2, sin(y)]", "--check"), ["sympy", "problem"]),
     ],
 )
-def test_sympy_is_imported_before_the_function_when_the_check_uses_it(cli, order, args, expected):
+def test_sympy_is_made_ready_before_the_function_when_the_check_uses_it(cli, order, args, expected):
     command, *options = args
-    run = cli(command, "samples/elementwise.py", "--at", "2,1", "--format", "json", *options)
+    run = cli(command, *options, "--at", "2,1", "--format", "json")
     assert run.code == 0, run.stderr
     assert order == expected
 

@@ -193,20 +193,28 @@ def complex_step_reference(
     return compare_estimate(name, d, est, rtol, atol)
 
 
-def sympy_reference(problem: Problem, d: Derivatives, rtol: float, atol: float) -> Reference:
-    """SymPy's exact derivative of the traced program, evaluated at the point, compared with AD."""
-    from .._symbolic import SymbolicUnavailable, evaluate, hessian, jacobian, to_sympy
+def start_sympy(problem: Problem, d: Derivatives) -> Any:
+    """Start SymPy's exact derivative at the point (a `jaccli._symbolic.Pending`), or None where
+    it does not apply (second derivatives of a vector output)."""
+    from .._symbolic import exact_at
+
+    if d.order == 2 and problem.out_shape != ():
+        return None
+    return exact_at(problem, d.order)
+
+
+def sympy_reference(
+    problem: Problem, d: Derivatives, pending: Any, rtol: float, atol: float
+) -> Reference:
+    """SymPy's exact derivative of the traced program (``pending``, from `start_sympy`),
+    evaluated at the point, compared with AD."""
+    from .._symbolic import SymbolicUnavailable
 
     name = "sympy"
+    if pending is None:
+        return unavailable(name, "SymPy second derivatives are for scalar outputs only")
     try:
-        sym = to_sympy(problem)
-        if d.order == 1:
-            matrix = jacobian(sym).matrix
-        elif problem.out_shape == ():
-            matrix = hessian(sym).matrix
-        else:
-            return unavailable(name, "SymPy second derivatives are for scalar outputs only")
-        reference = evaluate(matrix, sym.point)
+        reference = pending.result()
     except SymbolicUnavailable as exc:
         return unavailable(name, str(exc))
     m, n = problem.m, d.flat.n

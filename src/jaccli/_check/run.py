@@ -16,28 +16,32 @@ from .diagnoses import FAILING_KINDS, diagnose
 from .references import (
     central_reference,
     complex_step_reference,
+    start_sympy,
     sympy_reference,
     unreliable_differences,
 )
 from .report import REFERENCES, Report, parse_against, tolerances
 
 
-def preload(against: str | None) -> None:
-    """Import the libraries the references named by ``against`` (as `parse_against` reads it)
-    will use, before the function loads.
+def preload(against: str | None, expression: bool = False) -> None:
+    """Before the function loads: make ready the libraries the references named by ``against``
+    (as `parse_against` reads it) will use.
 
-    In the console's own process the garbage collector is paused until JAX is in, and then
-    freezes what the libraries made (`jaccli._runtime.collector`): SymPy, imported here rather
-    than by the SymPy reference, is then walked neither while it loads nor in the last
-    collection at exit (a tenth of a second of a small check). Elsewhere it only moves the
-    import earlier.
+    For a file's function, SymPy's reference gets a process of its own
+    (`jaccli._symbolic.start`), which imports SymPy while this one imports JAX. An expression
+    is SymPy's already: SymPy is imported here, where the console's garbage collector, paused
+    until JAX is in, then freezes it with JAX (`jaccli._runtime.collector`), so that it is
+    walked neither while the function loads nor in the last collection at exit.
     """
     try:
         names = parse_against(against)
     except UsageError:
         return  # refused where the check reads its options, in their order
     if "sympy" in names:
-        _symbolic.preload()
+        if expression:
+            _symbolic.preload()
+        else:
+            _symbolic.start()
 
 
 def run_check(
@@ -68,15 +72,23 @@ def run_check(
     rtol, atol = tolerances(problem.dtype, rtol, atol, problem.labels)
     with guard_user_code(problem.function), jax.default_device(problem.device):
         d = derivatives(problem, command, ad_result, v, mode, value)
-        central, sides = fd.central_and_one_sided(d.fn, d.point)
-        references = []
-        for name in against:
-            if name == "sympy":
-                references.append(sympy_reference(problem, d, rtol, atol))
-            elif name == "central_richardson":
-                references.append(central_reference(d, central, rtol, atol))
-            else:
-                references.append(complex_step_reference(d, rtol, atol, problem.function.path))
+        # SymPy's derivative is started first and collected last: where it has a process of
+        # its own, it is computed there while the differences are computed here.
+        pending = start_sympy(problem, d) if "sympy" in against else None
+        try:
+            central, sides = fd.central_and_one_sided(d.fn, d.point)
+            computed = {}
+            for name in against:
+                if name == "central_richardson":
+                    computed[name] = central_reference(d, central, rtol, atol)
+                elif name == "complex_step":
+                    computed[name] = complex_step_reference(d, rtol, atol, problem.function.path)
+            if "sympy" in against:
+                computed["sympy"] = sympy_reference(problem, d, pending, rtol, atol)
+        finally:
+            if pending is not None:
+                pending.close()
+        references = [computed[name] for name in against]
         references = unreliable_differences(d, central, references, rtol, atol)
         diagnoses = diagnose(problem, d, central, sides, references, rtol, atol)
     passed = (

@@ -1,5 +1,6 @@
 """Process-level concerns of a run: the standard streams, signals and the --timeout deadline,
-supervised child processes, JAX's compilation cache, and atomic output files.
+supervised child processes and the ones that serve a run, JAX's compilation cache, and atomic
+output files.
 
 Other packages import these names from here; each resolves on first use, so that a command
 imports the modules it uses only. Nothing here imports JAX.
@@ -42,5 +43,6 @@ if TYPE_CHECKING:
     from .streams import stdout_columns as stdout_columns
     from .streams import stdout_is_terminal as stdout_is_terminal
     from .streams import write_stdout as write_stdout
+    from .supervision import fork_server as fork_server
 
 __getattr__, __dir__, __all__ = lazy_package(__name__, __file__)

@@ -4,6 +4,8 @@
 command-line run, and `distributed.supervise_distributed` for --distributed. The parent stays
 light (it never imports JAX), so it can always act: a C call that holds the GIL, a native call
 that never returns, a crash or a signal in the child cannot keep it from ending the run on time.
+`fork_server` is the other way round: a child that works for its parent (`check`'s SymPy
+reference) and never outlives it.
 """
 
 from __future__ import annotations
@@ -262,6 +264,52 @@ def _exit_watch(pid: int) -> int | None:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return None
+
+
+def fork_server(serve: Callable[[int, int], None]) -> tuple[int, int, int] | None:
+    """Fork a child that serves this process over two pipes, and ends with it.
+
+    The child keeps the standard streams and its two pipes only (no descriptor of this process
+    stays open in it), ignores SIGINT (Ctrl-C reaches the whole process group; this process
+    decides when the child ends), is ended by the kernel when this process ends (Linux), runs
+    ``serve(inbox, outbox)`` and exits at once: no handler of this process's runs in it at exit.
+
+    Returns:
+        ``(pid, inbox, outbox)``: the child's pid, the descriptor to read its answers from and
+        the one to write to it; None where the platform has no fork.
+    """
+    if not hasattr(os, "fork"):
+        return None
+    flush_standard_streams()
+    parent = os.getpid()
+    down_read, down_write = os.pipe()
+    up_read, up_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _end_with_parent(parent)
+            low, high = sorted((down_read, up_write))
+            os.closerange(3, low)
+            os.closerange(low + 1, high)
+            os.closerange(high + 1, _descriptor_limit())
+            serve(down_read, up_write)
+        except BaseException:  # the parent sees the pipe close, and does the work itself
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(down_read)
+    os.close(up_write)
+    return pid, up_read, down_write
+
+
+def _descriptor_limit() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 16
 
 
 def _end_with_parent(parent: int) -> None:

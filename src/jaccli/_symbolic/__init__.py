@@ -17,7 +17,9 @@ are folded, so static indexing, static loops (``fori_loop``, ``scan``) and stati
 Floating-point constants become exact rationals (the double's value), so SymPy does not round
 where the program does not.
 
-Derivatives come from SymPy (`jacobian`, `hessian`). `evaluate` computes them at a point with
+Derivatives come from SymPy (`jacobian`, `hessian`). For `check`, `exact_at` computes the
+reference at the point, in a process of its own where the console started one (`remote`: it
+imports SymPy while this process imports JAX; the program crosses as plain data, `portable`). `evaluate` computes them at a point with
 mpmath at 40 significant digits, and again at higher precision until the float64 result is stable,
 so the reference stays exact where float64 arithmetic cancels. Work is bounded before it runs
 away (`limits`, and each module's budget: `interpreter.MAX_EQUATIONS` and `MAX_WORK`,
@@ -41,6 +43,9 @@ from .records import SymbolicDerivative as SymbolicDerivative
 from .records import SymbolicFunction as SymbolicFunction
 from .records import SymbolicInput as SymbolicInput
 from .records import SymbolicText as SymbolicText
+from .remote import Pending as Pending
+from .remote import exact_at as exact_at
+from .remote import start as start
 from .result import symbolic_at as symbolic_at
 from .text import common_subexpressions as common_subexpressions
 from .text import simplify_entries as simplify_entries

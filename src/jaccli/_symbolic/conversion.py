@@ -8,6 +8,7 @@ expression keeps all its inputs symbolic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from .._problem import PYTHON, Labels
 from ..errors import UsageError
 from .interpreter import Interpreter
 from .limits import SymbolicUnavailable, TreeSizes, check_entries, refusals
+from .portable import Closed, Host, LocalHost, portable
 from .records import SymbolicFunction, SymbolicInput
 from .values import objects
 
@@ -52,7 +54,7 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
                 )
             if target.function.kind == "expr":
                 return _from_expression(target.function, target.wrt, target)
-            return _from_program(target)
+            return from_traced(*trace(target))
         if isinstance(target, Function) and target.kind == "expr":
             return _from_expression(target, tuple(wrt) if wrt else target.params, None)
         what = target.source if isinstance(target, Function) else type(target).__name__
@@ -150,44 +152,82 @@ def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> Symboli
     )
 
 
-def _from_program(problem: Any) -> SymbolicFunction:
+@dataclass(frozen=True)
+class Traced:
+    """A file's function traced at its point: what SymPy needs of it, as plain data (it crosses
+    to the SymPy reference's own process, see `remote`)."""
+
+    program: Closed
+    inputs: tuple[tuple[str, tuple[Any, ...], np.ndarray], ...]  # (argument, key path, value)
+    wrt: tuple[str, ...]
+    source: str
+    labels: Labels
+
+
+def trace(problem: Any) -> tuple[Traced, LocalHost]:
+    """Trace a file's function at its point for SymPy; with the `Host` that answers for the
+    program's equations.
+
+    Raises:
+        SymbolicUnavailable: complex values, or JAX cannot trace the function.
+        SymbolicTooLarge: the Jacobian would have too many entries.
+    """
     import jax
 
     from .._problem import guard_user_code, tracing_failure
     from ..errors import FunctionError
 
+    with refusals("the function", problem.labels):
+        if _is_complex(problem.out_dtype):
+            raise SymbolicUnavailable(
+                "SymPy takes real functions only, and this one has complex outputs"
+            )
+        inputs = []
+        for name, primal in zip(problem.wrt, problem.primals, strict=True):
+            for path, leaf in jax.tree_util.tree_flatten_with_path(primal)[0]:
+                value = np.array(_point_value(leaf, name), dtype=np.float64)
+                inputs.append((name, tuple(_key(k) for k in path), value))
+        n = sum(value.size for _, _, value in inputs)
+        check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
+        try:
+            with guard_user_code(problem.function), jax.default_device(problem.device):
+                closed = jax.make_jaxpr(problem.call)(*problem.primals)
+        except FunctionError as exc:
+            if not tracing_failure(exc):
+                raise
+            # The words of the failure itself: Python control flow on a value, or a conversion
+            # to a Python number or NumPy array (math.sin), each with its line.
+            raise SymbolicUnavailable(
+                f"JAX cannot trace the function for SymPy: {exc.message}"
+            ) from None
+        copied = portable(closed)
+    traced = Traced(
+        copied.program, tuple(inputs), tuple(problem.wrt), problem.function.source, problem.labels
+    )
+    return traced, LocalHost(copied.equations, problem.function.path)
+
+
+def from_traced(traced: Traced, host: Host) -> SymbolicFunction:
+    """The SymPy form of a traced function: its program interpreted over the inputs' symbols
+    (``host`` answers for the program's equations, see `portable`)."""
     inputs = []
     point: dict[Any, float] = {}
     args = []
-    for name, primal in zip(problem.wrt, problem.primals, strict=True):
-        for path, leaf in jax.tree_util.tree_flatten_with_path(primal)[0]:
-            value = _point_value(leaf, name)
-            inp = symbolic_input(name, tuple(_key(k) for k in path), tuple(value.shape))
+    with refusals("the function", traced.labels):
+        for name, path, value in traced.inputs:
+            inp = symbolic_input(name, path, tuple(value.shape))
             inputs.append(inp)
             point.update(zip(inp.symbols, (float(v) for v in value.ravel()), strict=True))
             args.append(objects(inp.symbols, inp.shape))
-    n = sum(inp.size for inp in inputs)
-    check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
-    try:
-        with guard_user_code(problem.function), jax.default_device(problem.device):
-            closed = jax.make_jaxpr(problem.call)(*problem.primals)
-    except FunctionError as exc:
-        if not tracing_failure(exc):
-            raise
-        # The words of the failure itself: Python control flow on a value, or a conversion
-        # to a Python number or NumPy array (math.sin), each with its line.
-        raise SymbolicUnavailable(
-            f"JAX cannot trace the function for SymPy: {exc.message}"
-        ) from None
-    (out,) = Interpreter(problem.function.path).call(closed, args)
+        (out,) = Interpreter(host).call(traced.program, args)
     return SymbolicFunction(
         outputs=tuple(out.ravel()),
         output_shape=tuple(out.shape),
         inputs=tuple(inputs),
-        wrt=tuple(problem.wrt),
+        wrt=traced.wrt,
         point=point,
-        source=problem.function.source,
-        labels=problem.labels,
+        source=traced.source,
+        labels=traced.labels,
     )
 
 

@@ -1,11 +1,11 @@
-"""The interpreter: a traced program run equation by equation over object arrays of SymPy
-expressions, within a work budget.
+"""The interpreter: a traced program (copied by `portable`) run equation by equation over
+object arrays of SymPy expressions, within a work budget.
 
 Each primitive has a rule (`RULES`, gathered from the rule modules). A primitive outside them
 raises `SymbolicUnavailable` naming the operation in the user's words and the line of the
-user's file that made it; nothing is guessed. Where every
-operand is a constant of the program, JAX itself computes a primitive that has no rule, so
-index arithmetic, masks and sorting a constant table work.
+user's file that made it; nothing is guessed. Where every operand is a constant of the program,
+JAX itself computes a primitive that has no rule, so index arithmetic, masks and sorting a
+constant table work. Both go through the program's `Host`, the process that traced it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from .._derivatives import jaxpr as inner
 from . import control_flow, elementwise, indexing, reductions
 from .limits import SymbolicTooLarge, SymbolicUnavailable, TreeSizes, operation
+from .portable import Host
 from .values import MAX_ARRAY, Rule, constant, dtype_kind, is_constant
 
 MAX_EQUATIONS = 5_000
@@ -35,23 +36,25 @@ RULES: dict[str, Rule] = {
 
 
 class Interpreter:
-    """Runs a jaxpr over object arrays of SymPy expressions, counting its work.
+    """Runs a copied program over object arrays of SymPy expressions, counting its work.
 
     >>> import jax
-    >>> program = jax.make_jaxpr(lambda x: x * 2.0)(1.0)
-    >>> Interpreter().call(program, [constant(np.array(0.5))])[0].tolist()
+    >>> from jaccli._symbolic.portable import LocalHost, portable
+    >>> copied = portable(jax.make_jaxpr(lambda x: x * 2.0)(1.0))
+    >>> interpreter = Interpreter(LocalHost(copied.equations, None))
+    >>> interpreter.call(copied.program, [constant(np.array(0.5))])[0].tolist()
     1
     """
 
-    def __init__(self, path: str | None = None) -> None:
-        self.path = path  # the user's file, to name the line a refusal comes from
+    def __init__(self, host: Host) -> None:
+        self.host = host  # binds constant operations and names the line a refusal comes from
         self.equations = 0
         self.work = 0
         self.sizes = TreeSizes()
         self._consts: dict[int, tuple[Any, np.ndarray]] = {}
 
     def call(self, program: Any, args: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Run a ``ClosedJaxpr``, an open ``Jaxpr`` or a `Program` on ``args``."""
+        """Run a copied program (a `portable.Closed`, or an open `portable.Jaxpr`) on ``args``."""
         program = inner.closed(program)
         consts = [self._constant(c) for c in program.consts]
         return self.run(program.jaxpr, consts, args)
@@ -81,7 +84,7 @@ class Interpreter:
             try:
                 outs = self.apply(eqn, [read(v) for v in eqn.invars])
             except SymbolicUnavailable as exc:
-                raise _located(exc, eqn, self.path) from None
+                raise _located(exc, eqn, self.host) from None
             for var, value in zip(eqn.outvars, outs, strict=True):
                 if not inner.is_dropped(var):
                     # Checked as they are built: SymPy's constructors walk expressions as
@@ -125,7 +128,7 @@ class Interpreter:
             and not inner.programs(eqn)
             and all(is_constant(e) for a in args for e in a.ravel())
         ):
-            return _bind_constants(eqn, args)
+            return self._bind_constants(eqn, args)
         if rule is None:
             raise SymbolicUnavailable(f"SymPy has no rule for {operation(name)}")
         try:
@@ -133,12 +136,16 @@ class Interpreter:
         except (TypeError, ValueError, AttributeError) as exc:
             raise SymbolicUnavailable(f"SymPy cannot follow {operation(name)} ({exc})") from None
 
+    def _bind_constants(self, eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
+        values = [_to_numpy(a, v) for a, v in zip(args, eqn.invars, strict=True)]
+        return [constant(o) for o in self.host.bind(eqn.index, values)]
 
-def _located(exc: SymbolicUnavailable, eqn: Any, path: str | None) -> SymbolicUnavailable:
+
+def _located(exc: SymbolicUnavailable, eqn: Any, host: Host) -> SymbolicUnavailable:
     """The refusal with the user's line that made ``eqn`` (the innermost one that has a line)."""
     if type(exc) is not SymbolicUnavailable or getattr(exc, "located", False):
         return exc
-    where, text = inner.source_line(eqn, path)
+    where, text = host.source_line(eqn.index)
     if not where:
         return exc
     quoted = f"`{text}` " if text else ""
@@ -160,19 +167,6 @@ def _to_numpy(array: np.ndarray, var: Any) -> np.ndarray:
     for idx in np.ndindex(*array.shape):
         out[idx] = convert(array[idx])
     return out
-
-
-def _bind_constants(eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
-    values = [_to_numpy(a, v) for a, v in zip(args, eqn.invars, strict=True)]
-    try:
-        outs = eqn.primitive.bind(*values, **eqn.params)
-    except Exception as exc:
-        raise SymbolicUnavailable(
-            f"SymPy cannot follow {operation(eqn.primitive.name)} ({exc})"
-        ) from None
-    if not eqn.primitive.multiple_results:
-        outs = [outs]
-    return [constant(np.asarray(o)) for o in outs]
 
 
 def covered_primitives() -> tuple[str, ...]:

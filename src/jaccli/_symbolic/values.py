@@ -114,7 +114,12 @@ def constant(array: Any) -> np.ndarray:
     >>> constant(np.array([1, 2])).tolist()
     [1, 2]
     """
-    array = np.asarray(array)
+    try:
+        array = np.asarray(array)
+    except TypeError:  # a PRNG key: no NumPy form, so no SymPy numbers either
+        raise SymbolicUnavailable(
+            f"SymPy cannot hold constants of type {getattr(array, 'dtype', type(array).__name__)}"
+        ) from None
     if array.size > MAX_ARRAY:
         raise SymbolicTooLarge(
             f"a constant of {array.size:,} entries, over the limit of {MAX_ARRAY:,}"
