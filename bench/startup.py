@@ -13,6 +13,8 @@ Two tables:
   persistent cache (``JAX_COMPILATION_CACHE_DIR``). PyTorch (``torch.func.jacfwd``), SciPy
   (``approx_derivative``) and numdifftools (``Jacobian``) do the same from a NumPy file.
   Goal: jaccli within 1.15× the raw script, each with and each without its cache.
+* check: ``jaccli check`` of the same function at the same point against its ``jacobian``, both
+  with jaccli's compilation cache warm. Goal: 1.3×.
 """
 
 from __future__ import annotations
@@ -116,6 +118,19 @@ def _build(workdir: Path) -> list[Case]:
         derivative("numdifftools", "numdifftools Jacobian", "jacobian", rtol=1e-8),
     ]
     exact = elementwise.exact_jacobian(np.array(elementwise.AT))
+    # The check of the same function at the same point against the same Jacobian, both with
+    # jaccli's cache warm: what a check adds (SymPy, the differences, the complex step).
+    warm = {"JACCLI_CACHE_DIR": str(workdir / "cache-jaccli")}
+    check_rows = [
+        row("jaccli-jacobian", "jaccli jacobian (cache warm)", single, env=warm, prime=True),
+        row(
+            "jaccli-check",
+            "jaccli check (cache warm; SymPy, differences, complex step)",
+            [*jaccli, "check", sample, "--at", at, "--format", "json"],
+            env=warm,
+            prime=True,
+        ),
+    ]
     return [
         Case("help", "--help of every command, fresh processes", help_rows, "jaccli-help"),
         Case(
@@ -124,6 +139,14 @@ def _build(workdir: Path) -> list[Case]:
             "--format json, one new process each",
             cold_rows,
             "jax",
+            exact,
+        ),
+        Case(
+            "check",
+            f"check against jacobian: samples/elementwise.py --at {at} --format json, "
+            "one new process each",
+            check_rows,
+            "jaccli-jacobian",
             exact,
         ),
     ]
@@ -169,6 +192,22 @@ GOALS = (
         "jaccli-nocache",
         ("jax",),
         1.15,
+    ),
+    Goal(
+        "jaccli check ÷ jaccli jacobian (both cache warm) ≤ 1.3, wall",
+        "check",
+        "wall",
+        "jaccli-check",
+        ("jaccli-jacobian",),
+        1.3,
+    ),
+    Goal(
+        "the same in CPU time (the SymPy process's included) ≤ 1.3",
+        "check",
+        "cpu",
+        "jaccli-check",
+        ("jaccli-jacobian",),
+        1.3,
     ),
 )
 

@@ -110,3 +110,42 @@ def test_size_refusals_hint_at_fewer_inputs_not_at_a_missing_option(cli, tmp_pat
     run = cli("symbolic", str(tmp_path / "wide.py"), "--at", point)
     assert run.code == 4 and "10,201 entries" in run.stderr
     assert "--against" not in run.stderr and "differentiate fewer inputs (--wrt)" in run.stderr
+
+
+RANDOM = """
+import jax
+import jax.numpy as jnp
+
+KEY = jax.random.key(0)
+
+
+def held_key(x):
+    return jax.random.normal(KEY, (2,)) * x
+
+
+def made_key(x):
+    return jax.random.normal(jax.random.PRNGKey(0), (2,)) * x
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("held_key", "SymPy cannot hold constants of type key<fry>"),
+        ("made_key", "SymPy cannot follow random numbers (jax.random)"),
+    ],
+)
+def test_random_numbers_from_a_key_leave_sympy_out_and_blame_nothing_on_the_function(
+    cli, tmp_path, name, reason
+):
+    # A PRNG key has no NumPy form: that is SymPy's limit, not an error of the user's function.
+    path = tmp_path / "random_model.py"
+    path.write_text(textwrap.dedent(RANDOM))
+    run = cli("check", f"{path}:{name}", "--at", "1,2", "--format", "json")
+    assert run.code == 0, run.stderr
+    sympy = json.loads(run.stdout)["references"][0]
+    assert sympy["name"] == "sympy" and not sympy["available"]
+    assert sympy["reason"].startswith(reason)
+    run = cli("symbolic", f"{path}:{name}", "--at", "1,2")
+    assert run.code == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"jaccli: error: {reason}")
