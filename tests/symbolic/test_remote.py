@@ -27,21 +27,26 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
 
-def both_ways(tmp_path, body, point, order=1):
-    """The derivative computed in the SymPy process and here: ``(far, far_where, here,
-    here_where)``, each outcome ``("value", array)`` or ``(refusal class, reason, hint)``."""
-    case = tmp_path / "case.json"
-    case.write_text(json.dumps({"body": body, "point": point, "order": order}))
+def run_case(tmp_path, **case):
+    """What `remote_runner.py` prints for ``case``, run in a fresh interpreter."""
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "src")])}
     run = subprocess.run(
-        [sys.executable, str(HERE / "remote_runner.py"), str(case)],
+        [sys.executable, str(HERE / "remote_runner.py"), str(path)],
         capture_output=True,
         text=True,
         timeout=120,
         env=env,
     )
     assert run.returncode == 0, run.stderr
-    outcomes = json.loads(run.stdout)
+    return json.loads(run.stdout)
+
+
+def both_ways(tmp_path, body, point, order=1):
+    """The derivative computed in the SymPy process and here: ``(far, far_where, here,
+    here_where)``, each outcome ``("value", array)`` or ``(refusal class, reason, hint)``."""
+    outcomes = run_case(tmp_path, body=body, point=point, order=order)
     for outcome in outcomes[0::2]:
         if outcome[0] == "value":
             outcome[1] = np.array(outcome[1])
@@ -191,19 +196,9 @@ def test_the_copy_keeps_shared_programs_shared():
 
 
 def test_a_check_that_stops_early_leaves_no_process(tmp_path):
-    case = tmp_path / "case.json"
     body = "def f(x):\n    return jnp.sin(x)\n"
-    case.write_text(json.dumps({"body": body, "point": {"x": [0.5]}, "order": 1, "stop_early": 1}))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "src")])}
-    run = subprocess.run(
-        [sys.executable, str(HERE / "remote_runner.py"), str(case)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {"gone": True}
+    outcome = run_case(tmp_path, body=body, point={"x": [0.5]}, order=1, stop_early=True)
+    assert outcome == {"gone": True}
 
 
 def test_no_process_is_forked_once_jax_is_in():
