@@ -2,7 +2,8 @@
 (as the console does), then compute the derivative of the case's function there and here.
 
 Usage: python remote_runner.py CASE.json, where the case has ``body``, ``point``, ``order`` and,
-optionally, ``stop_early`` (close the request unanswered and say whether the process is gone).
+optionally, ``stop_early`` (close the request unanswered and say whether the process is gone)
+``cpu_seconds`` (the SymPy process's CPU limit) and ``far_only`` (no derivative computed here).
 Prints JSON: ``[far, far_where, here, here_where]``, each outcome ``["value", nested list]`` or
 ``[refusal class, reason, hint]``; with ``stop_early``, ``{"gone": bool}``.
 """
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from jaccli._symbolic import remote
+from jaccli._symbolic import limits, remote
 
 
 def outcome(pending):
@@ -28,6 +29,8 @@ def outcome(pending):
 
 def main(path: str) -> None:
     case = json.loads(Path(path).read_text())
+    if "cpu_seconds" in case:
+        limits.MAX_CPU_SECONDS = case["cpu_seconds"]
     assert remote.launch(), "no SymPy process could start"
     from symbolic_cases import bind, traced_file  # imports JAX, after the fork
 
@@ -47,6 +50,9 @@ def main(path: str) -> None:
         print(json.dumps({"gone": gone}))
         return
     results = [outcome(far), far.where]
+    if case.get("far_only"):
+        print(json.dumps(results))
+        return
     here = exact_at(problem, case["order"])
     results += [outcome(here), here.where]
     print(json.dumps(results))

@@ -284,6 +284,24 @@ def test_static_loops_and_branches_are_unrolled(tmp_path):
         close(reference(problem), jax_jacobian(problem))
 
 
+def test_extrema_of_a_loops_steps_stay_unevaluated_and_exact(tmp_path):
+    # SymPy's Max and Min compare their arguments by asking about signs, each question a walk
+    # of the nested steps: the maximum of these eight steps took minutes to build before.
+    f = traced_file(
+        tmp_path,
+        """
+        def f(x):
+            def step(y, _):
+                return y + 0.1 * (-x[0] * y + jnp.sin(y) * x[1]), y
+            y, ys = jax.lax.scan(step, 1.0, None, length=8)
+            clipped = jnp.clip(ys, 0.9, 1.1)
+            return jnp.stack([y, jnp.max(ys), jnp.min(ys), jnp.maximum(ys[3], ys[5]), clipped[-1]])
+        """,
+    )
+    problem = bind(f, x=[0.3, 0.6])
+    close(reference(problem), jax_jacobian(problem))
+
+
 def test_rounding_casts_and_remainders(tmp_path):
     f = traced_file(
         tmp_path,

@@ -158,6 +158,23 @@ def test_size_refusals_cross_as_size_refusals(tmp_path):
     assert far[0] == "SymbolicTooLarge"
 
 
+def test_the_sympy_process_stops_at_its_cpu_limit(tmp_path):
+    # Abs asks SymPy about the sign of its nested argument, a walk per question that no
+    # operation count foresees; the SymPy process is stopped by the clock instead.
+    body = """
+        def f(x):
+            for _ in range(10):
+                x = jnp.abs(jnp.sin(x) * x + x)
+            return x
+        """
+    far, far_where = run_case(
+        tmp_path, body=body, point={"x": [0.7]}, order=1, cpu_seconds=0.5, far_only=True
+    )
+    assert far_where == "process"
+    assert far[0] == "SymbolicTooLarge"
+    assert far[1] == "SymPy's work took more than 0.5 s of CPU, and was stopped"
+
+
 def test_a_program_that_cannot_cross_is_given_back(tmp_path):
     # A typed PRNG key has no NumPy form: the constant crosses as Unportable, the SymPy process
     # refuses to read it and the derivative is computed here, as if no process had been started.

@@ -29,9 +29,9 @@ class Differentiator:
 
     `Expr.diff` walks an expression as a tree, so a subexpression shared by many outputs (a sum
     in a softmax, a hidden layer) is differentiated again for every entry of the Jacobian. Here
-    sums, products, powers, `Piecewise`, `Abs`, `sign` and functions defined by their `fdiff`
-    (exp, sin, Max, ...) follow SymPy's own formulas, remembered per (subexpression, symbol);
-    anything else is left to `Expr.diff`.
+    sums, products, powers, `Piecewise`, `Abs`, `sign`, ``Max``/``Min`` and functions defined by
+    their `fdiff` (exp, sin, ...) follow SymPy's own formulas, remembered per (subexpression,
+    symbol); anything else is left to `Expr.diff`.
 
     >>> import sympy
     >>> x = sympy.Symbol("x")
@@ -44,7 +44,8 @@ class Differentiator:
         from sympy.functions.elementary.miscellaneous import MinMaxBase
 
         self.sp = sp
-        self.chain_rule = {sp.Function._eval_derivative, MinMaxBase._eval_derivative}
+        self.chain_rule = {sp.Function._eval_derivative}
+        self.extremum = MinMaxBase
         self.free: dict[Any, frozenset[Any]] = {}
         self.memo: dict[tuple[Any, Any], Any] = {}
         self.what = what
@@ -113,9 +114,29 @@ class Differentiator:
             if isinstance(expr, sp.Abs):
                 return self(arg, s) * sp.sign(arg)
             return 2 * self(arg, s) * sp.DiracDelta(arg)
+        if isinstance(expr, self.extremum):
+            return self._extremum(expr, s)
         if isinstance(expr, sp.Function) and type(expr)._eval_derivative in self.chain_rule:
             return self._chain_rule(expr, s)
         return expr.diff(s)
+
+    def _extremum(self, expr: Any, s: Any) -> Any:
+        """SymPy's derivative of ``Max``/``Min``, each argument's by a step function of its
+        difference to the others, built unevaluated: SymPy's own (``fdiff``) evaluates the
+        ``Max`` of the others and the step, asking about signs (`values.maximum` says why)."""
+        sp = self.sp
+        args, terms = expr.args, []
+        larger = isinstance(expr, sp.Max)
+        for i, arg in enumerate(args):
+            da = self(arg, s)
+            if da is sp.S.Zero:
+                continue
+            others = args[:i] + args[i + 1 :]
+            rest = others[0] if len(others) == 1 else type(expr)(*others, evaluate=False)
+            gap = arg - rest if larger else rest - arg
+            self._spend(len(args))
+            terms.append(sp.Heaviside(gap, evaluate=False) * da)
+        return sp.Add(*terms)
 
     def _chain_rule(self, expr: Any, s: Any) -> Any:
         from sympy.core.function import ArgumentIndexError

@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from .limits import SymbolicUnavailable
-from .values import Interpreting, Rule, constant, dtype_kind, entrywise, is_constant, registrar
+from .values import (
+    Interpreting,
+    Rule,
+    constant,
+    dtype_kind,
+    entrywise,
+    is_constant,
+    maximum,
+    minimum,
+    registrar,
+)
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)
@@ -134,8 +144,8 @@ def binary() -> dict[str, Callable[[Any, Any], Any]]:
         "mul": lambda a, b: a * b,
         "div": lambda a, b: a / b,
         "pow": lambda a, b: a**b,
-        "max": sp.Max,
-        "min": sp.Min,
+        "max": maximum,
+        "min": minimum,
         "atan2": sp.atan2,
         "rem": lambda a, b: a - b * trunc(a / b),
         "complex": lambda a, b: a + sp.I * b,
@@ -224,9 +234,8 @@ def _no_output(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> l
 
 @rule("clamp")
 def _clamp(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
-    import sympy as sp
 
-    return [entrywise(lambda lo, x, hi: sp.Min(sp.Max(x, lo), hi), *args)]
+    return [entrywise(lambda lo, x, hi: minimum(maximum(x, lo), hi), *args)]
 
 
 @rule("convert_element_type")

@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from .limits import SymbolicUnavailable
-from .values import Interpreting, Rule, constant, dtype_kind, integers, number, registrar
+from .values import (
+    Interpreting,
+    Rule,
+    constant,
+    dtype_kind,
+    integers,
+    maximum,
+    minimum,
+    number,
+    registrar,
+)
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)
@@ -206,7 +216,6 @@ def _gather(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list
     "scatter_max",
 )
 def _scatter(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> list[np.ndarray]:
-    import sympy as sp
 
     operand, indices, updates = args[0].copy(), integers(args[1], "scatter"), args[2]
     dn = eqn.params["dimension_numbers"]
@@ -218,8 +227,8 @@ def _scatter(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> lis
         "scatter": lambda old, new: new,
         "add": lambda old, new: old + new,
         "mul": lambda old, new: old * new,
-        "min": sp.Min,
-        "max": sp.Max,
+        "min": minimum,
+        "max": maximum,
     }[eqn.primitive.name.replace("_", "-").split("-")[-1]]
     clip = "CLIP" in str(eqn.params["mode"])
     scatter_dims = [d for d in range(updates.ndim) if d not in dn.update_window_dims]

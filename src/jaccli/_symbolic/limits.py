@@ -22,6 +22,11 @@ MAX_EXPRESSION_SIZE = 500_000
 """Most nodes of any one expression built from a program or an expression, counted as a tree."""
 MAX_DEPTH = 250
 """Deepest nesting of an expression (SymPy's constructors, printers and evaluation recurse)."""
+MAX_CPU_SECONDS = 20.0
+"""Most CPU seconds of `check`'s SymPy process. The budgets above count operations; SymPy's
+constructors that ask about signs (``Max``, ``Abs``, ``Heaviside``, comparisons) walk a nested
+expression once per question, which no count foresees: the maximum of a loop's eight steps took
+minutes. The process can be stopped at any point, so it alone is stopped by the clock."""
 
 
 class SymbolicUnavailable(UsageError):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .values import Interpreting, Rule, objects, registrar
+from .values import Interpreting, Rule, maximum, minimum, objects, registrar
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)
@@ -51,8 +51,8 @@ def _reduce_rule(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) ->
     combine = {
         "reduce_sum": sp.Add,
         "reduce_prod": sp.Mul,
-        "reduce_max": sp.Max,
-        "reduce_min": sp.Min,
+        "reduce_max": maximum,
+        "reduce_min": minimum,
         "reduce_and": sp.And,
         "reduce_or": sp.Or,
     }[eqn.primitive.name]
@@ -80,9 +80,9 @@ def _cumulative(interpreter: Interpreting, eqn: Any, args: list[np.ndarray]) -> 
             elif name == "cumprod":
                 value = sp.Mul(*part)
             elif name == "cummax":
-                value = sp.Max(*part)
+                value = maximum(*part)
             elif name == "cummin":
-                value = sp.Min(*part)
+                value = minimum(*part)
             else:
                 value = sp.log(sp.Add(*(sp.exp(p) for p in part)))
             out[(*idx, k)] = value

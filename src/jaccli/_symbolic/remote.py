@@ -23,13 +23,14 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 import numpy as np
 
+from . import limits
 from .conversion import Traced, from_traced, preload, to_sympy, trace
-from .limits import SymbolicTooLarge, SymbolicUnavailable
+from .limits import SymbolicTooLarge, SymbolicUnavailable, fewer_inputs_hint
 from .portable import Host, LocalHost, NotPortable
 
 _LENGTH = struct.Struct("<Q")
@@ -262,8 +263,9 @@ class _AskingHost:
         self.inbox, self.outbox = inbox, outbox
 
     def _ask(self, *question: Any) -> Any:
-        _write(self.outbox, question)
-        kind, *body = _read(self.inbox)
+        with _whole_messages():
+            _write(self.outbox, question)
+            kind, *body = _read(self.inbox)
         if kind == "refused":
             raise _refusal(*body)
         return body[0]
@@ -294,7 +296,8 @@ def serve(inbox_fd: int, outbox_fd: int) -> None:
     except EOFError:
         return
     try:
-        derivative = exact_derivative(from_traced(traced, _AskingHost(inbox, outbox)), order)
+        with _cpu_limit(limits.MAX_CPU_SECONDS, traced.labels):
+            derivative = exact_derivative(from_traced(traced, _AskingHost(inbox, outbox)), order)
         reply: tuple[Any, ...] = ("done", derivative)
     except NotPortable as exc:
         reply = ("give back", str(exc))
@@ -303,3 +306,44 @@ def serve(inbox_fd: int, outbox_fd: int) -> None:
     except Exception:  # a failure of this process: the other one does the work itself
         reply = ("give back", traceback.format_exc())
     _write(outbox, reply)
+
+
+@contextlib.contextmanager
+def _cpu_limit(seconds: float, labels: Any) -> Iterator[None]:
+    """Refuse the work inside once this process has spent ``seconds`` of CPU on it (its waits
+    for the other process's answers spend none): a `SymbolicTooLarge`, which the other process
+    reports as the reference's reason. For the SymPy process only, whose state nobody reads
+    after an interruption."""
+
+    def out_of_time(signum: int, frame: Any) -> None:
+        raise SymbolicTooLarge(
+            f"SymPy's work took more than {seconds:g} s of CPU, and was stopped",
+            hint=fewer_inputs_hint(labels),
+        )
+
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGVTALRM, out_of_time)
+    # Again every half second after the first: a refusal swallowed by a broad ``except`` inside
+    # SymPy comes back.
+    signal.setitimer(signal.ITIMER_VIRTUAL, seconds, 0.5)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, previous)
+
+
+@contextlib.contextmanager
+def _whole_messages() -> Iterator[None]:
+    """Hold the CPU limit's signal while a message is written or read, so that the other
+    process never gets half of one."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGVTALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGVTALRM})

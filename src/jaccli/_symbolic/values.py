@@ -179,3 +179,41 @@ def dtype_kind(var: Any) -> str:
         return np.dtype(var.aval.dtype).kind
     except TypeError:
         raise SymbolicUnavailable(f"SymPy cannot hold values of type {var.aval.dtype}") from None
+
+
+def maximum(*args: Any) -> Any:
+    """``Max`` of SymPy values, compared by SymPy only where they are all numbers.
+
+    SymPy's ``Max`` compares every pair of its arguments, asking about the signs of their
+    differences, and each question walks the expressions again: the maximum of a loop's eight
+    steps took minutes. Left unevaluated, it is exact all the same (evaluation and the
+    derivative, `differentiation.Differentiator`, compare at the point).
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x", real=True)
+    >>> maximum(x, x), maximum(sympy.Integer(2), sympy.Integer(3)), maximum(x, sympy.Integer(0))
+    (x, 3, Max(0, x))
+    """
+    return _extremum("Max", args)
+
+
+def minimum(*args: Any) -> Any:
+    """``Min`` of SymPy values, compared by SymPy only where they are all numbers (`maximum`).
+
+    >>> import sympy
+    >>> minimum(sympy.Integer(2), sympy.Integer(3))
+    2
+    """
+    return _extremum("Min", args)
+
+
+def _extremum(name: str, args: Sequence[Any]) -> Any:
+    import sympy as sp
+
+    distinct = tuple(dict.fromkeys(args))
+    if len(distinct) == 1:
+        return distinct[0]
+    cls = sp.Max if name == "Max" else sp.Min
+    if all(a.is_Number or a in (sp.oo, -sp.oo) for a in distinct):
+        return cls(*distinct)
+    return cls(*distinct, evaluate=False)
