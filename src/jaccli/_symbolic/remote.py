@@ -4,9 +4,10 @@ process of its own that imports SymPy while this one imports JAX.
 Importing SymPy costs about a third of a second, as much as the rest of a small check. So the
 console, before it loads the function (and JAX), forks a process for it (`start`); that process
 imports SymPy on another core while this one imports JAX, traces the function and computes the
-other references. The traced program crosses as plain data (`conversion.Traced`, `portable`). What only
-this process can do, binding a primitive on constant operands and naming the user's line, the
-other one asks of it, and this one answers while it waits for the result (`Pending.result`).
+other references. The traced program crosses as plain data (`conversion.Traced`, `portable`).
+What only this process can do, binding a primitive on constant operands and naming the user's
+line, the other one asks of it, and this one answers while it waits for the result
+(`Pending.result`). The SymPy process stops itself after `limits.MAX_CPU_SECONDS` of CPU.
 
 The result is the same as here: a program the other process cannot read (`NotPortable`), or a
 process that cannot start or fails, gives the work back, and it is done here. Where SymPy is in
@@ -129,9 +130,12 @@ def exact_at(problem: Any, order: int) -> Pending:
 
     global _worker
     worker, _worker = _worker, None  # one request each: a later one is computed here
-    if worker is not None and worker.owner == os.getpid() and worker.submit(traced, order, host):
-        return Pending(here, worker)
-    return Pending(here)
+    if worker is None or worker.owner != os.getpid():  # none, or a forked parent's
+        return Pending(here)
+    if not worker.submit(traced, order, host):
+        worker.close()
+        return Pending(here)
+    return Pending(here, worker)
 
 
 class _GiveBack(Exception):
