@@ -7,23 +7,13 @@ and logic, casts and rounding, and selection (``jnp.where``) as `Piecewise`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .limits import SymbolicUnavailable
-from .values import (
-    Interpreting,
-    Rule,
-    constant,
-    dtype_kind,
-    entrywise,
-    is_constant,
-    maximum,
-    minimum,
-    registrar,
-)
+from .values import Interpreting, Rule, constant, dtype_kind, entrywise, is_constant, registrar
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)
@@ -337,3 +327,41 @@ def _platform_index(
 ) -> list[np.ndarray]:
     # Platform-dependent branches compute the same function; the first stands for all.
     return [constant(np.zeros((), dtype=eqn.outvars[0].aval.dtype))]
+
+
+def maximum(*args: Any) -> Any:
+    """``Max`` of SymPy values, compared by SymPy only where they are all numbers.
+
+    SymPy's ``Max`` compares every pair of its arguments, asking about the signs of their
+    differences, and each question walks the expressions again: the maximum of a loop's eight
+    steps took minutes. Left unevaluated, it is exact all the same (evaluation and the
+    derivative, `differentiation.Differentiator`, compare at the point).
+
+    >>> import sympy
+    >>> x = sympy.Symbol("x", real=True)
+    >>> maximum(x, x), maximum(sympy.Integer(2), sympy.Integer(3)), maximum(x, sympy.Integer(0))
+    (x, 3, Max(0, x))
+    """
+    return _extremum("Max", args)
+
+
+def minimum(*args: Any) -> Any:
+    """``Min`` of SymPy values, compared by SymPy only where they are all numbers (`maximum`).
+
+    >>> import sympy
+    >>> minimum(sympy.Integer(2), sympy.Integer(3))
+    2
+    """
+    return _extremum("Min", args)
+
+
+def _extremum(name: str, args: Sequence[Any]) -> Any:
+    import sympy as sp
+
+    distinct = tuple(dict.fromkeys(args))
+    if len(distinct) == 1:
+        return distinct[0]
+    cls = sp.Max if name == "Max" else sp.Min
+    if all(a.is_Number or a in (sp.oo, -sp.oo) for a in distinct):
+        return cls(*distinct)
+    return cls(*distinct, evaluate=False)

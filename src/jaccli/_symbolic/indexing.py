@@ -12,18 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .elementwise import maximum, minimum
 from .limits import SymbolicUnavailable
-from .values import (
-    Interpreting,
-    Rule,
-    constant,
-    dtype_kind,
-    integers,
-    maximum,
-    minimum,
-    number,
-    registrar,
-)
+from .values import Interpreting, Rule, constant, dtype_kind, integers, number, registrar
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)

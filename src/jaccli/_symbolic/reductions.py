@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .values import Interpreting, Rule, maximum, minimum, objects, registrar
+from .elementwise import maximum, minimum
+from .values import Interpreting, Rule, objects, registrar
 
 RULES: dict[str, Rule] = {}
 rule = registrar(RULES)
