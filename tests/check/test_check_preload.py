@@ -1,6 +1,5 @@
-"""Before the function loads, a check makes SymPy ready: for a file's function it starts the SymPy
-process (jaccli._symbolic.remote); for an expression it imports SymPy, so that the console's
-garbage collector, still paused then, freezes it with JAX (jaccli._runtime.collector)."""
+"""Before the function loads, a check makes SymPy ready: it starts the SymPy process
+(jaccli._symbolic.remote), for a file's function and for an expression alike."""
 
 from __future__ import annotations
 
@@ -12,10 +11,9 @@ from jaccli._cli import pipeline
 
 @pytest.fixture
 def order(monkeypatch):
-    """What ran, in order: SymPy's preload or process, and the loading of the problem."""
+    """What ran, in order: the start of SymPy's process, and the loading of the problem."""
     seen: list[str] = []
     load = pipeline.problem
-    monkeypatch.setattr(_symbolic, "preload", lambda: seen.append("sympy"))
     monkeypatch.setattr(_symbolic, "start", lambda: seen.append("process"))
 
     def problem(request):
@@ -33,8 +31,8 @@ def order(monkeypatch):
         (("check", "samples/elementwise.py", "--against", "fd,complex"), ["problem"]),
         (("jacobian", "samples/elementwise.py", "--check"), ["process", "problem"]),
         (("jacobian", "samples/elementwise.py"), ["problem"]),
-        (("check", "-e", "[x**2, sin(y)]"), ["sympy", "problem"]),
-        (("jacobian", "-e", "[x**2, sin(y)]", "--check"), ["sympy", "problem"]),
+        (("check", "-e", "[x**2, sin(y)]"), ["process", "problem"]),
+        (("jacobian", "-e", "[x**2, sin(y)]", "--check"), ["process", "problem"]),
     ],
 )
 def test_sympy_is_made_ready_before_the_function_when_the_check_uses_it(cli, order, args, expected):

@@ -1,7 +1,8 @@
 """One case of test_remote, in a fresh interpreter: fork the SymPy process before JAX is imported
 (as the console does), then compute the derivative of the case's function there and here.
 
-Usage: python remote_runner.py CASE.json, where the case has ``body``, ``point``, ``order`` and,
+Usage: python remote_runner.py CASE.json, where the case has ``body`` (or ``expression``),
+``point``, ``order`` and,
 optionally, ``stop_early`` (close the request unanswered and say whether the process is gone)
 ``cpu_seconds`` (the SymPy process's CPU limit) and ``far_only`` (no derivative computed here).
 Prints JSON: ``[far, far_where, here, here_where]``, each outcome ``["value", nested list]`` or
@@ -36,7 +37,12 @@ def main(path: str) -> None:
 
     from jaccli._symbolic import exact_at
 
-    function = traced_file(Path(path).parent, case["body"])
+    if "expression" in case:
+        from jaccli._load import from_expression
+
+        function = from_expression(case["expression"])
+    else:
+        function = traced_file(Path(path).parent, case["body"])
     problem = bind(function, **case["point"])
     far = exact_at(problem, case["order"])
     if case.get("stop_early"):

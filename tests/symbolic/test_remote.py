@@ -122,6 +122,21 @@ def test_the_sympy_process_computes_what_this_one_does(tmp_path, name):
     np.testing.assert_array_equal(far[1], here[1])
 
 
+@pytest.mark.parametrize(
+    ("expression", "point", "order"),
+    [
+        ("[x*y**2, sin(x)*exp(y), max(x, y)]", {"x": 0.5, "y": 1.5}, 1),
+        ("x[0]**3*x[1] + log(x[1])", {"x": [0.5, 2.0]}, 2),
+    ],
+)
+def test_an_expression_crosses_as_its_parse(tmp_path, expression, point, order):
+    far, far_where, here, here_where = run_case(
+        tmp_path, expression=expression, point=point, order=order
+    )
+    assert (far_where, here_where) == ("process", "here")
+    assert far[0] == here[0] == "value" and far[1] == here[1]
+
+
 def test_a_hessian_crosses_too(tmp_path):
     body = "def f(x):\n    return jnp.sum(jnp.sin(x) * x[::-1] ** 3)\n"
     far, far_where, here, _ = both_ways(tmp_path, body, {"x": [0.2, 0.7, 1.1]}, order=2)

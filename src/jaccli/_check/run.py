@@ -23,25 +23,21 @@ from .references import (
 from .report import REFERENCES, Report, parse_against, tolerances
 
 
-def preload(against: str | None, expression: bool = False) -> None:
+def preload(against: str | None) -> None:
     """Before the function loads: make ready the libraries the references named by ``against``
     (as `parse_against` reads it) will use.
 
-    For a file's function, SymPy's reference gets a process of its own
-    (`jaccli._symbolic.start`), which imports SymPy while this one imports JAX. An expression
-    is SymPy's already: SymPy is imported here, where the console's garbage collector, paused
-    until JAX is in, then freezes it with JAX (`jaccli._runtime.collector`), so that it is
-    walked neither while the function loads nor in the last collection at exit.
+    SymPy's reference gets a process of its own (`jaccli._symbolic.start`), which imports SymPy
+    while this one imports JAX; where none can be forked, SymPy is imported here, where the
+    console's garbage collector, paused until JAX is in, then freezes it with JAX
+    (`jaccli._runtime.collector`).
     """
     try:
         names = parse_against(against)
     except UsageError:
         return  # refused where the check reads its options, in their order
     if "sympy" in names:
-        if expression:
-            _symbolic.preload()
-        else:
-            _symbolic.start()
+        _symbolic.start()
 
 
 def run_check(

@@ -81,7 +81,7 @@ def preload_check(request: Request) -> None:
     from .._check import preload
 
     if not request.get("sparse"):
-        preload(request.against, expression=request.get("expr") is not None)
+        preload(request.against)
 
 
 def checked(request: Request, problem: Any, result: Any) -> Any:

@@ -8,8 +8,8 @@ once the libraries are in and before the user's code runs, freezes what they mad
 kept, never walked again) and resumes collecting. Whatever the user's code makes is collected
 as usual, at exit too (a file it left open in a reference cycle is still flushed and closed).
 A command that will need another large library imports it before the function loads, to be
-frozen with JAX (`check` and ``--check`` of an expression import SymPy so: `jaccli._check.preload`;
-of a file, they fork a process that imports it instead).
+frozen with JAX (`check` and ``--check`` fork a process that imports SymPy instead, and import
+it so only where no process can be forked: `jaccli._check.preload`).
 A run that loads neither JAX nor a function file (``design``, ``analyze``, ``symbolic`` of an
 expression) keeps the collector paused to its end: short runs over NumPy arrays and SymPy
 expressions within their budgets, which make little garbage that only the collector frees.

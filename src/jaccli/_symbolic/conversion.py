@@ -53,10 +53,10 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
                     "SymPy takes real functions only, and this one has complex outputs"
                 )
             if target.function.kind == "expr":
-                return _from_expression(target.function, target.wrt, target)
+                return from_written(written(target.function, target.wrt, target))
             return from_traced(*trace(target))
         if isinstance(target, Function) and target.kind == "expr":
-            return _from_expression(target, tuple(wrt) if wrt else target.params, None)
+            return from_written(written(target, tuple(wrt) if wrt else target.params))
         what = target.source if isinstance(target, Function) else type(target).__name__
         raise UsageError(
             f"the SymPy form of {what} needs a point to trace the function at",
@@ -109,47 +109,83 @@ def _point_value(value: Any, label: str) -> np.ndarray:
     return array
 
 
-def _from_expression(function: Any, wrt: Sequence[str], problem: Any) -> SymbolicFunction:
+@dataclass(frozen=True)
+class Written:
+    """An expression, at its point if it has one: what SymPy needs of it, as plain data (it
+    crosses to the SymPy reference's own process, see `remote`)."""
+
+    expression: Any  # the parsed `Expression`
+    params: tuple[str, ...]
+    source: str
+    wrt: tuple[str, ...]
+    given: tuple[tuple[str, np.ndarray], ...]  # the point's value of each input given one
+    labels: Labels
+
+
+def written(function: Any, wrt: Sequence[str], problem: Any = None) -> Written:
+    """An expression `Function`, with its point when ``problem`` binds it to one."""
+    given = () if problem is None else tuple(zip(problem.names, problem.values, strict=True))
+    return Written(
+        function.expression,
+        tuple(function.params),
+        function.source,
+        tuple(wrt),
+        tuple((name, np.asarray(value)) for name, value in given),
+        problem.labels if problem is not None else PYTHON,
+    )
+
+
+def from_written(target: Written) -> SymbolicFunction:
+    """The SymPy form of an expression: the symbols follow the point's shapes, if it has one."""
     from ..errors import ParseError
 
-    labels: Labels = problem.labels if problem else PYTHON
-    expression = function.expression
-    unknown = [name for name in wrt if name not in function.params]
+    labels, expression = target.labels, target.expression
+    unknown = [name for name in target.wrt if name not in target.params]
     if unknown:
         raise UsageError(
             f"{labels('wrt')} names {', '.join(unknown)}, which the expression does not use",
-            hint="inputs: " + ", ".join(function.params),
+            hint="inputs: " + ", ".join(target.params),
         )
-    try:
-        body = expression.sympy
-    except ParseError as exc:
-        raise SymbolicUnavailable(f"{exc.message}") from None
-    given = dict(zip(problem.names, problem.values, strict=True)) if problem else {}
-    inputs = []
-    point: dict[Any, float] = {}
-    for item in expression.inputs:
-        value = _point_value(given[item.name], item.name) if item.name in given else None
-        # A point may hold more entries than the expression reads; the Jacobian still has a
-        # column for each (JAX's layout), so the symbols follow the point's shape.
-        shape = tuple(value.shape) if value is not None else item.shape
-        inp = symbolic_input(item.name, (), shape)
-        inputs.append(inp)
-        if value is not None:
-            point.update(zip(inp.symbols, (float(v) for v in value.ravel()), strict=True))
-    if expression.output_shape:
-        outputs = tuple(body[idx] for idx in np.ndindex(*expression.output_shape))
-    else:
-        outputs = (body,)
-    TreeSizes().check(outputs, "the expression")
+    with refusals("the function", labels):
+        try:
+            body = expression.sympy
+        except ParseError as exc:
+            raise SymbolicUnavailable(f"{exc.message}") from None
+        given = dict(target.given)
+        inputs = []
+        point: dict[Any, float] = {}
+        for item in expression.inputs:
+            value = _point_value(given[item.name], item.name) if item.name in given else None
+            # A point may hold more entries than the expression reads; the Jacobian still has a
+            # column for each (JAX's layout), so the symbols follow the point's shape.
+            shape = tuple(value.shape) if value is not None else item.shape
+            inp = symbolic_input(item.name, (), shape)
+            inputs.append(inp)
+            if value is not None:
+                point.update(zip(inp.symbols, (float(v) for v in value.ravel()), strict=True))
+        if expression.output_shape:
+            outputs = tuple(body[idx] for idx in np.ndindex(*expression.output_shape))
+        else:
+            outputs = (body,)
+        TreeSizes().check(outputs, "the expression")
     return SymbolicFunction(
         outputs=outputs,
         output_shape=tuple(expression.output_shape),
         inputs=tuple(inputs),
-        wrt=tuple(wrt),
+        wrt=target.wrt,
         point=point,
-        source=function.source,
+        source=target.source,
         labels=labels,
     )
+
+
+def sympy_form(target: Written | Traced, host: Host | None) -> SymbolicFunction:
+    """The SymPy form of an expression (`Written`) or of a traced function (`Traced`, whose
+    ``host`` answers for its program's equations)."""
+    if isinstance(target, Written):
+        return from_written(target)
+    assert host is not None, "a traced function needs the host of its equations"
+    return from_traced(target, host)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ process of its own that imports SymPy while this one imports JAX.
 Importing SymPy costs about a third of a second, as much as the rest of a small check. So the
 console, before it loads the function (and JAX), forks a process for it (`start`); that process
 imports SymPy on another core while this one imports JAX, traces the function and computes the
-other references. The traced program crosses as plain data (`conversion.Traced`, `portable`).
+other references. The traced program crosses as plain data (`conversion.Traced`, `portable`),
+an expression as its parse (`conversion.Written`).
 What only this process can do, binding a primitive on constant operands and naming the user's
 line, the other one asks of it, and this one answers while it waits for the result
 (`Pending.result`). The SymPy process stops itself after `limits.MAX_CPU_SECONDS` of CPU.
@@ -30,9 +31,9 @@ from typing import IO, Any
 import numpy as np
 
 from . import limits
-from .conversion import Traced, from_traced, preload, to_sympy, trace
+from .conversion import Traced, Written, preload, sympy_form, trace, written
 from .limits import SymbolicTooLarge, SymbolicUnavailable, fewer_inputs_hint
-from .portable import Host, LocalHost, NotPortable
+from .portable import Host, NotPortable
 
 _LENGTH = struct.Struct("<Q")
 
@@ -112,27 +113,31 @@ class Pending:
 
 def exact_at(problem: Any, order: int) -> Pending:
     """Start SymPy's Jacobian (``order=2``: Hessian) of ``problem``'s function at its point: a
-    file's function is traced now and, where the SymPy process runs (`start`), sent to it."""
+    file's function is traced now; it, or an expression, is sent to the SymPy process where one
+    runs (`start`)."""
+    target: Written | Traced
+    host: Host | None = None
     if problem.function.kind == "expr":
-        return Pending(lambda: exact_derivative(to_sympy(problem), order))
-    try:
-        traced, host = trace(problem)
-    except SymbolicUnavailable as exc:
-        refusal = exc
+        target = written(problem.function, problem.wrt, problem)
+    else:
+        try:
+            target, host = trace(problem)
+        except SymbolicUnavailable as exc:
+            refusal = exc
 
-        def refuse() -> np.ndarray:
-            raise refusal
+            def refuse() -> np.ndarray:
+                raise refusal
 
-        return Pending(refuse)
+            return Pending(refuse)
 
     def here() -> np.ndarray:
-        return exact_derivative(from_traced(traced, host), order)
+        return exact_derivative(sympy_form(target, host), order)
 
     global _worker
     worker, _worker = _worker, None  # one request each: a later one is computed here
     if worker is None or worker.owner != os.getpid():  # none, or a forked parent's
         return Pending(here)
-    if not worker.submit(traced, order, host):
+    if not worker.submit(target, order, host):
         worker.close()
         return Pending(here)
     return Pending(here, worker)
@@ -164,10 +169,10 @@ class _Worker:
         ends = fork_server(serve)
         return cls(*ends) if ends is not None else None
 
-    def submit(self, traced: Traced, order: int, host: LocalHost) -> bool:
+    def submit(self, target: Written | Traced, order: int, host: Host | None) -> bool:
         """Send a request; False (and nothing sent) where it cannot cross."""
         try:
-            payload = pickle.dumps((traced, order))
+            payload = pickle.dumps((target, order))
         except Exception:  # a value no pickle takes: the derivative is computed here
             return False
 
@@ -186,7 +191,7 @@ class _Worker:
 
     def result(self) -> np.ndarray:
         """The answer to the request, answering the other process's questions meanwhile."""
-        assert self.sender is not None and self.host is not None
+        assert self.sender is not None
         host = self.host
         self.sender.join()
         if self.sender_failed:
@@ -195,9 +200,9 @@ class _Worker:
         try:
             while True:
                 kind, *body = _read(self.inbox)
-                if kind == "bind":
+                if kind == "bind" and host is not None:
                     _write(self.outbox, _answer(host.bind, *body))
-                elif kind == "line":
+                elif kind == "line" and host is not None:
                     _write(self.outbox, ("value", host.source_line(*body)))
                 elif kind == "done":
                     return body[0]
@@ -296,12 +301,12 @@ def serve(inbox_fd: int, outbox_fd: int) -> None:
     gc.freeze()  # SymPy's modules, walked by no later collection
     gc.enable()
     try:
-        traced, order = _read(inbox)
+        target, order = _read(inbox)
     except EOFError:
         return
     try:
-        with _cpu_limit(limits.MAX_CPU_SECONDS, traced.labels):
-            derivative = exact_derivative(from_traced(traced, _AskingHost(inbox, outbox)), order)
+        with _cpu_limit(limits.MAX_CPU_SECONDS, target.labels):
+            derivative = exact_derivative(sympy_form(target, _AskingHost(inbox, outbox)), order)
         reply: tuple[Any, ...] = ("done", derivative)
     except NotPortable as exc:
         reply = ("give back", str(exc))
