@@ -80,6 +80,7 @@ def _build(workdir: Path) -> list[Case]:
         return workdir / f"{key}.json"
 
     single = [*jaccli, "jacobian", sample, "--at", at, "--format", "json"]
+    warm = {"JACCLI_CACHE_DIR": str(workdir / "cache-jaccli")}  # jaccli's cache, shared by rows
     cold_jax = [sys.executable, str(process.ROOT / "bench" / "tools" / "cold_jax.py"), sample, at]
     jax_cache = {
         "JAX_COMPILATION_CACHE_DIR": str(workdir / "cache-jax"),
@@ -101,7 +102,7 @@ def _build(workdir: Path) -> list[Case]:
             "jaccli-cache",
             "jaccli (compilation cache warm)",
             single,
-            env={"JACCLI_CACHE_DIR": str(workdir / "cache-jaccli")},
+            env=warm,
             prime=True,
         ),
         row("jaccli-nocache", "jaccli --no-cache", [*single, "--no-cache"]),
@@ -120,7 +121,6 @@ def _build(workdir: Path) -> list[Case]:
     exact = elementwise.exact_jacobian(np.array(elementwise.AT))
     # The check of the same function at the same point against the same Jacobian, both with
     # jaccli's cache warm: what a check adds (SymPy, the differences, the complex step).
-    warm = {"JACCLI_CACHE_DIR": str(workdir / "cache-jaccli")}
     check_rows = [
         row("jaccli-jacobian", "jaccli jacobian (cache warm)", single, env=warm, prime=True),
         row(

@@ -45,16 +45,9 @@ def to_sympy(target: Any, wrt: Sequence[str] | None = None) -> SymbolicFunction:
     from .._load import Function
     from .._problem import Problem
 
-    labels = target.labels if isinstance(target, Problem) else PYTHON
-    with refusals("the function", labels):
-        if isinstance(target, Problem):
-            if _is_complex(target.out_dtype):
-                raise SymbolicUnavailable(
-                    "SymPy takes real functions only, and this one has complex outputs"
-                )
-            if target.function.kind == "expr":
-                return from_written(written(target.function, target.wrt, target))
-            return from_traced(*trace(target))
+    if isinstance(target, Problem):
+        return sympy_form(*at_point(target))
+    with refusals("the function"):
         if isinstance(target, Function) and target.kind == "expr":
             return from_written(written(target, tuple(wrt) if wrt else target.params))
         what = target.source if isinstance(target, Function) else type(target).__name__
@@ -200,43 +193,51 @@ class Traced:
     labels: Labels
 
 
-def trace(problem: Any) -> tuple[Traced, LocalHost]:
-    """Trace a file's function at its point for SymPy; with the `Host` that answers for the
-    program's equations.
+def at_point(problem: Any) -> tuple[Written | Traced, Host | None]:
+    """What SymPy needs of a `Problem`'s function at its point, as plain data: an expression's
+    parse (`Written`), or the traced program (`Traced`) with the `Host` that answers for its
+    equations.
 
     Raises:
         SymbolicUnavailable: complex values, or JAX cannot trace the function.
         SymbolicTooLarge: the Jacobian would have too many entries.
     """
-    import jax
-
-    from .._problem import guard_user_code, tracing_failure
-    from ..errors import FunctionError
-
     with refusals("the function", problem.labels):
         if _is_complex(problem.out_dtype):
             raise SymbolicUnavailable(
                 "SymPy takes real functions only, and this one has complex outputs"
             )
-        inputs = []
-        for name, primal in zip(problem.wrt, problem.primals, strict=True):
-            for path, leaf in jax.tree_util.tree_flatten_with_path(primal)[0]:
-                value = np.array(_point_value(leaf, name), dtype=np.float64)
-                inputs.append((name, tuple(_key(k) for k in path), value))
-        n = sum(value.size for _, _, value in inputs)
-        check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
-        try:
-            with guard_user_code(problem.function), jax.default_device(problem.device):
-                closed = jax.make_jaxpr(problem.call)(*problem.primals)
-        except FunctionError as exc:
-            if not tracing_failure(exc):
-                raise
-            # The words of the failure itself: Python control flow on a value, or a conversion
-            # to a Python number or NumPy array (math.sin), each with its line.
-            raise SymbolicUnavailable(
-                f"JAX cannot trace the function for SymPy: {exc.message}"
-            ) from None
-        copied = portable(closed)
+        if problem.function.kind == "expr":
+            return written(problem.function, problem.wrt, problem), None
+        return _trace(problem)
+
+
+def _trace(problem: Any) -> tuple[Traced, LocalHost]:
+    """Trace a file's function at its point for SymPy (inside `at_point`'s refusals)."""
+    import jax
+
+    from .._problem import guard_user_code, tracing_failure
+    from ..errors import FunctionError
+
+    inputs = []
+    for name, primal in zip(problem.wrt, problem.primals, strict=True):
+        for path, leaf in jax.tree_util.tree_flatten_with_path(primal)[0]:
+            value = np.array(_point_value(leaf, name), dtype=np.float64)
+            inputs.append((name, tuple(_key(k) for k in path), value))
+    n = sum(value.size for _, _, value in inputs)
+    check_entries(n * problem.m, "Jacobian", "outputs × inputs", problem.labels)
+    try:
+        with guard_user_code(problem.function), jax.default_device(problem.device):
+            closed = jax.make_jaxpr(problem.call)(*problem.primals)
+    except FunctionError as exc:
+        if not tracing_failure(exc):
+            raise
+        # The words of the failure itself: Python control flow on a value, or a conversion
+        # to a Python number or NumPy array (math.sin), each with its line.
+        raise SymbolicUnavailable(
+            f"JAX cannot trace the function for SymPy: {exc.message}"
+        ) from None
+    copied = portable(closed)
     traced = Traced(
         copied.program, tuple(inputs), tuple(problem.wrt), problem.function.source, problem.labels
     )

@@ -31,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 
 from . import limits
-from .conversion import Traced, Written, preload, sympy_form, trace, written
+from .conversion import Traced, Written, at_point, preload, sympy_form
 from .limits import SymbolicTooLarge, SymbolicUnavailable, fewer_inputs_hint
 from .portable import Host, NotPortable
 
@@ -115,20 +115,15 @@ def exact_at(problem: Any, order: int) -> Pending:
     """Start SymPy's Jacobian (``order=2``: Hessian) of ``problem``'s function at its point: a
     file's function is traced now; it, or an expression, is sent to the SymPy process where one
     runs (`start`)."""
-    target: Written | Traced
-    host: Host | None = None
-    if problem.function.kind == "expr":
-        target = written(problem.function, problem.wrt, problem)
-    else:
-        try:
-            target, host = trace(problem)
-        except SymbolicUnavailable as exc:
-            refusal = exc
+    try:
+        target, host = at_point(problem)
+    except SymbolicUnavailable as exc:
+        refusal = exc
 
-            def refuse() -> np.ndarray:
-                raise refusal
+        def refuse() -> np.ndarray:
+            raise refusal
 
-            return Pending(refuse)
+        return Pending(refuse)
 
     def here() -> np.ndarray:
         return exact_derivative(sympy_form(target, host), order)
